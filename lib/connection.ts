@@ -1,0 +1,152 @@
+/**
+ * The object user code holds for each SockJS session: a WebSocket-like event emitter.
+ * Request details are captured once from the request that opened the session, without keeping
+ * the request itself alive; cookies and query are parsed only when first read.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { parse as parseCookie } from 'cookie';
+import { quote } from './protocol/frames.js';
+import type { ReadyState, Session } from './session/session.js';
+import type { TransportName } from './options.js';
+
+export interface ConnectionEvents {
+  /** One message from the client, in the order sent. */
+  data: [message: string];
+  /** The session ended: exactly once, whoever closed it. */
+  close: [code: number, reason: string];
+}
+
+/** Request headers a connection exposes: proxy and client identification, never cookies or auth. */
+const EXPOSED_HEADERS = [
+  'origin', 'referer', 'user-agent', 'host', 'accept-language', 'dnt', 'via',
+  'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto',
+  'x-real-ip', 'x-client-ip', 'x-cluster-client-ip', 'x-ssl', 'forwarded',
+] as const;
+
+export type ConnectionHeaders = Partial<Record<(typeof EXPOSED_HEADERS)[number], string>>;
+
+function pickHeaders(req: IncomingMessage): ConnectionHeaders {
+  const out: ConnectionHeaders = {};
+  const h = req.headers;
+  for (const name of EXPOSED_HEADERS) {
+    const v = h[name];
+    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+export class Connection extends EventEmitter<ConnectionEvents> {
+  /** A random id for this connection (never the session id from the URL, which the protocol keeps private). */
+  readonly id: string = randomUUID();
+  /** The transport that opened the session. */
+  readonly protocol: TransportName;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  /** The opening request's URL as the server received it (mount path included). */
+  readonly url: string;
+  /** `url` without its query string. */
+  readonly pathname: string;
+  /** Where the service is mounted, e.g. `/echo`. */
+  readonly prefix: string;
+  readonly headers: Readonly<ConnectionHeaders>;
+  readonly #session: Session;
+  readonly #cookieHeader: string | undefined;
+  readonly #search: string;
+  #cookies: Record<string, string | undefined> | undefined;
+  #query: Record<string, string> | undefined;
+
+  /** @internal Created by the service when a session opens. */
+  constructor(session: Session, req: IncomingMessage, protocol: TransportName, prefix: string) {
+    super();
+    this.#session = session;
+    this.protocol = protocol;
+    const socket = req.socket;
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
+    this.url = url;
+    const q = url.indexOf('?');
+    this.pathname = q === -1 ? url : url.slice(0, q);
+    this.#search = q === -1 ? '' : url.slice(q + 1);
+    this.prefix = prefix;
+    this.headers = pickHeaders(req);
+    const cookie = req.headers.cookie;
+    this.#cookieHeader = cookie;
+  }
+
+  /** 0 connecting, 1 open, 2 closing, 3 closed (as WebSocket). */
+  get readyState(): ReadyState {
+    return this.#session.state;
+  }
+
+  /** Characters written and not yet handed to the network, plus the socket's own buffer. */
+  get bufferedAmount(): number {
+    return this.#session.bufferedAmount;
+  }
+
+  /** Cookies of the opening request. */
+  get cookies(): Readonly<Record<string, string | undefined>> {
+    if (this.#cookies === undefined) {
+      this.#cookies = this.#cookieHeader === undefined ? {} : parseCookie(this.#cookieHeader);
+    }
+    return this.#cookies;
+  }
+
+  /** Query parameters of the opening request (last value wins for repeated names). */
+  get query(): Readonly<Record<string, string>> {
+    if (this.#query === undefined) {
+      this.#query = Object.fromEntries(new URLSearchParams(this.#search));
+    }
+    return this.#query;
+  }
+
+  /**
+   * Sends one message. Strings go as they are; Buffers and typed arrays are decoded as UTF-8;
+   * numbers and booleans are converted with String(). Returns false when the session is not open.
+   */
+  write(message: string | Uint8Array | ArrayBuffer | number | boolean): boolean {
+    const text = toText(message);
+    const s = this.#session;
+    return s.raw ? s.sendRaw(text) : s.sendQuoted(quote(text));
+  }
+
+  /** Closes the session; the client receives `c[code,"reason"]`. */
+  close(code = 3000, reason = 'Go away!'): boolean {
+    if (!Number.isInteger(code) || code < 1000 || code > 4999) {
+      throw new RangeError(`sockjs-express: close code must be an integer from 1000 to 4999 (got ${String(code)})`);
+    }
+    if (typeof reason !== 'string') {
+      throw new TypeError(`sockjs-express: close reason must be a string (got ${typeof reason})`);
+    }
+    return this.#session.close(code, reason);
+  }
+
+  /** Closes the session with the default code and reason (3000, "Go away!"). */
+  end(): void {
+    this.#session.close(3000, 'Go away!');
+  }
+
+  /** @internal */
+  get session(): Session {
+    return this.#session;
+  }
+
+  override toString(): string {
+    return `<SockJSConnection ${this.id} ${this.protocol}>`;
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/** @internal */
+export function toText(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (message instanceof Uint8Array) return utf8.decode(message);
+  if (message instanceof ArrayBuffer) return utf8.decode(new Uint8Array(message));
+  if (typeof message === 'number' || typeof message === 'boolean') return String(message);
+  throw new TypeError(
+    `sockjs-express: write() takes a string, Buffer or number (got ${message === null ? 'null' : typeof message}); use JSON.stringify() to send objects`,
+  );
+}

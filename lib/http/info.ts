@@ -1,0 +1,35 @@
+/**
+ * `GET /info`: what the client needs before choosing a transport, with fresh entropy each time
+ * (browsers' own random sources were weak). Its round trip also gives the client its RTT estimate.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import type { ResolvedOptions } from '../options.js';
+import { cors, noCache } from './headers.js';
+import { JSON_TYPE, sendBody } from './respond.js';
+
+// Entropy comes from a pooled buffer: one randomBytes() call serves 1024 requests.
+const POOL = 4096;
+let pool = randomBytes(POOL);
+let offset = 0;
+
+/** A uniformly random integer in [0, 2^32 - 1]. */
+export function entropy(): number {
+  if (offset === POOL) {
+    pool = randomBytes(POOL);
+    offset = 0;
+  }
+  const n = pool.readUInt32BE(offset);
+  offset += 4;
+  return n;
+}
+
+export function info(req: IncomingMessage, res: ServerResponse, options: ResolvedOptions): void {
+  noCache(res);
+  cors(req, res, options);
+  const body =
+    '{"websocket":' + !options.disabled.has('websocket') +
+    ',"origins":["*:*"],"cookie_needed":' + (options.cookie_needed !== null) +
+    ',"entropy":' + entropy() + '}';
+  sendBody(res, 200, JSON_TYPE, body);
+}

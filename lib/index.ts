@@ -1,0 +1,26 @@
+/**
+ * sockjs-express: a SockJS 0.3.3 server as an Express Router.
+ *
+ *   const echo = sockjs({ ... });
+ *   echo.on('connection', (conn) => conn.on('data', (msg) => conn.write(msg)));
+ *   app.use('/echo', echo);
+ */
+import { sockjs } from './router.js';
+
+export default sockjs;
+export { sockjs };
+export type { SockJSRouter, SockJSRouterEvents, BroadcastOptions } from './router.js';
+export { Connection } from './connection.js';
+export type { ConnectionEvents, ConnectionHeaders } from './connection.js';
+export { TRANSPORT_NAMES, DEFAULT_SOCKJS_URL, setJsessionid } from './options.js';
+export type {
+  SockJSOptions,
+  ResolvedOptions,
+  TransportName,
+  LogSeverity,
+  LogFields,
+  LogFunction,
+  CookieHandler,
+} from './options.js';
+export type { ReadyState, CloseCause } from './session/session.js';
+export type { UpgradeableServer } from './upgrade.js';

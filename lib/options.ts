@@ -1,0 +1,159 @@
+/**
+ * Options: defaults and validation. Names are snake_case as in sockjs-node and sockjs-tornado,
+ * so configurations carry over. Every bad value is a TypeError naming the option and what is allowed.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** Transport names as sockjs-client spells them, plus `websocket-raw` for the plain /websocket endpoint. */
+export const TRANSPORT_NAMES = [
+  'websocket',
+  'websocket-raw',
+  'xhr-streaming',
+  'xhr-polling',
+  'eventsource',
+  'htmlfile',
+  'jsonp-polling',
+] as const;
+export type TransportName = (typeof TRANSPORT_NAMES)[number];
+
+export type LogSeverity = 'debug' | 'info' | 'warn' | 'error';
+/** Context attached to a log line: which request, session and transport it is about. */
+export interface LogFields {
+  request_id?: string;
+  session_id?: string;
+  transport?: string;
+  [key: string]: unknown;
+}
+export type LogFunction = (severity: LogSeverity, message: string, fields?: LogFields) => void;
+
+/** Sets cookies on a transport response when the load balancer needs them (see `cookie_needed`). */
+export type CookieHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export interface SockJSOptions {
+  /** URL of the sockjs-client bundle that the iframe page loads. Default: the sockjs-client 1.x CDN bundle. */
+  sockjs_url?: string;
+  /** Bytes a streaming response may carry before the server ends it and the client opens a new one. Default 128 KiB. */
+  response_limit?: number;
+  /** Milliseconds of silence after which a heartbeat frame is sent. Default 25 000. */
+  heartbeat_delay?: number;
+  /** Milliseconds a session waits for its next receiving request before it is closed; also how long a closed session keeps answering with its close frame. Default 5 000. */
+  disconnect_delay?: number;
+  /** `true` sets the JSESSIONID cookie (for sticky load balancers); a function sets whatever cookies it likes. Default false. */
+  cookie_needed?: boolean | CookieHandler;
+  /** Alias of `cookie_needed` (sockjs-node's name). */
+  jsessionid?: boolean | CookieHandler;
+  /** Transports this service refuses (404). Default none. */
+  disabled_transports?: readonly TransportName[];
+  /** Leave CORS headers out of every response (when something in front of the router sets them). Default false. */
+  disable_cors?: boolean;
+  /** Receives the service's log lines. Default: nothing is logged. */
+  log?: LogFunction;
+  /** Also accept the legacy hixie-76 websocket handshake (pre-2011 browsers, the protocol suite's haproxy test). Default false. */
+  hixie76?: boolean;
+}
+
+export interface ResolvedOptions {
+  sockjs_url: string;
+  response_limit: number;
+  heartbeat_delay: number;
+  disconnect_delay: number;
+  cookie_needed: CookieHandler | null;
+  disabled: ReadonlySet<TransportName>;
+  disable_cors: boolean;
+  log: LogFunction;
+  hixie76: boolean;
+}
+
+export const DEFAULT_SOCKJS_URL = 'https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js';
+
+const KNOWN = new Set<string>([
+  'sockjs_url', 'response_limit', 'heartbeat_delay', 'disconnect_delay', 'cookie_needed',
+  'jsessionid', 'disabled_transports', 'disable_cors', 'log', 'hixie76',
+]);
+
+function fail(name: string, allowed: string, value: unknown): never {
+  const got = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? JSON.stringify(value) : typeof value === 'number' ? String(value) : typeof value;
+  throw new TypeError(`sockjs-express: option "${name}" must be ${allowed} (got ${got})`);
+}
+
+function positiveInt(o: Record<string, unknown>, name: string, def: number, max = 2 ** 31 - 1): number {
+  const v = o[name];
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+    fail(name, `an integer from 1 to ${max}`, v);
+  }
+  return v;
+}
+
+function bool(o: Record<string, unknown>, name: string): boolean {
+  const v = o[name];
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') fail(name, 'true or false', v);
+  return v;
+}
+
+function cookieHandler(o: Record<string, unknown>): CookieHandler | null {
+  if (o.cookie_needed !== undefined && o.jsessionid !== undefined) {
+    throw new TypeError('sockjs-express: give either "cookie_needed" or its alias "jsessionid", not both');
+  }
+  const name = o.jsessionid !== undefined ? 'jsessionid' : 'cookie_needed';
+  const v = o[name];
+  if (v === undefined || v === false) return null;
+  if (v === true) return setJsessionid;
+  if (typeof v === 'function') return v as CookieHandler;
+  return fail(name, 'true, false or a function (req, res) => void', v);
+}
+
+/** The default cookie handler: echo the client's JSESSIONID, or start one with "dummy" (the protocol's value). */
+export function setJsessionid(req: IncomingMessage, res: ServerResponse): void {
+  const header = req.headers.cookie;
+  let value = 'dummy';
+  if (header !== undefined) {
+    const m = /(?:^|;)\s*JSESSIONID=([^;]*)/.exec(header);
+    // Only a cookie-safe value is echoed, so a crafted cookie cannot inject attributes.
+    if (m && /^[!#-+\--:<-[\]-~]{1,256}$/.test(m[1]!)) value = m[1]!;
+  }
+  res.setHeader('Set-Cookie', 'JSESSIONID=' + value + '; path=/');
+}
+
+const noLog: LogFunction = () => {};
+
+export function resolveOptions(input: unknown): ResolvedOptions {
+  if (input === undefined || input === null) input = {};
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new TypeError(`sockjs-express: options must be an object (got ${Array.isArray(input) ? 'an array' : typeof input})`);
+  }
+  const o = input as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!KNOWN.has(key)) {
+      throw new TypeError(`sockjs-express: unknown option "${key}"; known options are ${[...KNOWN].join(', ')}`);
+    }
+  }
+  const url = o.sockjs_url;
+  if (url !== undefined && (typeof url !== 'string' || !/^(https?:\/\/|\/)/.test(url) || /["<>\s]/.test(url))) {
+    fail('sockjs_url', 'an http(s):// or /absolute URL without quotes, spaces or angle brackets', url);
+  }
+  const dt = o.disabled_transports;
+  const disabled = new Set<TransportName>();
+  if (dt !== undefined) {
+    if (!Array.isArray(dt)) fail('disabled_transports', `an array of ${TRANSPORT_NAMES.join(', ')}`, dt);
+    for (const name of dt as unknown[]) {
+      if (typeof name !== 'string' || !(TRANSPORT_NAMES as readonly string[]).includes(name)) {
+        fail('disabled_transports', `an array of ${TRANSPORT_NAMES.join(', ')}`, name);
+      }
+      disabled.add(name as TransportName);
+    }
+  }
+  if (o.log !== undefined && typeof o.log !== 'function') fail('log', 'a function (severity, message, fields) => void', o.log);
+  return {
+    sockjs_url: (url as string | undefined) ?? DEFAULT_SOCKJS_URL,
+    response_limit: positiveInt(o, 'response_limit', 128 * 1024),
+    heartbeat_delay: positiveInt(o, 'heartbeat_delay', 25_000),
+    disconnect_delay: positiveInt(o, 'disconnect_delay', 5_000),
+    cookie_needed: cookieHandler(o),
+    disabled,
+    disable_cors: bool(o, 'disable_cors'),
+    log: (o.log as LogFunction | undefined) ?? noLog,
+    hixie76: bool(o, 'hixie76'),
+  };
+}

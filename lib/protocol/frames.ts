@@ -1,0 +1,47 @@
+/**
+ * SockJS frames, as the server sends them (sockjs-protocol 0.3.3):
+ *   o            open
+ *   h            heartbeat
+ *   a[...]       array of JSON-quoted messages
+ *   c[code,"r"]  close
+ * Every transport wraps these strings in its own envelope (see transports/*).
+ */
+
+export const OPEN_FRAME = 'o';
+export const HEARTBEAT_FRAME = 'h';
+
+// Characters that some browsers or proxies mangle inside JSON strings: JSON.stringify leaves them
+// raw, so they are sent as \uXXXX escapes. The set is the protocol suite's "escapable_by_server"
+// plus lone surrogates (which well-formed JSON.stringify already escapes).
+const UNSAFE = /[\u200c-\u200f\u2028-\u202f\u2060-\u206f\ufff0-\uffff]/;
+const UNSAFE_ALL = /[\u200c-\u200f\u2028-\u202f\u2060-\u206f\ufff0-\uffff]/g;
+
+function unicodeEscape(ch: string): string {
+  return '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0');
+}
+
+/** JSON-quotes one message the SockJS way. Call once per message and reuse the result. */
+export function quote(message: string): string {
+  const json = JSON.stringify(message);
+  // The regex test is a native scan; most messages need no rewrite and pay only for it.
+  return UNSAFE.test(json) ? json.replace(UNSAFE_ALL, unicodeEscape) : json;
+}
+
+/** `a[...]` from messages that are already quoted. */
+export function arrayFrame(quoted: readonly string[]): string {
+  return quoted.length === 1 ? 'a[' + quoted[0] + ']' : 'a[' + quoted.join(',') + ']';
+}
+
+export function closeFrame(code: number, reason: string): string {
+  return 'c[' + code + ',' + quote(reason) + ']';
+}
+
+/** Close codes the server itself uses in close frames. */
+export const CloseCode = {
+  GO_AWAY: 3000,
+  ANOTHER_CONNECTION: 2010,
+  INTERRUPTED: 1002,
+} as const;
+
+export const ANOTHER_CONNECTION_FRAME = closeFrame(CloseCode.ANOTHER_CONNECTION, 'Another connection still open');
+export const INTERRUPTED_FRAME = closeFrame(CloseCode.INTERRUPTED, 'Connection interrupted');

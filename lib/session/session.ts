@@ -1,0 +1,332 @@
+/**
+ * One SockJS session: its state machine, its outbound queue, the one receiver attached at a time,
+ * and its one timer (heartbeat while a receiver is attached, disconnect/linger while not).
+ *
+ * Outbound: conn.write() quotes the message once and queues it; every session written to in one
+ * tick is flushed once at the end of that tick, so a burst of writes becomes one `a[...]` frame
+ * and one socket write. Inbound: transports decode payloads and call deliver().
+ */
+import {
+  ANOTHER_CONNECTION_FRAME,
+  HEARTBEAT_FRAME,
+  OPEN_FRAME,
+  arrayFrame,
+  closeFrame,
+} from '../protocol/frames.js';
+import type { Connection } from '../connection.js';
+
+export const CONNECTING = 0;
+export const OPEN = 1;
+export const CLOSING = 2;
+export const CLOSED = 3;
+export type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
+
+/** Why a session ended; counted in stats and given to the connection's 'close' listeners. */
+export type CloseCause = 'server' | 'client' | 'interrupted' | 'timeout' | 'limit' | 'shutdown';
+
+/** Something that carries frames to the client: a websocket, or one HTTP response. */
+export interface Receiver {
+  /** Writes one frame in the transport's envelope. Returns false when the receiver can take no
+   *  more frames (a polling response is answered, or a streaming one reached response_limit). */
+  sendFrame(frame: string): boolean;
+  /** Raw websocket only: one message, unframed. */
+  sendRaw?(message: string): void;
+  /** Ends the underlying response or socket; the session is done with it. */
+  end(code?: number, reason?: string): void;
+  /** Bytes written to the socket and not yet sent. */
+  readonly bufferedAmount: number;
+}
+
+/** What a session needs from the service that owns it. */
+export interface SessionHost {
+  readonly heartbeatDelay: number;
+  readonly disconnectDelay: number;
+  /** Called once, after the open frame went out: emits the router's 'connection' event. */
+  opened(session: Session): void;
+  /** Called once, when the session is closed (the 'close' event follows). */
+  closed(session: Session, cause: CloseCause): void;
+  /** Called when the session should be forgotten (after lingering with its close frame). */
+  forget(session: Session): void;
+  /** Called each time a receiver was handed the close frame. */
+  closeDelivered(session: Session): void;
+}
+
+const enum TimerMode {
+  None,
+  Heartbeat,
+  Disconnect,
+  Linger,
+}
+
+// Sessions written to during this tick, flushed together at its end. Two arrays swap so that a
+// flush that writes again (an echo handler inside 'data') schedules into the other one.
+let dirty: Session[] = [];
+let spare: Session[] = [];
+let flushScheduled = false;
+
+function flushDirty(): void {
+  flushScheduled = false;
+  const list = dirty;
+  dirty = spare;
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i]!;
+    s.scheduled = false;
+    s.flush();
+  }
+  list.length = 0;
+  spare = list;
+}
+
+function onTimer(session: Session): void {
+  session.timerFired();
+}
+
+export class Session {
+  state: ReadyState = CONNECTING;
+  recv: Receiver | null = null;
+  /** Quoted messages waiting for a receiver; null while empty (most sessions, most of the time). */
+  queue: string[] | null = null;
+  /** Characters held in `queue` (bytes for ASCII), for bufferedAmount and limits. */
+  queued = 0;
+  scheduled = false;
+  closeCode = 0;
+  closeReason = '';
+  /** The close frame, kept so late receivers are told how the session ended. */
+  closeFrameText: string | null = null;
+  connection: Connection | null = null;
+  /** Set once the host has forgotten the session; nothing may reach it any more. */
+  forgotten = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerMode = TimerMode.None;
+  /** Set when a frame went out since the last heartbeat tick; an idle tick sends `h`. */
+  private busy = false;
+
+  constructor(
+    /** The id in the URL, or null for websocket sessions (never shared, never looked up). */
+    readonly sessionId: string | null,
+    readonly host: SessionHost,
+    /** Raw websocket: messages go out unframed, one per websocket message. */
+    readonly raw = false,
+  ) {}
+
+  // ---- receivers ---------------------------------------------------------------------------
+
+  /** A transport brings a receiving request or socket to this session. */
+  attach(recv: Receiver): void {
+    if (this.recv !== null) {
+      // The protocol allows one receiver at a time; the newcomer is told and dismissed.
+      recv.sendFrame(ANOTHER_CONNECTION_FRAME);
+      recv.end();
+      return;
+    }
+    if (this.state === CONNECTING) {
+      this.recv = recv;
+      this.state = OPEN;
+      const more = this.raw || recv.sendFrame(OPEN_FRAME);
+      if (!more) this.release();
+      else this.setTimer(TimerMode.Heartbeat);
+      this.host.opened(this);
+      return;
+    }
+    if (this.queue !== null) {
+      // Messages written while no receiver was attached go first, even after close.
+      this.recv = recv;
+      this.flush();
+      if (this.recv === recv) {
+        if (this.state >= CLOSING) this.sendClose();
+        else this.setTimer(TimerMode.Heartbeat);
+      }
+      return;
+    }
+    if (this.state >= CLOSING) {
+      recv.sendFrame(this.closeFrameText!);
+      recv.end();
+      this.host.closeDelivered(this);
+      return;
+    }
+    this.recv = recv;
+    this.setTimer(TimerMode.Heartbeat);
+  }
+
+  /** The receiver's connection went away before the session let it go (client abort). */
+  receiverGone(recv: Receiver, code = 1002, reason = 'Connection interrupted', cause: CloseCause = 'interrupted'): void {
+    if (this.recv !== recv) return;
+    this.recv = null;
+    if (this.state === OPEN) {
+      this.closeWith(code, reason, cause);
+    }
+    if (this.state >= CLOSING) this.setTimer(TimerMode.Linger);
+  }
+
+  /** Ends the current receiver (answered, or full) and waits for the next one. */
+  private release(): void {
+    const recv = this.recv;
+    if (recv === null) return;
+    this.recv = null;
+    recv.end();
+    this.setTimer(this.state >= CLOSING ? TimerMode.Linger : TimerMode.Disconnect);
+  }
+
+  // ---- outbound ----------------------------------------------------------------------------
+
+  /** Queues one already-quoted message; false once the session is not open. */
+  sendQuoted(quoted: string): boolean {
+    if (this.state !== OPEN) return false;
+    if (this.queue === null) this.queue = [quoted];
+    else this.queue.push(quoted);
+    this.queued += quoted.length;
+    if (this.recv !== null && !this.scheduled) {
+      this.scheduled = true;
+      dirty.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        process.nextTick(flushDirty);
+      }
+    }
+    return true;
+  }
+
+  /** Raw websocket: straight to the socket, no framing, no queue. */
+  sendRaw(message: string): boolean {
+    if (this.state !== OPEN || this.recv === null) return false;
+    this.recv.sendRaw!(message);
+    return true;
+  }
+
+  /** Sends everything queued as one frame to the attached receiver. */
+  flush(): void {
+    const recv = this.recv;
+    const queue = this.queue;
+    if (recv === null || queue === null) return;
+    this.queue = null;
+    this.queued = 0;
+    this.busy = true;
+    if (!recv.sendFrame(arrayFrame(queue))) this.release();
+  }
+
+  get bufferedAmount(): number {
+    return this.queued + (this.recv !== null ? this.recv.bufferedAmount : 0);
+  }
+
+  // ---- inbound -----------------------------------------------------------------------------
+
+  /** Messages from the client, in order; stops if a listener closes the session. */
+  deliver(messages: readonly string[]): void {
+    const conn = this.connection;
+    if (conn === null) return;
+    for (let i = 0; i < messages.length && this.state === OPEN; i++) {
+      conn.emit('data', messages[i]!);
+    }
+  }
+
+  deliverOne(message: string): void {
+    if (this.state === OPEN) this.connection!.emit('data', message);
+  }
+
+  // ---- closing -----------------------------------------------------------------------------
+
+  /** Server-initiated close: the receiver (now, or the next one) gets `c[code,"reason"]`. */
+  close(code: number, reason: string, cause: CloseCause = 'server'): boolean {
+    if (this.state !== OPEN && this.state !== CONNECTING) return false;
+    if (this.recv !== null) this.flush();
+    this.closeWith(code, reason, cause);
+    if (this.recv !== null) this.sendClose();
+    else this.setTimer(TimerMode.Linger);
+    return true;
+  }
+
+  /**
+   * Closes without a close frame: the receiver's socket itself is closed with code and reason.
+   * For clients that broke the protocol (a websocket sending broken JSON), as sockjs-node does.
+   */
+  abort(code: number, reason: string, cause: CloseCause): void {
+    if (this.state !== OPEN) return;
+    this.closeWith(code, reason, cause);
+    const recv = this.recv;
+    this.recv = null;
+    if (recv !== null) recv.end(code, reason);
+    this.setTimer(TimerMode.Linger);
+  }
+
+  private closeWith(code: number, reason: string, cause: CloseCause): void {
+    this.state = CLOSING;
+    this.closeCode = code;
+    this.closeReason = reason;
+    this.closeFrameText = closeFrame(code, reason);
+    this.host.closed(this, cause);
+    this.state = CLOSED;
+    const conn = this.connection;
+    if (conn !== null) conn.emit('close', code, reason);
+  }
+
+  private sendClose(): void {
+    const recv = this.recv!;
+    this.recv = null;
+    if (this.raw) {
+      recv.end(this.closeCode, this.closeReason);
+    } else {
+      recv.sendFrame(this.closeFrameText!);
+      recv.end(this.closeCode, this.closeReason);
+    }
+    this.setTimer(TimerMode.Linger);
+    this.host.closeDelivered(this);
+  }
+
+  // ---- the one timer -----------------------------------------------------------------------
+
+  private setTimer(mode: TimerMode): void {
+    if (this.forgotten) return;
+    if (mode === TimerMode.Linger && this.sessionId === null) {
+      // Nobody can reach a websocket session by id, so there is nothing to linger for.
+      this.stopTimer();
+      this.host.forget(this);
+      return;
+    }
+    const delay = mode === TimerMode.Heartbeat ? this.host.heartbeatDelay : this.host.disconnectDelay;
+    if (this.timer !== null && this.timerMode === mode && mode !== TimerMode.Linger) {
+      this.timer.refresh();
+    } else {
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = setTimeout(onTimer, delay, this);
+      // Session timers never keep a process alive on their own.
+      this.timer.unref();
+    }
+    this.timerMode = mode;
+    this.busy = false;
+  }
+
+  stopTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerMode = TimerMode.None;
+  }
+
+  timerFired(): void {
+    switch (this.timerMode) {
+      case TimerMode.Heartbeat:
+        if (this.recv === null) return;
+        if (!this.busy && !this.raw) {
+          if (!this.recv.sendFrame(HEARTBEAT_FRAME)) {
+            this.release();
+            return;
+          }
+        }
+        this.busy = false;
+        this.timer!.refresh();
+        return;
+      case TimerMode.Disconnect:
+        // No receiver came back in time: the client is gone.
+        this.timerMode = TimerMode.None;
+        if (this.state === OPEN) this.closeWith(1006, 'Session timed out', 'timeout');
+        this.setTimer(TimerMode.Linger);
+        return;
+      case TimerMode.Linger:
+        this.timerMode = TimerMode.None;
+        this.timer = null;
+        if (this.recv === null) this.host.forget(this);
+        return;
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,25 @@
+/** EventSource: `GET /eventsource`, frames as server-sent events. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Service } from '../service.js';
+import { cors, noCache, sessionCookie } from '../http/headers.js';
+import { ResponseReceiver } from './receiver.js';
+
+class EventSourceReceiver extends ResponseReceiver {
+  // Frames are JSON-escaped, so they never contain the CR/LF that would split an event.
+  protected envelope(frame: string): string {
+    return 'data: ' + frame + '\r\n\r\n';
+  }
+}
+
+export function eventSource(svc: Service, req: IncomingMessage, res: ServerResponse, sessionId: string): void {
+  const session = svc.receivingSession(req, res, sessionId, 'eventsource');
+  if (session === null) return;
+  res.setHeader('Content-Type', 'text/event-stream');
+  noCache(res);
+  cors(req, res, svc.options);
+  sessionCookie(req, res, svc.options);
+  res.writeHead(200);
+  // An empty line first: Opera 10's EventSource needed a line before the first event.
+  res.write('\r\n');
+  session.attach(new EventSourceReceiver(session, res, svc.options.response_limit));
+}

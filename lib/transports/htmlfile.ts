@@ -1,0 +1,47 @@
+/**
+ * htmlfile: a never-ending HTML page of <script> tags, loaded into a hidden iframe (the streaming
+ * transport of old IE). Each frame calls the parent page's callback.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Service } from '../service.js';
+import { noCache, sessionCookie } from '../http/headers.js';
+import { HTML } from '../http/respond.js';
+import { ResponseReceiver } from './receiver.js';
+import { callbackParam } from './callback.js';
+
+class HtmlFileReceiver extends ResponseReceiver {
+  protected envelope(frame: string): string {
+    // '<' is escaped so that a message containing "</script>" cannot end the script element.
+    return '<script>\np(' + JSON.stringify(frame).replace(/</g, '\\u003c') + ');\n</script>\r\n';
+  }
+}
+
+function prelude(callback: string): string {
+  const head = `<!doctype html>
+<html><head>
+  <meta http-equiv="X-UA-Compatible" content="IE=edge" />
+  <meta http-equiv="Content-Type" content="text/html; charset=UTF-8" />
+</head><body><h2>Don't panic!</h2>
+  <script>
+    document.domain = document.domain;
+    var c = parent.${callback};
+    c.start();
+    function p(d) {c.message(d);};
+    window.onload = function() {c.stop();};
+  </script>`;
+  // IE renders nothing of a streamed page before 1 KiB has arrived: pad past it.
+  return head + ' '.repeat(Math.max(0, 1024 - head.length) + 14) + '\r\n\r\n';
+}
+
+export function htmlFile(svc: Service, req: IncomingMessage, res: ServerResponse, sessionId: string): void {
+  const callback = callbackParam(req, res);
+  if (callback === null) return;
+  const session = svc.receivingSession(req, res, sessionId, 'htmlfile');
+  if (session === null) return;
+  res.setHeader('Content-Type', HTML);
+  noCache(res);
+  sessionCookie(req, res, svc.options);
+  res.writeHead(200);
+  res.write(prelude(callback));
+  session.attach(new HtmlFileReceiver(session, res, svc.options.response_limit));
+}

@@ -1,0 +1,53 @@
+/**
+ * The shared base of every HTTP receiver. A polling receiver answers exactly one frame and ends;
+ * a streaming receiver keeps writing frames until it has sent `response_limit` bytes, so that
+ * browsers and proxies that keep whole responses in memory get to free them.
+ */
+import type { ServerResponse } from 'node:http';
+import type { Receiver, Session } from '../session/session.js';
+
+export abstract class ResponseReceiver implements Receiver {
+  private ended = false;
+  private sent = 0;
+
+  constructor(
+    protected readonly session: Session,
+    protected readonly res: ServerResponse,
+    /** Bytes of frames (not counting the prelude) after which a streaming response ends; 0 for polling. */
+    private readonly limit: number,
+  ) {
+    res.once('close', () => {
+      // 'close' after our own end() is the normal finish; before it, the client went away.
+      if (!this.ended) {
+        this.ended = true;
+        this.session.receiverGone(this);
+      }
+    });
+  }
+
+  /** The transport's envelope around one frame. */
+  protected abstract envelope(frame: string): string;
+
+  sendFrame(frame: string): boolean {
+    if (this.ended) return false;
+    const chunk = this.envelope(frame);
+    if (this.limit === 0) {
+      this.ended = true;
+      this.res.end(chunk);
+      return false;
+    }
+    this.res.write(chunk);
+    this.sent += Buffer.byteLength(chunk);
+    return this.sent < this.limit;
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.res.end();
+  }
+
+  get bufferedAmount(): number {
+    return this.res.writableLength;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Websocket transports: `/<server>/<session>/websocket` carries SockJS frames (`o`, `a[...]`,
+ * `h`, `c[...]`) and takes JSON arrays of messages; `/websocket` (raw) carries plain messages both
+ * ways. Both run on `ws` in noServer mode, plus the legacy hixie-76 handshake when enabled.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
+import { WebSocketServer } from 'ws';
+import { PayloadError, decodeMessages } from '../protocol/payload.js';
+import { sendError } from '../http/respond.js';
+import type { Service } from '../service.js';
+import type { Receiver, Session } from '../session/session.js';
+import { Hixie76Socket, isHixie76Request } from './hixie76.js';
+
+/** What both `ws` sockets and hixie-76 sockets offer. */
+interface MessageSocket {
+  send(data: string): unknown;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  readonly bufferedAmount: number;
+  on(event: 'message', listener: (data: Buffer | string, isBinary?: boolean) => void): unknown;
+  on(event: 'close', listener: (code?: number, reason?: Buffer) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+}
+
+// Codes a server may put in a websocket close frame (RFC 6455 §7.4); others map to 1000.
+function wireCode(code: number | undefined): number {
+  if (code === undefined) return 1000;
+  if (code >= 3000 && code <= 4999) return code;
+  if (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) return code;
+  return 1000;
+}
+
+// A close reason must fit a control frame: 123 bytes of UTF-8.
+function wireReason(reason: string | undefined): string {
+  if (reason === undefined) return '';
+  let r = reason;
+  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
+  return r;
+}
+
+class WebSocketReceiver implements Receiver {
+  constructor(private readonly ws: MessageSocket) {}
+
+  sendFrame(frame: string): boolean {
+    this.ws.send(frame);
+    return true;
+  }
+
+  sendRaw(message: string): void {
+    this.ws.send(message);
+  }
+
+  end(code?: number, reason?: string): void {
+    this.ws.close(wireCode(code), wireReason(reason));
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+}
+
+function messageText(data: Buffer | string, isBinary: boolean | undefined): string | null {
+  if (typeof data === 'string') return data;
+  // `ws` validates UTF-8 in text frames itself; binary frames are accepted only if they are text.
+  if (isBinary === true && !isUtf8(data)) return null;
+  return data.toString('utf8');
+}
+
+export function createWebSocketServer(maxPayload: number): WebSocketServer {
+  return new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload });
+}
+
+/** Plain HTTP reached the websocket endpoint: say why it is not a websocket handshake. */
+export function rejectHttp(req: IncomingMessage, res: ServerResponse): void {
+  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+    sendError(res, 400, 'Can "Upgrade" only to "WebSocket".');
+  } else {
+    sendError(res, 400, '"Connection" must be "Upgrade".');
+  }
+}
+
+/** Completes a websocket handshake for a session endpoint (`raw` = the plain /websocket one). */
+export function upgradeWebSocket(svc: Service, req: IncomingMessage, socket: Duplex, head: Buffer, raw: boolean): void {
+  if (!svc.accepting) {
+    socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nThis SockJS service is shutting down.\n');
+    return;
+  }
+  if (svc.options.hixie76 && isHixie76Request(req)) {
+    const legacy = new Hixie76Socket(req, socket, head, { maxMessageSize: svc.wss.options.maxPayload ?? 1024 * 1024 });
+    legacy.once('open', () => openSession(svc, req, legacy, raw));
+    return;
+  }
+  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as unknown as MessageSocket, raw));
+}
+
+function openSession(svc: Service, req: IncomingMessage, ws: MessageSocket, raw: boolean): void {
+  const session = svc.createSession(req, null, null, raw ? 'websocket-raw' : 'websocket');
+  if (session === null) {
+    ws.close(1001, 'Server is shutting down');
+    return;
+  }
+  const recv = new WebSocketReceiver(ws);
+  ws.on('message', raw ? (data, isBinary) => onRawMessage(session, ws, data, isBinary) : (data, isBinary) => onMessage(session, data, isBinary));
+  ws.on('close', (code, reason) => {
+    session.receiverGone(recv, code ?? 1005, reason !== undefined ? reason.toString() : '', 'client');
+  });
+  // Socket errors (resets, protocol violations) end in 'close'; without a listener they would throw.
+  ws.on('error', (err) => svc.log('debug', 'websocket error: ' + err.message, { transport: raw ? 'websocket-raw' : 'websocket' }));
+  session.attach(recv);
+}
+
+function onMessage(session: Session, data: Buffer | string, isBinary: boolean | undefined): void {
+  const text = messageText(data, isBinary);
+  // Empty frames carry nothing; clients send them as keepalives.
+  if (text === '') return;
+  let messages: string[];
+  try {
+    if (text === null) throw new PayloadError('Payload is not valid UTF-8.');
+    messages = decodeMessages(text);
+  } catch (err) {
+    if (!(err instanceof PayloadError)) throw err;
+    session.abort(1002, 'Broken framing.', 'client');
+    return;
+  }
+  session.deliver(messages);
+}
+
+function onRawMessage(session: Session, ws: MessageSocket, data: Buffer | string, isBinary: boolean | undefined): void {
+  const text = messageText(data, isBinary);
+  if (text === null) {
+    ws.close(1007, 'Message is not valid UTF-8');
+    return;
+  }
+  session.deliverOne(text);
+}

@@ -1,0 +1,94 @@
+/**
+ * The upgrade hook. Node hands websocket handshakes to the server's 'upgrade' event, bypassing
+ * the Express app. The hook sends them through the app anyway (the server's 'request' listener),
+ * with a response bound to the raw socket, so middleware in front of the router (auth, sessions,
+ * logging) sees websockets exactly as it sees HTTP transports and can refuse them with a normal
+ * HTTP answer. The websocket route then claims the socket back from that response.
+ */
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { EventEmitter } from 'node:events';
+
+/** What the hook needs of a server: `http.Server`, `https.Server`, or anything alike. */
+export interface UpgradeableServer extends EventEmitter {
+  listeners(event: string | symbol): Function[];
+}
+
+interface PendingUpgrade {
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  readonly res: ServerResponse;
+  claimed: boolean;
+}
+
+type AppHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+const pending = new WeakMap<IncomingMessage, PendingUpgrade>();
+const hooked = new WeakSet<object>();
+
+function ignoreError(): void {}
+
+/** The websocket route takes the raw socket of an upgrade request; undefined for plain HTTP. */
+export function claimUpgrade(req: IncomingMessage): { socket: Duplex; head: Buffer } | undefined {
+  const p = pending.get(req);
+  if (p === undefined || p.claimed) return undefined;
+  p.claimed = true;
+  p.res.detachSocket(p.socket as never);
+  return { socket: p.socket, head: p.head };
+}
+
+export function isHooked(server: object): boolean {
+  return hooked.has(server);
+}
+
+/** Installs the hook once per server, whichever service asks first. */
+export function installUpgradeHook(server: UpgradeableServer): void {
+  if (hooked.has(server)) return;
+  hooked.add(server);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(server, req, socket, head));
+}
+
+// Every SockJS websocket endpoint ends in /websocket; other upgrades may belong to other listeners.
+function looksLikeSockJS(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  const q = url.indexOf('?');
+  return (q === -1 ? url : url.slice(0, q)).endsWith('/websocket');
+}
+
+function onUpgrade(server: UpgradeableServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const shared = server.listeners('upgrade').length > 1;
+  if (shared && !looksLikeSockJS(req.url)) return;
+  // Without this, a client that resets the connection mid-handshake crashes the process.
+  socket.on('error', ignoreError);
+  const app = server.listeners('request')[0] as AppHandler | undefined;
+  if (app === undefined) {
+    if (!shared) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    return;
+  }
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as never);
+  res.on('finish', () => {
+    res.detachSocket(socket as never);
+    socket.end();
+  });
+  const p: PendingUpgrade = { socket, head, res, claimed: false };
+  pending.set(req, p);
+  const unhandled = (err?: unknown): void => {
+    if (p.claimed || res.headersSent) return;
+    if (shared) {
+      // Some other 'upgrade' listener may own this path: leave the socket to it.
+      p.claimed = true;
+      res.detachSocket(socket as never);
+      return;
+    }
+    res.statusCode = err === undefined ? 404 : 500;
+    res.setHeader('Content-Type', 'text/plain; charset=UTF-8');
+    res.end(err === undefined ? 'Not found.\n' : 'Internal server error.\n');
+  };
+  try {
+    app(req, res, unhandled);
+  } catch (err) {
+    unhandled(err);
+  }
+}

@@ -1,0 +1,216 @@
+/** The Connection object users hold, and the session life cycle behind it. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import express from 'express';
+import sockjs, { type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
+import { GET, POST, Stream, WsClient, sessionUrl, sleep } from '../support/client.js';
+
+async function service(opts: SockJSOptions = {}, setup?: (r: SockJSRouter) => void) {
+  const app = express();
+  const r = sockjs(opts);
+  setup?.(r);
+  app.use('/svc', r);
+  const server = http.createServer(app);
+  r.attach(server);
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
+  const conns: Connection[] = [];
+  r.on('connection', (c) => conns.push(c));
+  return {
+    r,
+    url,
+    conns,
+    async close() {
+      await r.close();
+      server.closeAllConnections();
+      await new Promise<void>((res) => server.close(() => res()));
+    },
+  };
+}
+
+function nextConnection(r: SockJSRouter): Promise<Connection> {
+  return new Promise((resolve) => r.once('connection', resolve));
+}
+
+function closeEvents(c: Connection): { events: [number, string][]; once: Promise<[number, string]> } {
+  const events: [number, string][] = [];
+  const once = new Promise<[number, string]>((resolve) =>
+    c.on('close', (code, reason) => {
+      events.push([code, reason]);
+      resolve([code, reason]);
+    }),
+  );
+  return { events, once };
+}
+
+test('connection: exposes the opening request (url, pathname, prefix, headers without cookies, cookies, query, address)', async () => {
+  const s = await service();
+  const got = nextConnection(s.r);
+  const base = sessionUrl(s.url);
+  await POST(base + '/xhr?token=abc&x=1', {
+    headers: { Cookie: 'sid=42; theme=dark', 'User-Agent': 'test-agent', Origin: 'http://example.test', 'X-Forwarded-For': '10.1.2.3', Authorization: 'Bearer x' },
+  });
+  const c = await got;
+  assert.match(c.id, /^[0-9a-f-]{36}$/);
+  assert.ok(!base.includes(c.id), 'the session id from the URL is never exposed');
+  assert.equal(c.protocol, 'xhr-polling');
+  assert.equal(c.readyState, 1);
+  assert.equal(c.remoteAddress, '127.0.0.1');
+  assert.equal(typeof c.remotePort, 'number');
+  assert.equal(c.prefix, '/svc');
+  assert.equal(c.pathname, new URL(base).pathname + '/xhr');
+  assert.equal(c.url, new URL(base).pathname + '/xhr?token=abc&x=1');
+  assert.deepEqual(c.query, { token: 'abc', x: '1' });
+  assert.deepEqual({ ...c.cookies }, { sid: '42', theme: 'dark' });
+  assert.equal(c.headers['user-agent'], 'test-agent');
+  assert.equal(c.headers.origin, 'http://example.test');
+  assert.equal(c.headers['x-forwarded-for'], '10.1.2.3');
+  assert.ok(!('cookie' in c.headers) && !('authorization' in c.headers));
+  await s.close();
+});
+
+test('connection: protocol names the transport that opened the session', async () => {
+  const s = await service();
+  const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
+  await ws.next();
+  const raw = new WsClient(s.url.replace('http', 'ws') + '/websocket');
+  await raw.opened;
+  const es = new Stream('GET', sessionUrl(s.url) + '/eventsource');
+  await es.readChars(2 + 11);
+  await sleep(20);
+  assert.deepEqual(s.conns.map((c) => c.protocol), ['websocket', 'websocket-raw', 'eventsource']);
+  ws.close();
+  raw.close();
+  es.close();
+  await s.close();
+});
+
+test('connection: write() takes strings, Buffers and numbers, and names what to fix for objects', async () => {
+  const s = await service();
+  const got = nextConnection(s.r);
+  const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  const c = await got;
+  assert.equal(c.write('s'), true);
+  c.write(Buffer.from('b\u00e9'));
+  c.write(42);
+  assert.throws(() => c.write({ a: 1 } as never), /write\(\) takes a string, Buffer or number \(got object\); use JSON.stringify\(\)/);
+  assert.equal(await ws.next(), 'a["s","b\u00e9","42"]');
+  ws.close();
+  await s.close();
+});
+
+test('connection: close() validates its code and reason, and returns false once closed', async () => {
+  const s = await service();
+  const got = nextConnection(s.r);
+  const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
+  await ws.next();
+  const c = await got;
+  assert.throws(() => c.close(99), /close code must be an integer from 1000 to 4999 \(got 99\)/);
+  assert.throws(() => c.close(3000, 5 as never), /close reason must be a string/);
+  assert.equal(c.close(4000, 'bye'), true);
+  assert.equal(c.close(), false);
+  assert.equal(c.readyState, 3);
+  assert.equal(c.write('late'), false);
+  assert.equal(await ws.next(), 'c[4000,"bye"]');
+  await ws.closed;
+  await s.close();
+});
+
+test('lifecycle: "close" fires exactly once when a websocket client vanishes without a close frame', async () => {
+  const s = await service();
+  const got = nextConnection(s.r);
+  const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
+  await ws.next();
+  const c = await got;
+  const ev = closeEvents(c);
+  ws.ws.terminate();
+  await ev.once;
+  await sleep(50);
+  assert.equal(ev.events.length, 1);
+  assert.equal(c.readyState, 3);
+  assert.equal(s.r.connections.size, 0);
+  await s.close();
+});
+
+test('lifecycle: an aborted streaming request closes the session with 1002 "Connection interrupted", once', async () => {
+  const s = await service();
+  const got = nextConnection(s.r);
+  const base = sessionUrl(s.url);
+  const st = new Stream('POST', base + '/xhr_streaming');
+  await st.readChars(2049 + 2);
+  const c = await got;
+  const ev = closeEvents(c);
+  st.close();
+  assert.deepEqual(await ev.once, [1002, 'Connection interrupted']);
+  // A late receiver learns how the session ended.
+  assert.equal((await POST(base + '/xhr')).body, 'c[1002,"Connection interrupted"]\n');
+  assert.equal(ev.events.length, 1);
+  await s.close();
+});
+
+test('lifecycle: a polling client that never returns is closed after disconnect_delay (1006 "Session timed out")', async () => {
+  const s = await service({ disconnect_delay: 150 });
+  const got = nextConnection(s.r);
+  const base = sessionUrl(s.url);
+  await POST(base + '/xhr');
+  const c = await got;
+  const ev = closeEvents(c);
+  const t0 = Date.now();
+  assert.deepEqual(await ev.once, [1006, 'Session timed out']);
+  assert.ok(Date.now() - t0 >= 100);
+  // The closed session lingers for another disconnect_delay, then is forgotten: a new session.
+  assert.equal((await POST(base + '/xhr')).body, 'c[1006,"Session timed out"]\n');
+  await sleep(400);
+  assert.equal((await POST(base + '/xhr')).body, 'o\n');
+  await s.close();
+});
+
+test('lifecycle: messages written while no receiver is attached are delivered in order to the next one', async () => {
+  const s = await service();
+  const got = nextConnection(s.r);
+  const base = sessionUrl(s.url);
+  await POST(base + '/xhr');
+  const c = await got;
+  for (let i = 0; i < 5; i++) c.write('m' + i);
+  c.close(3001, 'done');
+  assert.equal((await POST(base + '/xhr')).body, 'a["m0","m1","m2","m3","m4"]\n');
+  assert.equal((await POST(base + '/xhr')).body, 'c[3001,"done"]\n');
+  await s.close();
+});
+
+test('heartbeat: an idle websocket receives "h" every heartbeat_delay; a waiting poll is answered "h"', async () => {
+  const s = await service({ heartbeat_delay: 100 });
+  const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  assert.equal(await ws.next(1000), 'h');
+  assert.equal(await ws.next(1000), 'h');
+  ws.close();
+  const base = sessionUrl(s.url);
+  await POST(base + '/xhr');
+  assert.equal((await POST(base + '/xhr')).body, 'h\n');
+  await s.close();
+});
+
+test('graceful close(): every open session gets a close frame, new sessions get 503, and it resolves', async () => {
+  const s = await service();
+  const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  const st = new Stream('POST', sessionUrl(s.url) + '/xhr_streaming');
+  await st.readChars(2049 + 2);
+  const polling = sessionUrl(s.url);
+  await POST(polling + '/xhr');
+  const closing = s.r.close();
+  assert.equal(await ws.next(), 'c[1001,"Server is shutting down"]');
+  assert.equal(await st.readChars(34), 'c[1001,"Server is shutting down"]\n');
+  const refused = await POST(sessionUrl(s.url) + '/xhr');
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers['retry-after'], '1');
+  // The polling client comes back and is told; then nothing is left and close() resolves.
+  assert.equal((await POST(polling + '/xhr')).body, 'c[1001,"Server is shutting down"]\n');
+  await closing;
+  assert.equal(s.r.connections.size, 0);
+  assert.equal((await GET(s.url)).status, 200);
+  await s.close();
+});

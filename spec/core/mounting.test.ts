@@ -1,0 +1,204 @@
+/**
+ * Where the router can live: nested mount paths, several services in one app, inside a sub-app
+ * or Router, http.createServer(app), plain Connect — over HTTP and websockets alike.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import express from 'express';
+import connect from 'connect';
+import sockjs, { type SockJSRouter } from '../../lib/index.js';
+import { POST, WsClient, sessionUrl } from '../support/client.js';
+
+function echo(r: SockJSRouter): SockJSRouter {
+  r.on('connection', (c) => c.on('data', (m) => c.write(m)));
+  return r;
+}
+
+async function listen(handler: http.RequestListener): Promise<{ server: http.Server; url: string; close(): Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    server,
+    url,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** xhr round trip and websocket round trip against one service base URL. */
+async function roundTrips(base: string): Promise<void> {
+  const s = sessionUrl(base);
+  assert.equal((await POST(s + '/xhr')).body, 'o\n');
+  assert.equal((await POST(s + '/xhr_send', { body: '["via xhr"]' })).status, 204);
+  assert.equal((await POST(s + '/xhr')).body, 'a["via xhr"]\n');
+  const ws = new WsClient(sessionUrl(base.replace('http', 'ws')) + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  ws.send('["via ws"]');
+  assert.equal(await ws.next(), 'a["via ws"]');
+  ws.close();
+}
+
+test('mounting: a nested path (/a/b/echo) serves HTTP and websocket transports, and the prefix is reported', async () => {
+  const app = express();
+  const r = echo(sockjs());
+  let prefix = '';
+  r.on('connection', (c) => (prefix = c.prefix));
+  app.use('/a/b/echo', r);
+  const s = await listen(app);
+  r.attach(s.server);
+  await roundTrips(s.url + '/a/b/echo');
+  assert.equal(prefix, '/a/b/echo');
+  await s.close();
+});
+
+test('mounting: several services in one app each have their own session store', async () => {
+  const app = express();
+  const one = echo(sockjs());
+  const two = sockjs();
+  two.on('connection', (c) => c.on('data', (m) => c.write('two:' + m)));
+  app.use('/one', one);
+  app.use('/two', two);
+  const s = await listen(app);
+  const id = sessionUrl('').slice(1);
+  assert.equal((await POST(`${s.url}/one/${id}/xhr`)).body, 'o\n');
+  // The same session id under the other service is a different, new session.
+  assert.equal((await POST(`${s.url}/two/${id}/xhr`)).body, 'o\n');
+  await POST(`${s.url}/two/${id}/xhr_send`, { body: '["x"]' });
+  assert.equal((await POST(`${s.url}/two/${id}/xhr`)).body, 'a["two:x"]\n');
+  assert.equal(one.connections.size, 1);
+  assert.equal(two.connections.size, 1);
+  await s.close();
+});
+
+test('mounting: inside a sub-app and an express.Router, websockets are routed through both', async () => {
+  const app = express();
+  const sub = express();
+  const inner = express.Router();
+  const r = echo(sockjs());
+  inner.use('/svc', r);
+  sub.use('/inner', inner);
+  app.use('/sub', sub);
+  const s = await listen(app);
+  r.attach(s.server);
+  await roundTrips(s.url + '/sub/inner/svc');
+  await s.close();
+});
+
+test('mounting: plain Connect (no Express app) serves HTTP and websocket transports', async () => {
+  const app = connect();
+  const r = echo(sockjs());
+  app.use('/echo', r as unknown as connect.NextHandleFunction);
+  const s = await listen(app as unknown as http.RequestListener);
+  r.attach(s.server);
+  await roundTrips(s.url + '/echo');
+  await s.close();
+});
+
+test('upgrade hook: installed automatically by the first HTTP request the router sees', async () => {
+  const app = express();
+  const r = echo(sockjs());
+  app.use('/echo', r);
+  const s = await listen(app);
+  assert.equal(s.server.listenerCount('upgrade'), 0);
+  await POST(sessionUrl(s.url + '/echo') + '/xhr');
+  assert.equal(s.server.listenerCount('upgrade'), 1);
+  await roundTrips(s.url + '/echo');
+  await s.close();
+});
+
+test('upgrade hook: one listener per server however many services attach', async () => {
+  const app = express();
+  const a = echo(sockjs());
+  const b = echo(sockjs());
+  app.use('/a', a);
+  app.use('/b', b);
+  const s = await listen(app);
+  a.attach(s.server);
+  b.attach(s.server);
+  a.attach(s.server);
+  assert.equal(s.server.listenerCount('upgrade'), 1);
+  await roundTrips(s.url + '/a');
+  await roundTrips(s.url + '/b');
+  await s.close();
+});
+
+test('upgrade hook: middleware in front of the router guards websocket upgrades as it guards HTTP', async () => {
+  const app = express();
+  const seen: string[] = [];
+  app.use((req, res, next) => {
+    seen.push(req.url);
+    if (req.headers['x-token'] !== 'secret') {
+      res.status(401).send('no token');
+      return;
+    }
+    next();
+  });
+  const r = echo(sockjs());
+  app.use('/echo', r);
+  const s = await listen(app);
+  r.attach(s.server);
+  const wsUrl = sessionUrl(s.url.replace('http', 'ws') + '/echo') + '/websocket';
+  const denied = new WsClient(wsUrl);
+  await assert.rejects(denied.opened, /unexpected response 401/);
+  const allowed = new WsClient(wsUrl.replace(/\/[^/]+\/websocket$/, '/other/websocket'), { headers: { 'x-token': 'secret' } });
+  assert.equal(await allowed.next(), 'o');
+  allowed.close();
+  assert.ok(seen.some((u) => u.endsWith('/websocket')), 'the middleware saw the websocket request');
+  assert.equal((await POST(sessionUrl(s.url + '/echo') + '/xhr')).status, 401);
+  await s.close();
+});
+
+test('upgrade hook: upgrades for paths the app does not route are left to other upgrade listeners', async () => {
+  const app = express();
+  const r = echo(sockjs());
+  app.use('/echo', r);
+  const s = await listen(app);
+  r.attach(s.server);
+  // Another websocket server on the same http.Server, on its own path.
+  const { WebSocketServer } = await import('ws');
+  const other = new WebSocketServer({ noServer: true });
+  s.server.on('upgrade', (req, socket, head) => {
+    if (req.url === '/other') other.handleUpgrade(req, socket, head, (ws) => ws.send('from other'));
+  });
+  const ws = new WsClient(s.url.replace('http', 'ws') + '/other');
+  assert.equal(await ws.next(), 'from other');
+  ws.close();
+  await roundTrips(s.url + '/echo');
+  await s.close();
+});
+
+test('upgrade hook: an upgrade to a path nobody serves gets 404, and the process keeps serving', async () => {
+  const app = express();
+  const r = echo(sockjs());
+  app.use('/echo', r);
+  const s = await listen(app);
+  r.attach(s.server);
+  const ws = new WsClient(s.url.replace('http', 'ws') + '/nowhere/websocket');
+  await assert.rejects(ws.opened, /unexpected response 404/);
+  await roundTrips(s.url + '/echo');
+  await s.close();
+});
+
+test('upgrade hook: an Upgrade header on a non-websocket SockJS path gets that path\'s normal HTTP answer', async () => {
+  const app = express();
+  const r = echo(sockjs());
+  app.use('/echo', r);
+  const s = await listen(app);
+  r.attach(s.server);
+  const reply = await new Promise<string>((resolve) => {
+    const req = http.request(s.url + '/echo/info', { headers: { Connection: 'Upgrade', Upgrade: 'websocket' } });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve(res.statusCode + ' ' + body));
+    });
+    req.on('upgrade', () => resolve('upgraded?'));
+    req.end();
+  });
+  assert.match(reply, /^200 \{"websocket":true/);
+  await s.close();
+});

@@ -1,0 +1,61 @@
+/** Option validation: every bad value is a TypeError that names the option and what is allowed. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import sockjs, { DEFAULT_SOCKJS_URL } from '../../lib/index.js';
+
+const bad: [string, unknown, RegExp][] = [
+  ['response_limit', 0, /"response_limit" must be an integer from 1/],
+  ['response_limit', 1.5, /"response_limit" must be an integer/],
+  ['response_limit', '4096', /"response_limit" must be an integer.*got "4096"/],
+  ['heartbeat_delay', -1, /"heartbeat_delay" must be an integer/],
+  ['disconnect_delay', Number.NaN, /"disconnect_delay" must be an integer/],
+  ['cookie_needed', 'yes', /"cookie_needed" must be true, false or a function/],
+  ['jsessionid', 1, /"jsessionid" must be true, false or a function/],
+  ['disabled_transports', 'websocket', /"disabled_transports" must be an array of websocket, websocket-raw/],
+  ['disabled_transports', ['xhr'], /"disabled_transports" must be an array of .*got "xhr"/],
+  ['disable_cors', 'true', /"disable_cors" must be true or false/],
+  ['log', console, /"log" must be a function/],
+  ['sockjs_url', 'javascript:alert(1)', /"sockjs_url" must be an http\(s\):\/\/ or \/absolute URL/],
+  ['sockjs_url', '/x" onload="y', /"sockjs_url" must be/],
+  ['hixie76', 1, /"hixie76" must be true or false/],
+];
+
+for (const [name, value, message] of bad) {
+  test(`options: ${name} = ${JSON.stringify(value) ?? String(value)} is a TypeError naming the option`, () => {
+    assert.throws(() => sockjs({ [name]: value } as never), (err: unknown) => err instanceof TypeError && message.test(err.message));
+  });
+}
+
+test('options: an unknown option is an error listing the known ones', () => {
+  assert.throws(() => sockjs({ prefix: '/echo' } as never), /unknown option "prefix"; known options are sockjs_url, response_limit/);
+});
+
+test('options: cookie_needed and its alias jsessionid together are an error', () => {
+  assert.throws(() => sockjs({ cookie_needed: true, jsessionid: true }), /either "cookie_needed" or its alias "jsessionid"/);
+});
+
+test('options: options must be an object', () => {
+  assert.throws(() => sockjs('x' as never), /options must be an object \(got string\)/);
+  assert.throws(() => sockjs([] as never), /options must be an object \(got an array\)/);
+});
+
+test('options: defaults are the documented ones and are exposed read-only on router.config', () => {
+  const r = sockjs();
+  assert.equal(r.config.sockjs_url, DEFAULT_SOCKJS_URL);
+  assert.equal(r.config.response_limit, 128 * 1024);
+  assert.equal(r.config.heartbeat_delay, 25_000);
+  assert.equal(r.config.disconnect_delay, 5_000);
+  assert.equal(r.config.cookie_needed, null);
+  assert.equal(r.config.disabled.size, 0);
+  assert.equal(r.config.disable_cors, false);
+  assert.equal(r.config.hixie76, false);
+  assert.ok(Object.isFrozen(r.config));
+});
+
+test('options: jsessionid is accepted as an alias of cookie_needed', () => {
+  assert.equal(typeof sockjs({ jsessionid: true }).config.cookie_needed, 'function');
+});
+
+test('attach: a non-server argument is a TypeError saying what to pass', () => {
+  assert.throws(() => sockjs().attach({} as never), /attach\(server\) takes the http.Server or https.Server/);
+});

@@ -1,0 +1,197 @@
+/**
+ * Hand-made SockJS clients for tests: plain HTTP requests, streaming responses read chunk by
+ * chunk, and websockets, all over real sockets on 127.0.0.1.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+
+export interface Reply {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface RequestOptions {
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  timeoutMs?: number;
+}
+
+const agent = new http.Agent({ keepAlive: false });
+
+/** One HTTP request, whole body read. */
+export function request(method: string, url: string, opts: RequestOptions = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers: opts.headers, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(opts.timeoutMs ?? 5000, () => req.destroy(new Error(`timeout: ${method} ${url}`)));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+export const GET = (url: string, opts?: RequestOptions): Promise<Reply> => request('GET', url, opts);
+export const POST = (url: string, opts?: RequestOptions): Promise<Reply> => request('POST', url, opts);
+export const OPTIONS = (url: string, opts?: RequestOptions): Promise<Reply> => request('OPTIONS', url, opts);
+
+/** A session URL with a fresh session id: `<base>/000/<uuid>`. */
+export function sessionUrl(base: string, server = '000'): string {
+  return `${base}/${server}/${randomUUID()}`;
+}
+
+/**
+ * A streaming response read chunk by chunk. `read()` resolves with the next chunk as written by
+ * the server (data events), or null at the end of the response.
+ */
+export class Stream {
+  status = 0;
+  headers: http.IncomingHttpHeaders = {};
+  private chunks: (string | null)[] = [];
+  private waiters: ((c: string | null) => void)[] = [];
+  private req: http.ClientRequest;
+  private ready: Promise<void>;
+
+  constructor(method: string, url: string, opts: RequestOptions = {}) {
+    this.req = http.request(url, { method, headers: opts.headers, agent });
+    this.ready = new Promise((resolve, reject) => {
+      this.req.on('response', (res) => {
+        this.status = res.statusCode!;
+        this.headers = res.headers;
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => this.push(c));
+        res.on('end', () => this.push(null));
+        res.on('error', () => this.push(null));
+        resolve();
+      });
+      this.req.on('error', (e) => {
+        this.push(null);
+        reject(e);
+      });
+    });
+    this.req.end(opts.body);
+  }
+
+  /** Resolves once status and headers arrived. */
+  opened(): Promise<void> {
+    return this.ready;
+  }
+
+  private push(c: string | null): void {
+    const w = this.waiters.shift();
+    if (w) w(c);
+    else this.chunks.push(c);
+  }
+
+  read(timeoutMs = 3000): Promise<string | null> {
+    if (this.chunks.length > 0) return Promise.resolve(this.chunks.shift()!);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        const i = this.waiters.indexOf(done);
+        if (i >= 0) this.waiters.splice(i, 1);
+        reject(new Error('stream read timed out'));
+      }, timeoutMs);
+      const done = (c: string | null): void => {
+        clearTimeout(t);
+        resolve(c);
+      };
+      this.waiters.push(done);
+    });
+  }
+
+  /** Reads until `n` characters arrived (frames may be split or merged by TCP). */
+  async readChars(n: number, timeoutMs = 3000): Promise<string> {
+    let out = '';
+    while (out.length < n) {
+      const c = await this.read(timeoutMs);
+      if (c === null) break;
+      out += c;
+    }
+    return out;
+  }
+
+  close(): void {
+    this.req.destroy();
+  }
+}
+
+/** A websocket with an inbox: `next()` resolves with the next text message, or null on close. */
+export class WsClient {
+  readonly ws: WebSocket;
+  closeCode: number | null = null;
+  closeReason = '';
+  private inbox: (string | null)[] = [];
+  private waiters: ((m: string | null) => void)[] = [];
+  readonly opened: Promise<void>;
+  readonly closed: Promise<void>;
+
+  constructor(url: string, opts?: WebSocket.ClientOptions) {
+    this.ws = new WebSocket(url, opts);
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('error', reject);
+      this.ws.once('unexpected-response', (_req, res) => reject(new Error('unexpected response ' + res.statusCode)));
+    });
+    this.closed = new Promise((resolve) => {
+      this.ws.on('close', (code, reason) => {
+        this.closeCode = code;
+        this.closeReason = reason.toString();
+        this.push(null);
+        resolve();
+      });
+    });
+    this.ws.on('error', () => {});
+    this.ws.on('message', (d) => this.push(d.toString()));
+  }
+
+  private push(m: string | null): void {
+    const w = this.waiters.shift();
+    if (w) w(m);
+    else this.inbox.push(m);
+  }
+
+  next(timeoutMs = 3000): Promise<string | null> {
+    if (this.inbox.length > 0) return Promise.resolve(this.inbox.shift()!);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('websocket message timed out')), timeoutMs);
+      this.waiters.push((m) => {
+        clearTimeout(t);
+        resolve(m);
+      });
+    });
+  }
+
+  send(data: string): void {
+    this.ws.send(data);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** A raw TCP exchange: writes `text`, resolves with everything read until the server closes or `ms` pass. */
+export function rawExchange(port: number, text: string | Buffer, ms = 1000): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let out = '';
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => (out += d));
+    const done = (): void => {
+      clearTimeout(t);
+      sock.destroy();
+      resolve(out);
+    };
+    const t = setTimeout(done, ms);
+    sock.on('close', done);
+    sock.on('error', done);
+    sock.write(text);
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -16,6 +16,8 @@ export interface ConnectionEvents {
   data: [message: string];
   /** The session ended: exactly once, whoever closed it. */
   close: [code: number, reason: string];
+  /** Buffered bytes fell back under the high-water mark after write() returned false. */
+  drain: [];
 }
 
 /** Request headers a connection exposes: proxy and client identification, never cookies or auth. */
@@ -104,7 +106,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   /**
    * Sends one message. Strings go as they are; Buffers and typed arrays are decoded as UTF-8;
-   * numbers and booleans are converted with String(). Returns false when the session is not open.
+   * numbers and booleans are converted with String(). Returns false when the session is not open,
+   * or when the buffered bytes passed the high-water mark: wait for 'drain' before writing more.
    */
   write(message: string | Uint8Array | ArrayBuffer | number | boolean): boolean {
     const text = toText(message);

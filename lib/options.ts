@@ -50,7 +50,26 @@ export interface SockJSOptions {
   log?: LogFunction;
   /** Also accept the legacy hixie-76 websocket handshake (pre-2011 browsers, the protocol suite's haproxy test). Default false. */
   hixie76?: boolean;
+  /** Largest message a client may send: an xhr_send/jsonp_send body (413 beyond) or a websocket message (closed with 1009). Default 1 MiB. */
+  max_message_size?: number;
+  /** Longest session id accepted in a URL (404 beyond). Default 128. */
+  max_session_id_length?: number;
+  /** Sessions held at once, lingering closed ones included (503, or a refused handshake, beyond). Default 100 000. */
+  max_sessions?: number;
+  /** Bytes `conn.write()` may buffer before it returns false; 'drain' fires when they fall back below. Default 64 KiB. */
+  high_water_mark?: number;
+  /** Bytes a session may buffer for a client that does not read; beyond, it is closed with 3100 "Send buffer full". Default 4 MiB. */
+  max_buffered_bytes?: number;
+  /** Allowed browser origins: patterns like `https://example.com`, `https://*.example.com`, `*://localhost:*`, `example.com:*`, or a function. Default: any. */
+  origins?: readonly string[] | OriginCheck;
+  /** Runs once before a session opens, on any transport; false (or a rejected promise) refuses it with 403. */
+  verify?: VerifyFunction;
 }
+
+/** Decides whether a browser origin (the `Origin` header, or the Referer's origin) may connect. */
+export type OriginCheck = (origin: string, req: IncomingMessage) => boolean;
+/** Decides whether a request may open a session. */
+export type VerifyFunction = (req: IncomingMessage) => boolean | Promise<boolean>;
 
 export interface ResolvedOptions {
   sockjs_url: string;
@@ -62,13 +81,24 @@ export interface ResolvedOptions {
   disable_cors: boolean;
   log: LogFunction;
   hixie76: boolean;
+  max_message_size: number;
+  max_session_id_length: number;
+  max_sessions: number;
+  high_water_mark: number;
+  max_buffered_bytes: number;
+  /** null when every origin is allowed. */
+  origins: OriginCheck | null;
+  /** The `origins` field of /info. */
+  origin_list: readonly string[];
+  verify: VerifyFunction | null;
 }
 
 export const DEFAULT_SOCKJS_URL = 'https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js';
 
 const KNOWN = new Set<string>([
   'sockjs_url', 'response_limit', 'heartbeat_delay', 'disconnect_delay', 'cookie_needed',
-  'jsessionid', 'disabled_transports', 'disable_cors', 'log', 'hixie76',
+  'jsessionid', 'disabled_transports', 'disable_cors', 'log', 'hixie76', 'max_message_size',
+  'max_session_id_length', 'max_sessions', 'high_water_mark', 'max_buffered_bytes', 'origins', 'verify',
 ]);
 
 function fail(name: string, allowed: string, value: unknown): never {
@@ -118,6 +148,47 @@ export function setJsessionid(req: IncomingMessage, res: ServerResponse): void {
 
 const noLog: LogFunction = () => {};
 
+const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', ws: '80', wss: '443' };
+
+/** `scheme://host:port` of an origin, with the scheme's default port filled in; null if malformed. */
+export function normalizeOrigin(origin: string): string | null {
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/:?#\s]+)(?::(\d{1,5}))?\/?$/i.exec(origin);
+  if (m === null) return null;
+  const scheme = m[1]!.toLowerCase();
+  const port = m[3] ?? DEFAULT_PORTS[scheme] ?? '';
+  return scheme + '://' + m[2]!.toLowerCase() + ':' + port;
+}
+
+function patternToRegExp(pattern: string): RegExp {
+  let p = pattern.trim().toLowerCase();
+  if (p === '*' || p === '*:*') return /^/;
+  if (!p.includes('://')) p = '*://' + p;
+  const m = /^([^:]+):\/\/([^/:]+)(?::([^/]+))?\/?$/.exec(p);
+  if (m === null) throw new TypeError(`sockjs-express: option "origins" has a malformed pattern ${JSON.stringify(pattern)}; use forms like https://example.com, https://*.example.com:8443, *://localhost:*`);
+  const [, scheme, host, port] = m as unknown as [string, string, string, string | undefined];
+  const part = (s: string): string => s.split('*').map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/:]*');
+  const portRe = port !== undefined ? part(port) : scheme === '*' ? '(?:80|443)' : (DEFAULT_PORTS[scheme] ?? '');
+  return new RegExp('^' + part(scheme) + ':\\/\\/' + part(host) + ':' + portRe + '$');
+}
+
+function originCheck(o: Record<string, unknown>): OriginCheck | null {
+  const v = o.origins;
+  if (v === undefined) return null;
+  if (typeof v === 'function') return v as OriginCheck;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
+    fail('origins', 'an array of origin patterns or a function (origin, req) => boolean', v);
+  }
+  const list = v as string[];
+  if (list.some((x) => x === '*' || x === '*:*')) return null;
+  const exact = new Set(list.filter((x) => x === 'null'));
+  const res = list.filter((x) => x !== 'null').map(patternToRegExp);
+  return (origin: string) => {
+    if (origin === 'null') return exact.has('null');
+    const n = normalizeOrigin(origin);
+    return n !== null && res.some((re) => re.test(n));
+  };
+}
+
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined || input === null) input = {};
   if (typeof input !== 'object' || Array.isArray(input)) {
@@ -145,6 +216,13 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     }
   }
   if (o.log !== undefined && typeof o.log !== 'function') fail('log', 'a function (severity, message, fields) => void', o.log);
+  if (o.verify !== undefined && typeof o.verify !== 'function') fail('verify', 'a function (req) => boolean | Promise<boolean>', o.verify);
+  const origins = originCheck(o);
+  const highWater = positiveInt(o, 'high_water_mark', 64 * 1024);
+  const maxBuffered = positiveInt(o, 'max_buffered_bytes', 4 * 1024 * 1024);
+  if (maxBuffered < highWater) {
+    throw new TypeError(`sockjs-express: option "max_buffered_bytes" (${maxBuffered}) must not be below "high_water_mark" (${highWater})`);
+  }
   return {
     sockjs_url: (url as string | undefined) ?? DEFAULT_SOCKJS_URL,
     response_limit: positiveInt(o, 'response_limit', 128 * 1024),
@@ -155,5 +233,13 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     disable_cors: bool(o, 'disable_cors'),
     log: (o.log as LogFunction | undefined) ?? noLog,
     hixie76: bool(o, 'hixie76'),
+    max_message_size: positiveInt(o, 'max_message_size', 1024 * 1024, 256 * 1024 * 1024),
+    max_session_id_length: positiveInt(o, 'max_session_id_length', 128, 4096),
+    max_sessions: positiveInt(o, 'max_sessions', 100_000),
+    high_water_mark: highWater,
+    max_buffered_bytes: maxBuffered,
+    origins,
+    origin_list: Array.isArray(o.origins) ? [...(o.origins as string[])] : ['*:*'],
+    verify: (o.verify as VerifyFunction | undefined) ?? null,
   };
 }

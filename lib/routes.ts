@@ -17,8 +17,8 @@ import { greeting } from './http/greeting.js';
 import { info } from './http/info.js';
 import { serveIframe } from './http/iframe.js';
 import { preflight } from './http/headers.js';
-import { methodNotAllowed, notFound } from './http/respond.js';
-import { claimUpgrade } from './upgrade.js';
+import { methodNotAllowed, notFound, sendError } from './http/respond.js';
+import { claimUpgrade, isUpgrade } from './upgrade.js';
 import { eventSource } from './transports/eventsource.js';
 import { htmlFile } from './transports/htmlfile.js';
 import { jsonpPolling, jsonpSend } from './transports/jsonp.js';
@@ -60,8 +60,8 @@ const SESSION_ROUTES: ReadonlyMap<string, SessionRoute> = new Map(Object.entries
 } satisfies Record<string, SessionRoute>));
 
 // Server and session ids: any non-empty segment without dots (the protocol's rule, which also
-// keeps `.` and `..` out), bounded in length.
-const SESSION_PATH = /^\/([^/.]{1,64})\/([^/.]{1,128})\/([a-z_]{1,16})$/;
+// keeps `.` and `..` out); the session id's length is bounded by max_session_id_length.
+const SESSION_PATH = /^\/([^/.]+)\/([^/.]+)\/([a-z_]+)$/;
 const IFRAME_PATH = /^\/iframe[\w.-]*\.html$/;
 
 function enabled(svc: Service, names: readonly TransportName[]): boolean {
@@ -81,6 +81,10 @@ export function route(svc: Service, req: IncomingMessage, res: ServerResponse): 
     else methodNotAllowed(res, 'GET, HEAD');
     return;
   }
+  if (!svc.originAllowed(req)) {
+    sendError(res, 403, 'Origin not allowed.');
+    return;
+  }
   if (path === '/info') {
     if (method === 'GET' || method === 'HEAD') info(req, res, svc.options);
     else if (method === 'OPTIONS') preflight(req, res, svc.options, 'OPTIONS, GET');
@@ -98,7 +102,7 @@ export function route(svc: Service, req: IncomingMessage, res: ServerResponse): 
   }
   const m = SESSION_PATH.exec(path);
   const r = m === null ? undefined : SESSION_ROUTES.get(m[3]!);
-  if (r === undefined || !enabled(svc, r.servedFor)) {
+  if (r === undefined || !enabled(svc, r.servedFor) || m![2]!.length > svc.options.max_session_id_length) {
     notFound(res);
     return;
   }
@@ -138,10 +142,15 @@ function websocketRoute(svc: Service, req: IncomingMessage, res: ServerResponse,
     methodNotAllowed(res, 'GET');
     return;
   }
-  const upgrade = claimUpgrade(req);
-  if (upgrade === undefined) {
+  if (!isUpgrade(req)) {
     rejectHttp(req, res);
     return;
   }
-  upgradeWebSocket(svc, req, upgrade.socket, upgrade.head, raw);
+  svc.admit(req, res, () => {
+    const upgrade = claimUpgrade(req);
+    // No socket to claim: the app was reached without the hook (attach() was never called and
+    // this is the server's first request), so Node treated the handshake as plain HTTP.
+    if (upgrade === undefined) sendError(res, 503, 'WebSocket upgrade hook not installed yet: call router.attach(server), then retry.');
+    else upgradeWebSocket(svc, req, upgrade.socket, upgrade.head, raw);
+  });
 }

@@ -1,9 +1,10 @@
 /**
  * One SockJS service (what one `sockjs()` call creates): its options, its session store, its
- * open connections, and the life cycle hooks its sessions call. Transports and the route table
- * work through this object; the public Router wraps it.
+ * open connections, the admission rules for new sessions, and the life cycle hooks its sessions
+ * call. Transports and the route table work through this object; the public Router wraps it.
  */
 import type { EventEmitter } from 'node:events';
+import type { WebSocketServer } from 'ws';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Connection } from './connection.js';
 import { iframePage, type IframePage } from './http/iframe.js';
@@ -18,29 +19,41 @@ interface RoutedRequest extends IncomingMessage {
   baseUrl?: string;
 }
 
+function pathOf(u: string): string {
+  const q = u.indexOf('?');
+  return q === -1 ? u : u.slice(0, q);
+}
+
 /** Where the service is mounted: Express's baseUrl, or what Connect stripped from the URL. */
 export function mountPrefix(req: IncomingMessage): string {
   const r = req as RoutedRequest;
   if (typeof r.baseUrl === 'string') return r.baseUrl;
-  const original = r.originalUrl;
-  const url = r.url ?? '/';
-  if (original === undefined) return '';
-  const path = (u: string): string => {
-    const q = u.indexOf('?');
-    return q === -1 ? u : u.slice(0, q);
-  };
-  const full = path(original);
-  const rest = path(url);
+  if (r.originalUrl === undefined) return '';
+  const full = pathOf(r.originalUrl);
+  const rest = pathOf(r.url ?? '/');
   return full.endsWith(rest) ? full.slice(0, full.length - rest.length) : '';
+}
+
+/** The browser origin of a request: its Origin header, or else its Referer's origin. */
+export function requestOrigin(req: IncomingMessage): string | undefined {
+  const origin = req.headers.origin;
+  if (origin !== undefined) return origin;
+  const referer = req.headers.referer;
+  if (referer === undefined) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return 'null';
+  }
 }
 
 export class Service implements SessionHost {
   readonly store = new SessionStore();
   readonly connections = new Set<Connection>();
   readonly iframe: IframePage;
-  readonly wss = createWebSocketServer(1024 * 1024);
+  readonly wss: WebSocketServer;
   accepting = true;
-  /** Sessions created and not yet forgotten. */
+  /** Sessions created and not yet forgotten (open, or closed and lingering). */
   private live = 0;
   private drained: (() => void) | null = null;
 
@@ -49,6 +62,7 @@ export class Service implements SessionHost {
     private readonly events: EventEmitter,
   ) {
     this.iframe = iframePage(options.sockjs_url);
+    this.wss = createWebSocketServer(options.max_message_size);
   }
 
   get heartbeatDelay(): number {
@@ -59,29 +73,83 @@ export class Service implements SessionHost {
     return this.options.disconnect_delay;
   }
 
+  get highWaterMark(): number {
+    return this.options.high_water_mark;
+  }
+
+  get maxBuffered(): number {
+    return this.options.max_buffered_bytes;
+  }
+
   log(severity: LogSeverity, message: string, fields?: LogFields): void {
     this.options.log(severity, message, fields);
   }
 
-  /** A new session for an opening request; null (and the request answered) when refused. */
-  createSession(req: IncomingMessage, res: ServerResponse | null, sessionId: string | null, protocol: TransportName): Session | null {
-    if (!this.accepting) {
-      if (res !== null) {
-        res.setHeader('Retry-After', '1');
-        sendError(res, 503, 'This SockJS service is shutting down.');
-      }
-      return null;
+  /** The `origins` rule; requests with no browser origin at all are not a browser's and pass. */
+  originAllowed(req: IncomingMessage): boolean {
+    const check = this.options.origins;
+    if (check === null) return true;
+    const origin = requestOrigin(req);
+    return origin === undefined || check(origin, req);
+  }
+
+  /**
+   * The checks before a new session: shutting down or full (503), then the `verify` hook (403).
+   * Calls `open` when all pass; otherwise answers the request itself.
+   */
+  admit(req: IncomingMessage, res: ServerResponse, open: () => void): void {
+    if (!this.accepting || this.live >= this.options.max_sessions) {
+      res.setHeader('Retry-After', '1');
+      sendError(res, 503, this.accepting ? 'Too many sessions; try again later.' : 'This SockJS service is shutting down.');
+      return;
     }
+    const verify = this.options.verify;
+    if (verify === null) {
+      open();
+      return;
+    }
+    const refuse = (why: string): void => {
+      this.log('info', 'session refused: ' + why, { transport: req.url });
+      if (!res.headersSent) sendError(res, 403, 'Forbidden.');
+    };
+    let verdict: boolean | Promise<boolean>;
+    try {
+      verdict = verify(req);
+    } catch (err) {
+      refuse('verify threw ' + String(err));
+      return;
+    }
+    if (verdict === true) open();
+    else if (verdict === false) refuse('verify returned false');
+    else if (verdict !== null && typeof verdict === 'object' && typeof verdict.then === 'function') {
+      verdict.then(
+        (ok) => (ok === true && !res.writableEnded && !res.destroyed ? open() : refuse('verify resolved ' + String(ok))),
+        (err: unknown) => refuse('verify rejected ' + String(err)),
+      );
+    } else {
+      refuse('verify returned ' + String(verdict) + ' (expected a boolean)');
+    }
+  }
+
+  /** Runs `use` with the session of a receiving request: the existing one, or a newly admitted one. */
+  withSession(req: IncomingMessage, res: ServerResponse, sessionId: string, protocol: TransportName, use: (s: Session) => void): void {
+    const existing = this.store.get(sessionId);
+    if (existing !== undefined) {
+      use(existing);
+      return;
+    }
+    this.admit(req, res, () => {
+      // Another request may have opened it while an asynchronous verify ran.
+      use(this.store.get(sessionId) ?? this.createSession(req, sessionId, protocol));
+    });
+  }
+
+  createSession(req: IncomingMessage, sessionId: string | null, protocol: TransportName): Session {
     const session = new Session(sessionId, this, protocol === 'websocket-raw');
     session.connection = new Connection(session, req, protocol, mountPrefix(req));
     if (sessionId !== null) this.store.add(sessionId, session);
     this.live++;
     return session;
-  }
-
-  /** The session a receiving request belongs to: the existing one, or a new one. */
-  receivingSession(req: IncomingMessage, res: ServerResponse, sessionId: string, protocol: TransportName): Session | null {
-    return this.store.get(sessionId) ?? this.createSession(req, res, sessionId, protocol);
   }
 
   // ---- SessionHost -------------------------------------------------------------------------
@@ -93,8 +161,9 @@ export class Service implements SessionHost {
   }
 
   closed(session: Session, cause: CloseCause): void {
-    this.connections.delete(session.connection!);
-    this.log('debug', 'session closed', { session_id: session.connection!.id, transport: session.connection!.protocol, cause });
+    const conn = session.connection!;
+    this.connections.delete(conn);
+    this.log('debug', 'session closed', { session_id: conn.id, transport: conn.protocol, cause });
   }
 
   forget(session: Session): void {

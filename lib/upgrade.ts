@@ -37,6 +37,15 @@ export function claimUpgrade(req: IncomingMessage): { socket: Duplex; head: Buff
   return { socket: p.socket, head: p.head };
 }
 
+/** A websocket handshake, whether it came through the hook or (hook not yet installed) as HTTP. */
+export function isUpgrade(req: IncomingMessage): boolean {
+  if (pending.has(req)) return true;
+  const upgrade = req.headers.upgrade;
+  const connection = req.headers.connection;
+  return upgrade !== undefined && upgrade.toLowerCase() === 'websocket' &&
+    connection !== undefined && /(?:^|,)\s*upgrade\s*(?:,|$)/i.test(connection);
+}
+
 export function isHooked(server: object): boolean {
   return hooked.has(server);
 }

@@ -35,12 +35,20 @@ export interface Receiver {
   end(code?: number, reason?: string): void;
   /** Bytes written to the socket and not yet sent. */
   readonly bufferedAmount: number;
+  /** Calls session.drainCheck() once, when the socket's buffer next empties. */
+  watchDrain(): void;
+  /** Drops the connection at once (a client that stopped reading). */
+  destroy(): void;
 }
 
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
   readonly heartbeatDelay: number;
   readonly disconnectDelay: number;
+  /** Buffered bytes above which write() returns false. */
+  readonly highWaterMark: number;
+  /** Buffered bytes above which the session is closed with 3100. */
+  readonly maxBuffered: number;
   /** Called once, after the open frame went out: emits the router's 'connection' event. */
   opened(session: Session): void;
   /** Called once, when the session is closed (the 'close' event follows). */
@@ -100,6 +108,10 @@ export class Session {
   private timerMode = TimerMode.None;
   /** Set when a frame went out since the last heartbeat tick; an idle tick sends `h`. */
   private busy = false;
+  /** The receiver's socket buffer as last seen (after a flush), so write() need not ask it. */
+  private socketBuffered = 0;
+  /** write() returned false; 'drain' is owed once the buffers fall below the high-water mark. */
+  private needDrain = false;
 
   constructor(
     /** The id in the URL, or null for websocket sessions (never shared, never looked up). */
@@ -183,14 +195,55 @@ export class Session {
         process.nextTick(flushDirty);
       }
     }
-    return true;
+    return this.underWater();
   }
 
   /** Raw websocket: straight to the socket, no framing, no queue. */
   sendRaw(message: string): boolean {
     if (this.state !== OPEN || this.recv === null) return false;
-    this.recv.sendRaw!(message);
+    const recv = this.recv;
+    recv.sendRaw!(message);
+    this.socketBuffered = recv.bufferedAmount;
+    if (!this.underWater()) {
+      if (this.state === OPEN) recv.watchDrain();
+      return false;
+    }
     return true;
+  }
+
+  /** True while buffered bytes are under the high-water mark; enforces the hard limit. */
+  private underWater(): boolean {
+    const total = this.queued + this.socketBuffered;
+    if (total <= this.host.highWaterMark) return true;
+    this.needDrain = true;
+    if (total > this.host.maxBuffered) this.overflow();
+    return false;
+  }
+
+  /** The client stopped reading and the buffers hit max_buffered_bytes: drop it. */
+  private overflow(): void {
+    this.queue = null;
+    this.queued = 0;
+    this.socketBuffered = 0;
+    this.needDrain = false;
+    const recv = this.recv;
+    this.recv = null;
+    this.closeWith(3100, 'Send buffer full', 'limit');
+    if (recv !== null) recv.destroy();
+    this.setTimer(TimerMode.Linger);
+  }
+
+  /** A receiver's socket drained (or a flush happened): owe 'drain' no longer if under water. */
+  drainCheck(): void {
+    if (!this.needDrain || this.state !== OPEN) return;
+    const recv = this.recv;
+    this.socketBuffered = recv !== null ? recv.bufferedAmount : 0;
+    if (this.queued + this.socketBuffered <= this.host.highWaterMark) {
+      this.needDrain = false;
+      this.connection!.emit('drain');
+    } else if (recv !== null && this.queue === null) {
+      recv.watchDrain();
+    }
   }
 
   /** Sends everything queued as one frame to the attached receiver. */
@@ -201,7 +254,17 @@ export class Session {
     this.queue = null;
     this.queued = 0;
     this.busy = true;
-    if (!recv.sendFrame(arrayFrame(queue))) this.release();
+    if (!recv.sendFrame(arrayFrame(queue))) {
+      this.socketBuffered = 0;
+      this.release();
+    } else {
+      this.socketBuffered = recv.bufferedAmount;
+      if (this.socketBuffered > this.host.maxBuffered) {
+        this.overflow();
+        return;
+      }
+    }
+    if (this.needDrain) this.drainCheck();
   }
 
   get bufferedAmount(): number {

@@ -12,14 +12,14 @@ class EventSourceReceiver extends ResponseReceiver {
 }
 
 export function eventSource(svc: Service, req: IncomingMessage, res: ServerResponse, sessionId: string): void {
-  const session = svc.receivingSession(req, res, sessionId, 'eventsource');
-  if (session === null) return;
-  res.setHeader('Content-Type', 'text/event-stream');
-  noCache(res);
-  cors(req, res, svc.options);
-  sessionCookie(req, res, svc.options);
-  res.writeHead(200);
-  // An empty line first: Opera 10's EventSource needed a line before the first event.
-  res.write('\r\n');
-  session.attach(new EventSourceReceiver(session, res, svc.options.response_limit));
+  svc.withSession(req, res, sessionId, 'eventsource', (session) => {
+    res.setHeader('Content-Type', 'text/event-stream');
+    noCache(res);
+    cors(req, res, svc.options);
+    sessionCookie(req, res, svc.options);
+    res.writeHead(200);
+    // An empty line first: Opera 10's EventSource needed a line before the first event.
+    res.write('\r\n');
+    session.attach(new EventSourceReceiver(session, res, svc.options.response_limit));
+  });
 }

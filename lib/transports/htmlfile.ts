@@ -36,12 +36,12 @@ function prelude(callback: string): string {
 export function htmlFile(svc: Service, req: IncomingMessage, res: ServerResponse, sessionId: string): void {
   const callback = callbackParam(req, res);
   if (callback === null) return;
-  const session = svc.receivingSession(req, res, sessionId, 'htmlfile');
-  if (session === null) return;
-  res.setHeader('Content-Type', HTML);
-  noCache(res);
-  sessionCookie(req, res, svc.options);
-  res.writeHead(200);
-  res.write(prelude(callback));
-  session.attach(new HtmlFileReceiver(session, res, svc.options.response_limit));
+  svc.withSession(req, res, sessionId, 'htmlfile', (session) => {
+    res.setHeader('Content-Type', HTML);
+    noCache(res);
+    sessionCookie(req, res, svc.options);
+    res.writeHead(200);
+    res.write(prelude(callback));
+    session.attach(new HtmlFileReceiver(session, res, svc.options.response_limit));
+  });
 }

@@ -23,12 +23,12 @@ class JsonpReceiver extends ResponseReceiver {
 export function jsonpPolling(svc: Service, req: IncomingMessage, res: ServerResponse, sessionId: string): void {
   const callback = callbackParam(req, res);
   if (callback === null) return;
-  const session = svc.receivingSession(req, res, sessionId, 'jsonp-polling');
-  if (session === null) return;
-  res.setHeader('Content-Type', JAVASCRIPT);
-  noCache(res);
-  sessionCookie(req, res, svc.options);
-  session.attach(new JsonpReceiver(session, res, callback));
+  svc.withSession(req, res, sessionId, 'jsonp-polling', (session) => {
+    res.setHeader('Content-Type', JAVASCRIPT);
+    noCache(res);
+    sessionCookie(req, res, svc.options);
+    session.attach(new JsonpReceiver(session, res, callback));
+  });
 }
 
 export function jsonpSend(svc: Service, req: IncomingMessage, res: ServerResponse, session: Session): void {

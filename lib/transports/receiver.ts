@@ -9,6 +9,7 @@ import type { Receiver, Session } from '../session/session.js';
 export abstract class ResponseReceiver implements Receiver {
   private ended = false;
   private sent = 0;
+  private watching = false;
 
   constructor(
     protected readonly session: Session,
@@ -49,5 +50,19 @@ export abstract class ResponseReceiver implements Receiver {
 
   get bufferedAmount(): number {
     return this.res.writableLength;
+  }
+
+  watchDrain(): void {
+    if (this.ended || this.watching) return;
+    this.watching = true;
+    this.res.once('drain', () => {
+      this.watching = false;
+      this.session.drainCheck();
+    });
+  }
+
+  destroy(): void {
+    this.ended = true;
+    this.res.destroy();
   }
 }

@@ -7,8 +7,6 @@ import { sendError } from '../http/respond.js';
 import type { Service } from '../service.js';
 import type { Session } from '../session/session.js';
 
-const MAX_BODY = 1024 * 1024;
-
 /**
  * Reads the request body as messages and hands them to the session. `form` accepts jsonp_send's
  * `d=<payload>` (urlencoded) as well as a raw body. Errors are the protocol's 500s.
@@ -21,7 +19,7 @@ export function deliverPayload(
   form: boolean,
   answer: (res: ServerResponse) => void,
 ): void {
-  readBody(req, MAX_BODY, (body) => {
+  readBody(req, svc.options.max_message_size, (body) => {
     if (!body.ok) {
       sendError(res, body.status, body.message);
       return;

@@ -41,7 +41,14 @@ function wireReason(reason: string | undefined): string {
 }
 
 class WebSocketReceiver implements Receiver {
-  constructor(private readonly ws: MessageSocket) {}
+  private watching = false;
+
+  constructor(
+    private readonly session: Session,
+    private readonly ws: MessageSocket,
+    /** The upgraded TCP socket, for its 'drain' event (ws has none of its own). */
+    private readonly socket: Duplex,
+  ) {}
 
   sendFrame(frame: string): boolean {
     this.ws.send(frame);
@@ -59,6 +66,19 @@ class WebSocketReceiver implements Receiver {
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
   }
+
+  watchDrain(): void {
+    if (this.watching) return;
+    this.watching = true;
+    this.socket.once('drain', () => {
+      this.watching = false;
+      this.session.drainCheck();
+    });
+  }
+
+  destroy(): void {
+    this.ws.terminate();
+  }
 }
 
 function messageText(data: Buffer | string, isBinary: boolean | undefined): string | null {
@@ -69,6 +89,7 @@ function messageText(data: Buffer | string, isBinary: boolean | undefined): stri
 }
 
 export function createWebSocketServer(maxPayload: number): WebSocketServer {
+  // clientTracking off: sessions track their sockets; ws's own Set would double the bookkeeping.
   return new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload });
 }
 
@@ -83,31 +104,34 @@ export function rejectHttp(req: IncomingMessage, res: ServerResponse): void {
 
 /** Completes a websocket handshake for a session endpoint (`raw` = the plain /websocket one). */
 export function upgradeWebSocket(svc: Service, req: IncomingMessage, socket: Duplex, head: Buffer, raw: boolean): void {
-  if (!svc.accepting) {
-    socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\nThis SockJS service is shutting down.\n');
-    return;
-  }
   if (svc.options.hixie76 && isHixie76Request(req)) {
-    const legacy = new Hixie76Socket(req, socket, head, { maxMessageSize: svc.wss.options.maxPayload ?? 1024 * 1024 });
-    legacy.once('open', () => openSession(svc, req, legacy, raw));
+    const legacy = new Hixie76Socket(req, socket, head, { maxMessageSize: svc.options.max_message_size });
+    legacy.once('open', () => openSession(svc, req, legacy, socket, raw));
     return;
   }
-  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as unknown as MessageSocket, raw));
+  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as unknown as MessageSocket, socket, raw));
 }
 
-function openSession(svc: Service, req: IncomingMessage, ws: MessageSocket, raw: boolean): void {
-  const session = svc.createSession(req, null, null, raw ? 'websocket-raw' : 'websocket');
-  if (session === null) {
+function openSession(svc: Service, req: IncomingMessage, ws: MessageSocket, socket: Duplex, raw: boolean): void {
+  if (!svc.accepting) {
+    // close() began while the handshake was under way.
     ws.close(1001, 'Server is shutting down');
     return;
   }
-  const recv = new WebSocketReceiver(ws);
+  const session = svc.createSession(req, null, raw ? 'websocket-raw' : 'websocket');
+  const recv = new WebSocketReceiver(session, ws, socket);
   ws.on('message', raw ? (data, isBinary) => onRawMessage(session, ws, data, isBinary) : (data, isBinary) => onMessage(session, data, isBinary));
   ws.on('close', (code, reason) => {
     session.receiverGone(recv, code ?? 1005, reason !== undefined ? reason.toString() : '', 'client');
   });
   // Socket errors (resets, protocol violations) end in 'close'; without a listener they would throw.
-  ws.on('error', (err) => svc.log('debug', 'websocket error: ' + err.message, { transport: raw ? 'websocket-raw' : 'websocket' }));
+  ws.on('error', (err: Error & { code?: string }) => {
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || err.code === 'HIXIE76_MESSAGE_TOO_BIG') {
+      session.abort(1009, 'Message too big', 'limit');
+    } else {
+      svc.log('debug', 'websocket error: ' + err.message, { transport: raw ? 'websocket-raw' : 'websocket' });
+    }
+  });
   session.attach(recv);
 }
 

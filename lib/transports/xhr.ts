@@ -28,24 +28,24 @@ function receiverHeaders(svc: Service, req: IncomingMessage, res: ServerResponse
 }
 
 export function xhrPolling(svc: Service, req: IncomingMessage, res: ServerResponse, sessionId: string): void {
-  const session = svc.receivingSession(req, res, sessionId, 'xhr-polling');
-  if (session === null) return;
-  receiverHeaders(svc, req, res);
-  session.attach(new XhrReceiver(session, res, 0));
+  svc.withSession(req, res, sessionId, 'xhr-polling', (session) => {
+    receiverHeaders(svc, req, res);
+    session.attach(new XhrReceiver(session, res, 0));
+  });
 }
 
 export function xhrStreaming(svc: Service, req: IncomingMessage, res: ServerResponse, sessionId: string): void {
-  const session = svc.receivingSession(req, res, sessionId, 'xhr-streaming');
-  if (session === null) return;
-  receiverHeaders(svc, req, res);
-  res.writeHead(200);
-  res.write(XHR_STREAMING_PRELUDE);
-  session.attach(new XhrReceiver(session, res, svc.options.response_limit));
+  svc.withSession(req, res, sessionId, 'xhr-streaming', (session) => {
+    receiverHeaders(svc, req, res);
+    res.writeHead(200);
+    res.write(XHR_STREAMING_PRELUDE);
+    session.attach(new XhrReceiver(session, res, svc.options.response_limit));
+  });
 }
 
 export function xhrSend(svc: Service, req: IncomingMessage, res: ServerResponse, session: Session): void {
   deliverPayload(svc, req, res, session, false, (r) => {
-    res.setHeader('Content-Type', TEXT);
+    r.setHeader('Content-Type', TEXT);
     noCache(r);
     cors(req, r, svc.options);
     sessionCookie(req, r, svc.options);

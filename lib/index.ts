@@ -24,3 +24,5 @@ export type {
 } from './options.js';
 export type { ReadyState, CloseCause } from './session/session.js';
 export type { UpgradeableServer } from './upgrade.js';
+export { Stats } from './stats.js';
+export type { StatsSnapshot, PerTransport } from './stats.js';

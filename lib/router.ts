@@ -12,6 +12,7 @@ import { quote } from './protocol/frames.js';
 import { resolveOptions, type ResolvedOptions, type SockJSOptions } from './options.js';
 import { route } from './routes.js';
 import { Service } from './service.js';
+import type { Stats } from './stats.js';
 import { installUpgradeHook, isHooked, type UpgradeableServer } from './upgrade.js';
 
 export interface SockJSRouterEvents {
@@ -41,6 +42,8 @@ export interface SockJSRouter extends Router {
   broadcast(message: string, options?: BroadcastOptions): number;
   /** The open connections, live. */
   readonly connections: ReadonlySet<Connection>;
+  /** Live counters (sockjs-tornado's and more); `stats.dump()` gives a plain snapshot. */
+  readonly stats: Stats;
   /** The options in force, defaults filled in (`options` is taken: it is Express's OPTIONS route). */
   readonly config: Readonly<ResolvedOptions>;
 }
@@ -72,6 +75,7 @@ export function sockjs(options?: SockJSOptions): SockJSRouter {
 
   Object.defineProperties(router, {
     connections: { value: svc.connections, enumerable: true },
+    stats: { value: svc.stats, enumerable: true },
     config: { value: Object.freeze({ ...resolved }), enumerable: true },
   });
   router.attach = function attach(server: UpgradeableServer) {

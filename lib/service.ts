@@ -13,6 +13,7 @@ import type { LogFields, LogSeverity, ResolvedOptions, TransportName } from './o
 import { CLOSED, Session, type CloseCause, type SessionHost } from './session/session.js';
 import { SessionStore } from './session/store.js';
 import { createWebSocketServer } from './transports/websocket.js';
+import { Stats, transportIndex } from './stats.js';
 
 interface RoutedRequest extends IncomingMessage {
   originalUrl?: string;
@@ -52,6 +53,7 @@ export class Service implements SessionHost {
   readonly connections = new Set<Connection>();
   readonly iframe: IframePage;
   readonly wss: WebSocketServer;
+  readonly stats: Stats;
   accepting = true;
   /** Sessions created and not yet forgotten (open, or closed and lingering). */
   private live = 0;
@@ -63,6 +65,7 @@ export class Service implements SessionHost {
   ) {
     this.iframe = iframePage(options.sockjs_url);
     this.wss = createWebSocketServer(options.max_message_size);
+    this.stats = new Stats(this.connections);
   }
 
   get heartbeatDelay(): number {
@@ -145,7 +148,7 @@ export class Service implements SessionHost {
   }
 
   createSession(req: IncomingMessage, sessionId: string | null, protocol: TransportName): Session {
-    const session = new Session(sessionId, this, protocol === 'websocket-raw');
+    const session = new Session(sessionId, this, transportIndex(protocol), protocol === 'websocket-raw');
     session.connection = new Connection(session, req, protocol, mountPrefix(req));
     if (sessionId !== null) this.store.add(sessionId, session);
     this.live++;
@@ -157,12 +160,17 @@ export class Service implements SessionHost {
   opened(session: Session): void {
     const conn = session.connection!;
     this.connections.add(conn);
+    this.stats.open[session.transport]++;
+    this.stats.opened[session.transport]++;
+    this.stats.start();
     this.events.emit('connection', conn);
   }
 
   closed(session: Session, cause: CloseCause): void {
     const conn = session.connection!;
     this.connections.delete(conn);
+    this.stats.open[session.transport]--;
+    this.stats.closedBy[cause]++;
     this.log('debug', 'session closed', { session_id: conn.id, transport: conn.protocol, cause });
   }
 
@@ -190,6 +198,7 @@ export class Service implements SessionHost {
    */
   shutdown(code: number, reason: string): Promise<void> {
     this.accepting = false;
+    this.stats.stop();
     // Sessions closed before the shutdown are only lingering: there is nothing more to wait for.
     const lingering = [...this.store.values()].filter((s) => s.state === CLOSED);
     for (const session of lingering) this.forget(session);

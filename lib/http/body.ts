@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 
-export type BodyResult = { ok: true; text: string } | { ok: false; status: number; message: string };
+export type BodyResult = { ok: true; text: string; bytes: number } | { ok: false; status: number; message: string };
 type BodyCallback = (result: BodyResult) => void;
 
 interface ParsedRequest extends IncomingMessage {
@@ -49,21 +49,25 @@ export function readBody(req: IncomingMessage, limit: number, done: BodyCallback
   req.on('end', () => {
     const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
     if (!isUtf8(buf)) finish({ ok: false, status: 400, message: 'Payload is not valid UTF-8.' });
-    else finish({ ok: true, text: buf.toString('utf8') });
+    else finish({ ok: true, text: buf.toString('utf8'), bytes: size });
   });
   req.on('error', () => finish({ ok: false, status: 400, message: 'Request body could not be read.' }));
 }
 
+function parsedText(text: string): BodyResult {
+  return { ok: true, text, bytes: Buffer.byteLength(text) };
+}
+
 function fromParsed(body: unknown): BodyResult {
-  if (typeof body === 'string') return { ok: true, text: body };
-  if (Buffer.isBuffer(body)) return { ok: true, text: body.toString('utf8') };
+  if (typeof body === 'string') return parsedText(body);
+  if (Buffer.isBuffer(body)) return parsedText(body.toString('utf8'));
   if (body !== null && typeof body === 'object' && typeof (body as { d?: unknown }).d === 'string') {
     // express.urlencoded() already decoded a jsonp_send form: hand back the form again.
-    return { ok: true, text: 'd=' + encodeURIComponent((body as { d: string }).d) };
+    return parsedText('d=' + encodeURIComponent((body as { d: string }).d));
   }
   if (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) {
-    return { ok: true, text: '' };
+    return parsedText('');
   }
   // express.json() parsed the array of messages: re-encode it so one decoder checks it.
-  return { ok: true, text: JSON.stringify(body) };
+  return parsedText(JSON.stringify(body));
 }

@@ -14,6 +14,7 @@ import {
   closeFrame,
 } from '../protocol/frames.js';
 import type { Connection } from '../connection.js';
+import type { Stats } from '../stats.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -49,6 +50,7 @@ export interface SessionHost {
   readonly highWaterMark: number;
   /** Buffered bytes above which the session is closed with 3100. */
   readonly maxBuffered: number;
+  readonly stats: Stats;
   /** Called once, after the open frame went out: emits the router's 'connection' event. */
   opened(session: Session): void;
   /** Called once, when the session is closed (the 'close' event follows). */
@@ -85,6 +87,21 @@ function flushDirty(): void {
   spare = list;
 }
 
+// The frame of the last single-message flush: a broadcast flushes the same quoted message in
+// every session, and reusing the frame string lets transports reuse its encoded bytes too.
+let lastQuoted: string | null = null;
+let lastFrame = '';
+
+function frameOf(queue: string[]): string {
+  if (queue.length !== 1) return arrayFrame(queue);
+  const q = queue[0]!;
+  if (q !== lastQuoted) {
+    lastQuoted = q;
+    lastFrame = arrayFrame(queue);
+  }
+  return lastFrame;
+}
+
 function onTimer(session: Session): void {
   session.timerFired();
 }
@@ -117,6 +134,8 @@ export class Session {
     /** The id in the URL, or null for websocket sessions (never shared, never looked up). */
     readonly sessionId: string | null,
     readonly host: SessionHost,
+    /** Index of the opening transport in stats.ts's TRANSPORTS. */
+    readonly transport: number,
     /** Raw websocket: messages go out unframed, one per websocket message. */
     readonly raw = false,
   ) {}
@@ -203,6 +222,7 @@ export class Session {
     if (this.state !== OPEN || this.recv === null) return false;
     const recv = this.recv;
     recv.sendRaw!(message);
+    this.host.stats.msgOut[this.transport]++;
     this.socketBuffered = recv.bufferedAmount;
     if (!this.underWater()) {
       if (this.state === OPEN) recv.watchDrain();
@@ -254,7 +274,8 @@ export class Session {
     this.queue = null;
     this.queued = 0;
     this.busy = true;
-    if (!recv.sendFrame(arrayFrame(queue))) {
+    this.host.stats.msgOut[this.transport] += queue.length;
+    if (!recv.sendFrame(frameOf(queue))) {
       this.socketBuffered = 0;
       this.release();
     } else {
@@ -273,17 +294,24 @@ export class Session {
 
   // ---- inbound -----------------------------------------------------------------------------
 
-  /** Messages from the client, in order; stops if a listener closes the session. */
-  deliver(messages: readonly string[]): void {
+  /** Messages from the client (`bytes` on the wire), in order; stops if a listener closes the session. */
+  deliver(messages: readonly string[], bytes: number): void {
     const conn = this.connection;
-    if (conn === null) return;
+    if (conn === null || this.state !== OPEN) return;
+    const stats = this.host.stats;
+    stats.msgIn[this.transport] += messages.length;
+    stats.bytesIn[this.transport] += bytes;
     for (let i = 0; i < messages.length && this.state === OPEN; i++) {
       conn.emit('data', messages[i]!);
     }
   }
 
-  deliverOne(message: string): void {
-    if (this.state === OPEN) this.connection!.emit('data', message);
+  deliverOne(message: string, bytes: number): void {
+    if (this.state !== OPEN) return;
+    const stats = this.host.stats;
+    stats.msgIn[this.transport]++;
+    stats.bytesIn[this.transport] += bytes;
+    this.connection!.emit('data', message);
   }
 
   // ---- closing -----------------------------------------------------------------------------

@@ -2,12 +2,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service.js';
 import { cors, noCache, sessionCookie } from '../http/headers.js';
+import { EncodedFrameCache } from '../protocol/encoded.js';
 import { ResponseReceiver } from './receiver.js';
 
+// Frames are JSON-escaped, so they never contain the CR/LF that would split an event.
+const eventFrames = new EncodedFrameCache((frame) => 'data: ' + frame + '\r\n\r\n');
+
 class EventSourceReceiver extends ResponseReceiver {
-  // Frames are JSON-escaped, so they never contain the CR/LF that would split an event.
-  protected envelope(frame: string): string {
-    return 'data: ' + frame + '\r\n\r\n';
+  protected encode(frame: string): Buffer {
+    return eventFrames.get(frame);
   }
 }
 

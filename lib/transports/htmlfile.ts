@@ -6,13 +6,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service.js';
 import { noCache, sessionCookie } from '../http/headers.js';
 import { HTML } from '../http/respond.js';
+import { EncodedFrameCache } from '../protocol/encoded.js';
 import { ResponseReceiver } from './receiver.js';
 import { callbackParam } from './callback.js';
 
+// '<' is escaped so that a message containing "</script>" cannot end the script element.
+const htmlFrames = new EncodedFrameCache(
+  (frame) => '<script>\np(' + JSON.stringify(frame).replace(/</g, '\\u003c') + ');\n</script>\r\n',
+);
+
 class HtmlFileReceiver extends ResponseReceiver {
-  protected envelope(frame: string): string {
-    // '<' is escaped so that a message containing "</script>" cannot end the script element.
-    return '<script>\np(' + JSON.stringify(frame).replace(/</g, '\\u003c') + ');\n</script>\r\n';
+  protected encode(frame: string): Buffer {
+    return htmlFrames.get(frame);
   }
 }
 

@@ -15,8 +15,8 @@ class JsonpReceiver extends ResponseReceiver {
 
   // The leading comment defeats the Rosetta Flash attack (a response starting with a
   // client-chosen callback name could be read as a Flash file).
-  protected envelope(frame: string): string {
-    return '/**/' + this.callback + '(' + JSON.stringify(frame) + ');\r\n';
+  protected encode(frame: string): Buffer {
+    return Buffer.from('/**/' + this.callback + '(' + JSON.stringify(frame) + ');\r\n');
   }
 }
 

@@ -17,7 +17,11 @@ export abstract class ResponseReceiver implements Receiver {
     /** Bytes of frames (not counting the prelude) after which a streaming response ends; 0 for polling. */
     private readonly limit: number,
   ) {
+    const stats = session.host.stats;
+    stats.connectionsActive++;
+    stats.connectionsTotal++;
     res.once('close', () => {
+      stats.connectionsActive--;
       // 'close' after our own end() is the normal finish; before it, the client went away.
       if (!this.ended) {
         this.ended = true;
@@ -26,19 +30,20 @@ export abstract class ResponseReceiver implements Receiver {
     });
   }
 
-  /** The transport's envelope around one frame. */
-  protected abstract envelope(frame: string): string;
+  /** One frame in the transport's envelope, as bytes. */
+  protected abstract encode(frame: string): Buffer;
 
   sendFrame(frame: string): boolean {
     if (this.ended) return false;
-    const chunk = this.envelope(frame);
+    const chunk = this.encode(frame);
+    this.session.host.stats.bytesOut[this.session.transport] += chunk.length;
     if (this.limit === 0) {
       this.ended = true;
       this.res.end(chunk);
       return false;
     }
     this.res.write(chunk);
-    this.sent += Buffer.byteLength(chunk);
+    this.sent += chunk.length;
     return this.sent < this.limit;
   }
 

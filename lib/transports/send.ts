@@ -40,7 +40,7 @@ export function deliverPayload(
     }
     // Answer first: a listener that throws must not leave the client's request hanging.
     answer(res);
-    session.deliver(messages);
+    session.deliver(messages, body.bytes);
   });
 }
 

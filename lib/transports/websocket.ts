@@ -11,11 +11,12 @@ import { PayloadError, decodeMessages } from '../protocol/payload.js';
 import { sendError } from '../http/respond.js';
 import type { Service } from '../service.js';
 import type { Receiver, Session } from '../session/session.js';
+import { EncodedFrameCache } from '../protocol/encoded.js';
 import { Hixie76Socket, isHixie76Request } from './hixie76.js';
 
 /** What both `ws` sockets and hixie-76 sockets offer. */
 interface MessageSocket {
-  send(data: string): unknown;
+  send(data: string | Buffer, options?: { binary: boolean }): unknown;
   close(code?: number, reason?: string): void;
   terminate(): void;
   readonly bufferedAmount: number;
@@ -40,6 +41,11 @@ function wireReason(reason: string | undefined): string {
   return r;
 }
 
+const TEXT = { binary: false };
+// Websocket frames are the SockJS frames themselves; encoding them here (not in ws) gives the byte
+// count for free and lets a broadcast share one buffer.
+const wsFrames = new EncodedFrameCache((frame) => frame);
+
 class WebSocketReceiver implements Receiver {
   private watching = false;
 
@@ -48,15 +54,23 @@ class WebSocketReceiver implements Receiver {
     private readonly ws: MessageSocket,
     /** The upgraded TCP socket, for its 'drain' event (ws has none of its own). */
     private readonly socket: Duplex,
+    /** hixie-76 sockets take text only. */
+    private readonly legacy: boolean,
   ) {}
 
   sendFrame(frame: string): boolean {
-    this.ws.send(frame);
+    this.write(wsFrames.get(frame), frame);
     return true;
   }
 
   sendRaw(message: string): void {
-    this.ws.send(message);
+    this.write(Buffer.from(message), message);
+  }
+
+  private write(bytes: Buffer, text: string): void {
+    this.session.host.stats.bytesOut[this.session.transport] += bytes.length;
+    if (this.legacy) this.ws.send(text);
+    else this.ws.send(bytes, TEXT);
   }
 
   end(code?: number, reason?: string): void {
@@ -106,22 +120,26 @@ export function rejectHttp(req: IncomingMessage, res: ServerResponse): void {
 export function upgradeWebSocket(svc: Service, req: IncomingMessage, socket: Duplex, head: Buffer, raw: boolean): void {
   if (svc.options.hixie76 && isHixie76Request(req)) {
     const legacy = new Hixie76Socket(req, socket, head, { maxMessageSize: svc.options.max_message_size });
-    legacy.once('open', () => openSession(svc, req, legacy, socket, raw));
+    legacy.once('open', () => openSession(svc, req, legacy, socket, raw, true));
     return;
   }
-  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as unknown as MessageSocket, socket, raw));
+  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as unknown as MessageSocket, socket, raw, false));
 }
 
-function openSession(svc: Service, req: IncomingMessage, ws: MessageSocket, socket: Duplex, raw: boolean): void {
+function openSession(svc: Service, req: IncomingMessage, ws: MessageSocket, socket: Duplex, raw: boolean, legacy: boolean): void {
   if (!svc.accepting) {
     // close() began while the handshake was under way.
     ws.close(1001, 'Server is shutting down');
     return;
   }
   const session = svc.createSession(req, null, raw ? 'websocket-raw' : 'websocket');
-  const recv = new WebSocketReceiver(session, ws, socket);
+  const recv = new WebSocketReceiver(session, ws, socket, legacy);
+  const stats = svc.stats;
+  stats.connectionsActive++;
+  stats.connectionsTotal++;
   ws.on('message', raw ? (data, isBinary) => onRawMessage(session, ws, data, isBinary) : (data, isBinary) => onMessage(session, data, isBinary));
   ws.on('close', (code, reason) => {
+    stats.connectionsActive--;
     session.receiverGone(recv, code ?? 1005, reason !== undefined ? reason.toString() : '', 'client');
   });
   // Socket errors (resets, protocol violations) end in 'close'; without a listener they would throw.
@@ -148,7 +166,7 @@ function onMessage(session: Session, data: Buffer | string, isBinary: boolean | 
     session.abort(1002, 'Broken framing.', 'client');
     return;
   }
-  session.deliver(messages);
+  session.deliver(messages, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
 }
 
 function onRawMessage(session: Session, ws: MessageSocket, data: Buffer | string, isBinary: boolean | undefined): void {
@@ -157,5 +175,5 @@ function onRawMessage(session: Session, ws: MessageSocket, data: Buffer | string
     ws.close(1007, 'Message is not valid UTF-8');
     return;
   }
-  session.deliverOne(text);
+  session.deliverOne(text, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
 }

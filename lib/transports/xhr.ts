@@ -7,12 +7,15 @@ import type { Service } from '../service.js';
 import type { Session } from '../session/session.js';
 import { cors, noCache, sessionCookie } from '../http/headers.js';
 import { JAVASCRIPT, TEXT, noContent } from '../http/respond.js';
+import { EncodedFrameCache } from '../protocol/encoded.js';
 import { ResponseReceiver } from './receiver.js';
 import { deliverPayload } from './send.js';
 
+const xhrFrames = new EncodedFrameCache((frame) => frame + '\n');
+
 class XhrReceiver extends ResponseReceiver {
-  protected envelope(frame: string): string {
-    return frame + '\n';
+  protected encode(frame: string): Buffer {
+    return xhrFrames.get(frame);
   }
 }
 

@@ -25,4 +25,6 @@ export type {
 export type { ReadyState, CloseCause } from './session/session.js';
 export type { UpgradeableServer } from './upgrade.js';
 export { Stats } from './stats.js';
+export { prometheusText, metricsHandler, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
+export type { HasStats } from './metrics.js';
 export type { StatsSnapshot, PerTransport } from './stats.js';

@@ -46,7 +46,7 @@ export interface SockJSOptions {
   disabled_transports?: readonly TransportName[];
   /** Leave CORS headers out of every response (when something in front of the router sets them). Default false. */
   disable_cors?: boolean;
-  /** Receives the service's log lines. Default: nothing is logged. */
+  /** Receives the service's log lines with their fields. Default: none, unless DEBUG=sockjs-express:* is set (then stderr). */
   log?: LogFunction;
   /** Also accept the legacy hixie-76 websocket handshake (pre-2011 browsers, the protocol suite's haproxy test). Default false. */
   hixie76?: boolean;
@@ -79,7 +79,8 @@ export interface ResolvedOptions {
   cookie_needed: CookieHandler | null;
   disabled: ReadonlySet<TransportName>;
   disable_cors: boolean;
-  log: LogFunction;
+  /** The user's log function, or null (then DEBUG=sockjs-express:* decides). */
+  log: LogFunction | null;
   hixie76: boolean;
   max_message_size: number;
   max_session_id_length: number;
@@ -146,7 +147,6 @@ export function setJsessionid(req: IncomingMessage, res: ServerResponse): void {
   res.setHeader('Set-Cookie', 'JSESSIONID=' + value + '; path=/');
 }
 
-const noLog: LogFunction = () => {};
 
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', ws: '80', wss: '443' };
 
@@ -231,7 +231,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     cookie_needed: cookieHandler(o),
     disabled,
     disable_cors: bool(o, 'disable_cors'),
-    log: (o.log as LogFunction | undefined) ?? noLog,
+    log: (o.log as LogFunction | undefined) ?? null,
     hixie76: bool(o, 'hixie76'),
     max_message_size: positiveInt(o, 'max_message_size', 1024 * 1024, 256 * 1024 * 1024),
     max_session_id_length: positiveInt(o, 'max_session_id_length', 128, 4096),

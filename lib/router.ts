@@ -11,7 +11,8 @@ import { Connection } from './connection.js';
 import { quote } from './protocol/frames.js';
 import { resolveOptions, type ResolvedOptions, type SockJSOptions } from './options.js';
 import { route } from './routes.js';
-import { Service } from './service.js';
+import { Service, mountPrefix } from './service.js';
+import { metricsHandler } from './metrics.js';
 import type { Stats } from './stats.js';
 import { installUpgradeHook, isHooked, type UpgradeableServer } from './upgrade.js';
 
@@ -44,6 +45,8 @@ export interface SockJSRouter extends Router {
   readonly connections: ReadonlySet<Connection>;
   /** Live counters (sockjs-tornado's and more); `stats.dump()` gives a plain snapshot. */
   readonly stats: Stats;
+  /** A handler serving this service's counters in Prometheus text format (label `service`, default: the mount path). */
+  metrics(service?: string): (req: IncomingMessage, res: ServerResponse) => void;
   /** The options in force, defaults filled in (`options` is taken: it is Express's OPTIONS route). */
   readonly config: Readonly<ResolvedOptions>;
 }
@@ -68,6 +71,7 @@ export function sockjs(options?: SockJSOptions): SockJSRouter {
   const svc = new Service(resolved, router as unknown as EventEmitter);
 
   router.use((req: IncomingMessage, res: ServerResponse) => {
+    if (svc.mountPath === null) svc.mountPath = mountPrefix(req);
     const server = (req.socket as ServerSocket).server;
     if (isServer(server) && !isHooked(server)) installUpgradeHook(server);
     route(svc, req, res);
@@ -87,6 +91,10 @@ export function sockjs(options?: SockJSOptions): SockJSRouter {
   };
   router.close = (code = 1001, reason = 'Server is shutting down') => svc.shutdown(code, reason);
   router.broadcast = (message: string, opts?: BroadcastOptions) => broadcast(svc, message, opts);
+  router.metrics = (service?: string) => {
+    if (service !== undefined && typeof service !== 'string') throw new TypeError('sockjs-express: metrics(service) takes a string label');
+    return (req: IncomingMessage, res: ServerResponse) => metricsHandler({ [service ?? svc.mountPath ?? '']: router })(req, res);
+  };
   return router;
 }
 

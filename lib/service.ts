@@ -9,7 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Connection } from './connection.js';
 import { iframePage, type IframePage } from './http/iframe.js';
 import { sendError } from './http/respond.js';
-import type { LogFields, LogSeverity, ResolvedOptions, TransportName } from './options.js';
+import type { LogFunction, ResolvedOptions, TransportName } from './options.js';
+import { createLogger, requestId } from './log.js';
 import { CLOSED, Session, type CloseCause, type SessionHost } from './session/session.js';
 import { SessionStore } from './session/store.js';
 import { createWebSocketServer } from './transports/websocket.js';
@@ -55,6 +56,9 @@ export class Service implements SessionHost {
   readonly wss: WebSocketServer;
   readonly stats: Stats;
   accepting = true;
+  /** Where the service is mounted, learnt from its first request (the default metrics label). */
+  mountPath: string | null = null;
+  readonly log: LogFunction;
   /** Sessions created and not yet forgotten (open, or closed and lingering). */
   private live = 0;
   private drained: (() => void) | null = null;
@@ -66,6 +70,7 @@ export class Service implements SessionHost {
     this.iframe = iframePage(options.sockjs_url);
     this.wss = createWebSocketServer(options.max_message_size);
     this.stats = new Stats(this.connections);
+    this.log = createLogger(options.log);
   }
 
   get heartbeatDelay(): number {
@@ -84,10 +89,6 @@ export class Service implements SessionHost {
     return this.options.max_buffered_bytes;
   }
 
-  log(severity: LogSeverity, message: string, fields?: LogFields): void {
-    this.options.log(severity, message, fields);
-  }
-
   /** The `origins` rule; requests with no browser origin at all are not a browser's and pass. */
   originAllowed(req: IncomingMessage): boolean {
     const check = this.options.origins;
@@ -102,6 +103,7 @@ export class Service implements SessionHost {
    */
   admit(req: IncomingMessage, res: ServerResponse, open: () => void): void {
     if (!this.accepting || this.live >= this.options.max_sessions) {
+      if (this.accepting) this.log('warn', 'session refused: max_sessions reached', { request_id: requestId(req), limit: this.options.max_sessions });
       res.setHeader('Retry-After', '1');
       sendError(res, 503, this.accepting ? 'Too many sessions; try again later.' : 'This SockJS service is shutting down.');
       return;
@@ -112,7 +114,7 @@ export class Service implements SessionHost {
       return;
     }
     const refuse = (why: string): void => {
-      this.log('info', 'session refused: ' + why, { transport: req.url });
+      this.log('info', 'session refused: ' + why, { request_id: requestId(req), url: req.url });
       if (!res.headersSent) sendError(res, 403, 'Forbidden.');
     };
     let verdict: boolean | Promise<boolean>;
@@ -152,6 +154,7 @@ export class Service implements SessionHost {
     session.connection = new Connection(session, req, protocol, mountPrefix(req));
     if (sessionId !== null) this.store.add(sessionId, session);
     this.live++;
+    this.log('info', 'session opened', { request_id: requestId(req), session_id: session.connection.id, transport: protocol, remote: req.socket.remoteAddress });
     return session;
   }
 
@@ -171,7 +174,7 @@ export class Service implements SessionHost {
     this.connections.delete(conn);
     this.stats.open[session.transport]--;
     this.stats.closedBy[cause]++;
-    this.log('debug', 'session closed', { session_id: conn.id, transport: conn.protocol, cause });
+    this.log('info', 'session closed', { session_id: conn.id, transport: conn.protocol, cause, code: session.closeCode });
   }
 
   forget(session: Session): void {

@@ -5,6 +5,7 @@ import { PayloadError, decodeMessages } from '../protocol/payload.js';
 import { readBody } from '../http/body.js';
 import { sendError } from '../http/respond.js';
 import type { Service } from '../service.js';
+import { requestId } from '../log.js';
 import type { Session } from '../session/session.js';
 
 /**
@@ -34,7 +35,7 @@ export function deliverPayload(
       messages = decodeMessages(text);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
-      svc.log('debug', 'bad payload: ' + err.message);
+      svc.log('debug', 'bad payload: ' + err.message, { request_id: requestId(req), session_id: session.connection!.id, transport: session.connection!.protocol });
       sendError(res, 500, err.message);
       return;
     }

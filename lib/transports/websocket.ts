@@ -147,7 +147,7 @@ function openSession(svc: Service, req: IncomingMessage, ws: MessageSocket, sock
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || err.code === 'HIXIE76_MESSAGE_TOO_BIG') {
       session.abort(1009, 'Message too big', 'limit');
     } else {
-      svc.log('debug', 'websocket error: ' + err.message, { transport: raw ? 'websocket-raw' : 'websocket' });
+      svc.log('debug', 'websocket error: ' + err.message, { session_id: session.connection!.id, transport: raw ? 'websocket-raw' : 'websocket' });
     }
   });
   session.attach(recv);

@@ -3,7 +3,8 @@
  * the sockjs-protocol suite and sockjs-client's own tests expect:
  *   /echo (response_limit 4096), /disabled_websocket_echo, /cookie_needed_echo, /close,
  *   /ticker, /broadcast, /amplify
- * plus the sockjs-client bundle at /sockjs.js, which every service's iframe page loads.
+ * plus the sockjs-client bundle at /sockjs.js, which every service's iframe page loads, and
+ * Prometheus metrics of all services at /metrics.
  *
  *   PORT=8081 npm run test-server
  */
@@ -11,7 +12,7 @@ import express from 'express';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import sockjs, { type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
+import sockjs, { metricsHandler, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
 
 const require = createRequire(import.meta.url);
 export const SOCKJS_CLIENT_BUNDLE = require.resolve('sockjs-client/dist/sockjs.min.js');
@@ -64,6 +65,7 @@ export async function startTestServer(port = 0, host = '127.0.0.1', extra: SockJ
     ),
   );
 
+  app.get('/metrics', metricsHandler(services));
   const server = http.createServer(app);
   for (const r of Object.values(services)) r.attach(server);
   await new Promise<void>((resolve) => server.listen(port, host, resolve));

@@ -126,6 +126,25 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     return this.#session.close(code, reason);
   }
 
+
+  /** Joins a named group; `router.to(room).send()` reaches every member (on every process, with an adapter). */
+  join(room: string): this {
+    const name = checkRoom(room);
+    // A closed connection has left every room for good.
+    if (this.#session.state === 1) this.#session.host.rooms.join(this, name);
+    return this;
+  }
+
+  leave(room: string): this {
+    this.#session.host.rooms.leave(this, checkRoom(room));
+    return this;
+  }
+
+  /** The rooms this connection is in. */
+  get rooms(): ReadonlySet<string> {
+    return this.#session.host.rooms.roomsOf(this);
+  }
+
   /** Closes the session with the default code and reason (3000, "Go away!"). */
   end(): void {
     this.#session.close(3000, 'Go away!');
@@ -139,6 +158,13 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   override toString(): string {
     return `<SockJSConnection ${this.id} ${this.protocol}>`;
   }
+}
+
+function checkRoom(room: unknown): string {
+  if (typeof room !== 'string' || room.length === 0 || room.length > 256) {
+    throw new TypeError(`sockjs-express: a room name must be a string of 1 to 256 characters (got ${typeof room === 'string' ? room.length + ' characters' : typeof room})`);
+  }
+  return room;
 }
 
 const utf8 = new TextDecoder();

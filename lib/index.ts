@@ -9,7 +9,9 @@ import { sockjs } from './router.js';
 
 export default sockjs;
 export { sockjs };
-export type { SockJSRouter, SockJSRouterEvents, BroadcastOptions } from './router.js';
+export type { SockJSRouter, SockJSRouterEvents, BroadcastOptions, RoomTarget } from './router.js';
+export { LocalAdapter } from './adapter.js';
+export type { Adapter, AdapterHost, BroadcastPacket } from './adapter.js';
 export { Connection } from './connection.js';
 export type { ConnectionEvents, ConnectionHeaders } from './connection.js';
 export { TRANSPORT_NAMES, DEFAULT_SOCKJS_URL, setJsessionid } from './options.js';

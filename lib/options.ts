@@ -3,6 +3,7 @@
  * so configurations carry over. Every bad value is a TypeError naming the option and what is allowed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LocalAdapter, type Adapter } from './adapter.js';
 
 /** Transport names as sockjs-client spells them, plus `websocket-raw` for the plain /websocket endpoint. */
 export const TRANSPORT_NAMES = [
@@ -64,6 +65,8 @@ export interface SockJSOptions {
   origins?: readonly string[] | OriginCheck;
   /** Runs once before a session opens, on any transport; false (or a rejected promise) refuses it with 403. */
   verify?: VerifyFunction;
+  /** Carries broadcasts and room sends to other processes (e.g. the Redis adapter). Default: this process only. */
+  adapter?: Adapter;
 }
 
 /** Decides whether a browser origin (the `Origin` header, or the Referer's origin) may connect. */
@@ -92,6 +95,7 @@ export interface ResolvedOptions {
   /** The `origins` field of /info. */
   origin_list: readonly string[];
   verify: VerifyFunction | null;
+  adapter: Adapter;
 }
 
 export const DEFAULT_SOCKJS_URL = 'https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js';
@@ -99,7 +103,7 @@ export const DEFAULT_SOCKJS_URL = 'https://cdn.jsdelivr.net/npm/sockjs-client@1/
 const KNOWN = new Set<string>([
   'sockjs_url', 'response_limit', 'heartbeat_delay', 'disconnect_delay', 'cookie_needed',
   'jsessionid', 'disabled_transports', 'disable_cors', 'log', 'hixie76', 'max_message_size',
-  'max_session_id_length', 'max_sessions', 'high_water_mark', 'max_buffered_bytes', 'origins', 'verify',
+  'max_session_id_length', 'max_sessions', 'high_water_mark', 'max_buffered_bytes', 'origins', 'verify', 'adapter',
 ]);
 
 function fail(name: string, allowed: string, value: unknown): never {
@@ -218,6 +222,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (o.log !== undefined && typeof o.log !== 'function') fail('log', 'a function (severity, message, fields) => void', o.log);
   if (o.verify !== undefined && typeof o.verify !== 'function') fail('verify', 'a function (req) => boolean | Promise<boolean>', o.verify);
   const origins = originCheck(o);
+  const adapter = o.adapter;
+  if (adapter !== undefined && (adapter === null || typeof adapter !== 'object' ||
+    ['bind', 'publish', 'close'].some((m) => typeof (adapter as Record<string, unknown>)[m] !== 'function'))) {
+    fail('adapter', 'an adapter object with bind(), publish() and close() (see docs/scaling.md)', adapter);
+  }
   const highWater = positiveInt(o, 'high_water_mark', 64 * 1024);
   const maxBuffered = positiveInt(o, 'max_buffered_bytes', 4 * 1024 * 1024);
   if (maxBuffered < highWater) {
@@ -241,5 +250,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     origins,
     origin_list: Array.isArray(o.origins) ? [...(o.origins as string[])] : ['*:*'],
     verify: (o.verify as VerifyFunction | undefined) ?? null,
+    adapter: (adapter as Adapter | undefined) ?? new LocalAdapter(),
   };
 }

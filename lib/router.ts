@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { Router } from 'express';
 import { Connection } from './connection.js';
-import { quote } from './protocol/frames.js';
+import { sendToAll } from './broadcast.js';
 import { resolveOptions, type ResolvedOptions, type SockJSOptions } from './options.js';
 import { route } from './routes.js';
 import { Service, mountPrefix } from './service.js';
@@ -18,11 +18,21 @@ import { installUpgradeHook, isHooked, type UpgradeableServer } from './upgrade.
 
 export interface SockJSRouterEvents {
   connection: [conn: Connection];
+  /** The adapter lost (or could not reach) its transport; broadcasts stay local meanwhile. */
+  adapter_error: [err: Error];
 }
 
 export interface BroadcastOptions {
   /** Connections that should not receive the message (for example, its sender). */
   except?: Connection | Iterable<Connection>;
+}
+
+/** A room of a service: `router.to('lobby').send('hi')`. */
+export interface RoomTarget {
+  /** Sends to every member (on every process, with an adapter); returns local deliveries. */
+  send(message: string, options?: BroadcastOptions): number;
+  /** The members on this process. */
+  readonly connections: ReadonlySet<Connection>;
 }
 
 /** What `sockjs()` returns: mount it with `app.use(path, router)`. */
@@ -39,8 +49,12 @@ export interface SockJSRouter extends Router {
   attach(server: UpgradeableServer): this;
   /** Stops accepting sessions, closes every open one with a close frame; resolves when all are gone. */
   close(code?: number, reason?: string): Promise<void>;
-  /** Sends one message to every open connection (the frame is encoded once). */
+  /** Sends one message to every open connection of the service, on every process (the frame is encoded once); returns local deliveries. */
   broadcast(message: string, options?: BroadcastOptions): number;
+  /** Sends one message to the given connections only, on this process (sockjs-tornado's broadcast(clients, message)). */
+  broadcast(connections: Iterable<Connection>, message: string): number;
+  /** A room, for sending to its members. */
+  to(room: string): RoomTarget;
   /** The open connections, live. */
   readonly connections: ReadonlySet<Connection>;
   /** Live counters (sockjs-tornado's and more); `stats.dump()` gives a plain snapshot. */
@@ -90,7 +104,29 @@ export function sockjs(options?: SockJSOptions): SockJSRouter {
     return this;
   };
   router.close = (code = 1001, reason = 'Server is shutting down') => svc.shutdown(code, reason);
-  router.broadcast = (message: string, opts?: BroadcastOptions) => broadcast(svc, message, opts);
+  router.broadcast = ((a: string | Iterable<Connection>, b?: string | BroadcastOptions): number => {
+    if (typeof a === 'string') {
+      return svc.publish({ room: null, message: a, except: exceptIds(b as BroadcastOptions | undefined) });
+    }
+    if (a === null || typeof a !== 'object' || typeof (a as Iterable<Connection>)[Symbol.iterator] !== 'function' || typeof b !== 'string') {
+      throw new TypeError('sockjs-express: broadcast(message, { except }) or broadcast(connections, message) with a string message');
+    }
+    return sendToAll(a, b, null);
+  }) as SockJSRouter['broadcast'];
+  router.to = (room: string): RoomTarget => {
+    if (typeof room !== 'string' || room.length === 0 || room.length > 256) {
+      throw new TypeError('sockjs-express: to(room) takes a room name of 1 to 256 characters');
+    }
+    return {
+      send: (message: string, opts?: BroadcastOptions) => {
+        if (typeof message !== 'string') throw new TypeError('sockjs-express: send(message) takes a string');
+        return svc.publish({ room, message, except: exceptIds(opts) });
+      },
+      get connections() {
+        return svc.rooms.membersOf(room);
+      },
+    };
+  };
   router.metrics = (service?: string) => {
     if (service !== undefined && typeof service !== 'string') throw new TypeError('sockjs-express: metrics(service) takes a string label');
     return (req: IncomingMessage, res: ServerResponse) => metricsHandler({ [service ?? svc.mountPath ?? '']: router })(req, res);
@@ -98,22 +134,9 @@ export function sockjs(options?: SockJSOptions): SockJSRouter {
   return router;
 }
 
-function broadcast(svc: Service, message: string, opts?: BroadcastOptions): number {
-  const text = typeof message === 'string' ? message : String(message);
-  let except: ReadonlySet<Connection> | null = null;
-  if (opts?.except instanceof Connection) except = new Set([opts.except]);
-  else if (opts?.except !== undefined) except = new Set(opts.except);
-  let quoted: string | null = null;
-  let sent = 0;
-  for (const conn of svc.connections) {
-    if (except !== null && except.has(conn)) continue;
-    const s = conn.session;
-    if (s.raw) {
-      if (s.sendRaw(text)) sent++;
-    } else {
-      if (quoted === null) quoted = quote(text);
-      if (s.sendQuoted(quoted)) sent++;
-    }
-  }
-  return sent;
+function exceptIds(opts: BroadcastOptions | undefined): string[] | undefined {
+  const e = opts?.except;
+  if (e === undefined) return undefined;
+  if (e instanceof Connection) return [e.id];
+  return Array.from(e, (c) => c.id);
 }

@@ -15,6 +15,9 @@ import { CLOSED, Session, type CloseCause, type SessionHost } from './session/se
 import { SessionStore } from './session/store.js';
 import { createWebSocketServer } from './transports/websocket.js';
 import { Stats, transportIndex } from './stats.js';
+import { Rooms } from './rooms.js';
+import type { Adapter, BroadcastPacket } from './adapter.js';
+import { sendToAll } from './broadcast.js';
 
 interface RoutedRequest extends IncomingMessage {
   originalUrl?: string;
@@ -55,6 +58,8 @@ export class Service implements SessionHost {
   readonly iframe: IframePage;
   readonly wss: WebSocketServer;
   readonly stats: Stats;
+  readonly rooms = new Rooms();
+  readonly adapter: Adapter;
   accepting = true;
   /** Where the service is mounted, learnt from its first request (the default metrics label). */
   mountPath: string | null = null;
@@ -71,6 +76,28 @@ export class Service implements SessionHost {
     this.wss = createWebSocketServer(options.max_message_size);
     this.stats = new Stats(this.connections);
     this.log = createLogger(options.log);
+    this.adapter = options.adapter;
+    this.adapter.bind({
+      deliver: (packet) => this.deliverLocal(packet),
+      error: (err) => {
+        this.log('error', 'adapter: ' + err.message);
+        if (this.events.listenerCount('adapter_error') > 0) this.events.emit('adapter_error', err);
+      },
+    });
+  }
+
+  /** Delivers to this process's connections: every one, or a room's. */
+  deliverLocal(packet: BroadcastPacket): number {
+    const targets = packet.room === null ? this.connections : this.rooms.membersOf(packet.room);
+    const except = packet.except !== undefined && packet.except.length > 0 ? new Set(packet.except) : null;
+    return sendToAll(targets, packet.message, except);
+  }
+
+  /** Delivers here and publishes to the other processes. */
+  publish(packet: BroadcastPacket): number {
+    const sent = this.deliverLocal(packet);
+    this.adapter.publish(packet);
+    return sent;
   }
 
   get heartbeatDelay(): number {
@@ -172,6 +199,7 @@ export class Service implements SessionHost {
   closed(session: Session, cause: CloseCause): void {
     const conn = session.connection!;
     this.connections.delete(conn);
+    this.rooms.leaveAll(conn);
     this.stats.open[session.transport]--;
     this.stats.closedBy[cause]++;
     this.log('info', 'session closed', { session_id: conn.id, transport: conn.protocol, cause, code: session.closeCode });
@@ -206,9 +234,9 @@ export class Service implements SessionHost {
     const lingering = [...this.store.values()].filter((s) => s.state === CLOSED);
     for (const session of lingering) this.forget(session);
     for (const conn of [...this.connections]) conn.session.close(code, reason, 'shutdown');
-    if (this.live === 0) return Promise.resolve();
-    return new Promise((resolve) => {
+    const drained = this.live === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
       this.drained = resolve;
     });
+    return drained.then(() => this.adapter.close());
   }
 }

@@ -15,6 +15,7 @@ import {
 } from '../protocol/frames.js';
 import type { Connection } from '../connection.js';
 import type { Stats } from '../stats.js';
+import type { Rooms } from '../rooms.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -51,6 +52,7 @@ export interface SessionHost {
   /** Buffered bytes above which the session is closed with 3100. */
   readonly maxBuffered: number;
   readonly stats: Stats;
+  readonly rooms: Rooms;
   /** Called once, after the open frame went out: emits the router's 'connection' event. */
   opened(session: Session): void;
   /** Called once, when the session is closed (the 'close' event follows). */

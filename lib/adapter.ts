@@ -1,0 +1,40 @@
+/**
+ * Adapters carry broadcasts between processes. A service publishes every broadcast and room send
+ * through its adapter; the adapter hands messages from other processes back with deliver().
+ * The default adapter is local only. Redis pub/sub lives in `sockjs-express/redis`.
+ */
+
+/** One broadcast as it travels between processes. */
+export interface BroadcastPacket {
+  /** The room, or null for every connection of the service. */
+  readonly room: string | null;
+  readonly message: string;
+  /** Connection ids that must not receive it. */
+  readonly except?: readonly string[];
+}
+
+/** What a service offers its adapter. */
+export interface AdapterHost {
+  /** Delivers a packet published by another process to this process's connections. */
+  deliver(packet: BroadcastPacket): void;
+  /** Reports a transport problem (logged, and emitted as the router's 'adapter_error'). */
+  error(err: Error): void;
+}
+
+export interface Adapter {
+  /** Called once when the service starts using the adapter. */
+  bind(host: AdapterHost): void;
+  /** Sends a packet to the other processes (not back to this one). */
+  publish(packet: BroadcastPacket): void;
+  /** Releases connections and subscriptions. */
+  close(): Promise<void>;
+}
+
+/** The default: one process, nothing to carry. */
+export class LocalAdapter implements Adapter {
+  bind(): void {}
+  publish(): void {}
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Sending one message to many connections: the message is quoted once for all framed sessions
+ * (and their frames are then encoded once, see session.ts), raw websockets get it as it is.
+ */
+import type { Connection } from './connection.js';
+import { quote } from './protocol/frames.js';
+
+/** Sends `message` to each connection not in `except` (ids); returns how many took it. */
+export function sendToAll(conns: Iterable<Connection>, message: string, except: ReadonlySet<string> | null): number {
+  let quoted: string | null = null;
+  let sent = 0;
+  for (const conn of conns) {
+    if (except !== null && except.has(conn.id)) continue;
+    const s = conn.session;
+    if (s.raw) {
+      if (s.sendRaw(message)) sent++;
+    } else {
+      if (quoted === null) quoted = quote(message);
+      if (s.sendQuoted(quoted)) sent++;
+    }
+  }
+  return sent;
+}

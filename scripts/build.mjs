@@ -14,3 +14,9 @@ for (const [project, dir, type] of [
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${dir}/package.json`, JSON.stringify({ type }) + '\n');
 }
+// CommonJS users expect `const sockjs = require('sockjs-express')` to be the factory itself;
+// the named exports (and `.default`) hang off it.
+writeFileSync(
+  'dist/cjs/main.js',
+  "'use strict';\nconst lib = require('./index.js');\nmodule.exports = Object.assign(lib.default, lib);\n",
+);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import express from 'express';
-import sockjs, { type Adapter, type AdapterHost, type BroadcastPacket, type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
+import sockjs, { type Adapter, type AdapterHost, type BroadcastPacket, type Connection, type SockJSOptions } from '../../lib/index.js';
 import { POST, WsClient, sessionUrl } from '../support/client.js';
 
 async function service(opts: SockJSOptions = {}) {

@@ -1,0 +1,157 @@
+/** The framed websocket transport (`/<server>/<session>/websocket`) and its HTTP-level errors. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { GET, POST, WsClient, sessionUrl, type Reply } from '../support/client.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+import { RawConn, stopServer } from './helpers.js';
+
+let srv: TestServer;
+before(async () => {
+  srv = await startTestServer();
+});
+after(async () => {
+  await stopServer(srv);
+});
+
+const wsUrl = (service: string): string => sessionUrl(srv.url.replace('http:', 'ws:') + service) + '/websocket';
+
+test('websocket: the first message is "o", and a JSON array sent is echoed back as a[...]', async () => {
+  const ws = new WsClient(wsUrl('/echo'));
+  assert.equal(await ws.next(), 'o');
+  ws.send('["a"]');
+  assert.equal(await ws.next(), 'a["a"]');
+  ws.send('["b","c"]');
+  // One frame or two: either way both messages come back, in order.
+  const got: string[] = [];
+  while (got.length < 2) {
+    const frame = await ws.next();
+    assert.ok(frame !== null && frame.startsWith('a['), String(frame));
+    got.push(...(JSON.parse(frame.slice(1)) as string[]));
+  }
+  assert.deepEqual(got, ['b', 'c']);
+  ws.close();
+  await ws.closed;
+});
+
+test('websocket: an empty message and "[]" are ignored', async () => {
+  const ws = new WsClient(wsUrl('/echo'));
+  assert.equal(await ws.next(), 'o');
+  ws.send('');
+  ws.send('[]');
+  ws.send('["a"]');
+  assert.equal(await ws.next(), 'a["a"]');
+  assert.equal(ws.closeCode, null, 'still open');
+  ws.close();
+  await ws.closed;
+});
+
+test('websocket: broken JSON makes the server close the socket, without a close frame', async () => {
+  const ws = new WsClient(wsUrl('/echo'));
+  assert.equal(await ws.next(), 'o');
+  ws.send('["a');
+  assert.equal(await ws.next(), null, 'the socket closes with no message before it');
+  assert.notEqual(ws.closeCode, null);
+});
+
+test('websocket: a service that closes at once sends o, then c[3000,"Go away!"], then closes the socket', async () => {
+  const ws = new WsClient(wsUrl('/close'));
+  assert.equal(await ws.next(), 'o');
+  assert.equal(await ws.next(), 'c[3000,"Go away!"]');
+  assert.equal(await ws.next(), null);
+});
+
+test('websocket: two websockets may use the same session id at once, as independent sessions; the id can be reused after', async () => {
+  const url = wsUrl('/echo');
+  const ws1 = new WsClient(url);
+  assert.equal(await ws1.next(), 'o');
+  const ws2 = new WsClient(url);
+  assert.equal(await ws2.next(), 'o');
+  ws1.send('["a"]');
+  assert.equal(await ws1.next(), 'a["a"]');
+  ws2.send('["b"]');
+  assert.equal(await ws2.next(), 'a["b"]');
+  assert.equal(ws1.closeCode, null);
+  assert.equal(ws2.closeCode, null);
+  ws1.close();
+  ws2.close();
+  await Promise.all([ws1.closed, ws2.closed]);
+  const again = new WsClient(url);
+  assert.equal(await again.next(), 'o');
+  again.send('["c"]');
+  assert.equal(await again.next(), 'a["c"]');
+  again.close();
+  await again.closed;
+});
+
+test('websocket: the RFC 6455 handshake answers 101 with the right Sec-WebSocket-Accept, Upgrade/Connection headers, no Content-Length', async () => {
+  const path = `/echo/000/${randomUUID()}/websocket`;
+  const c = new RawConn(srv.port);
+  try {
+    c.write(
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Origin: http://asd\r\nSec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\n\r\n',
+    );
+    const h = await c.head();
+    assert.equal(h.status, 101);
+    assert.equal(h.headers['sec-websocket-accept'], 'HSmrc0sMlYUkAGmm5OPpG2HaGWk=');
+    assert.equal(h.headers.connection?.toLowerCase(), 'upgrade');
+    assert.equal(h.headers.upgrade?.toLowerCase(), 'websocket');
+    assert.equal(h.headers['content-length'], undefined);
+  } finally {
+    c.destroy();
+  }
+});
+
+test('websocket: a Connection header listing several tokens ("keep-alive, Upgrade", as Firefox sends) still upgrades', async () => {
+  const c = new RawConn(srv.port);
+  try {
+    c.write(
+      `GET /echo/000/${randomUUID()}/websocket HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n` +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: x3JJHMbDL1EzLkh9GBhXDw==\r\n\r\n',
+    );
+    const h = await c.head();
+    assert.equal(h.status, 101);
+    assert.equal(h.headers['sec-websocket-accept'], 'HSmrc0sMlYUkAGmm5OPpG2HaGWk=');
+    // The first websocket frame: FIN + text opcode, 1-byte length, "o".
+    assert.deepEqual(await c.bytes(3), Buffer.from([0x81, 0x01, 0x6f]));
+  } finally {
+    c.destroy();
+  }
+});
+
+test('websocket: a plain GET (no Upgrade) is 400, on the framed and on the raw endpoint', async () => {
+  assert.equal((await GET(srv.url + '/echo/0/0/websocket')).status, 400);
+  assert.equal((await GET(srv.url + '/echo/websocket')).status, 400);
+});
+
+test('websocket: "Upgrade: WebSocket" with "Connection: close" (a proxy rewrote it) is 400', async () => {
+  const r = await GET(srv.url + '/echo/0/0/websocket', { headers: { Upgrade: 'WebSocket', Connection: 'close' } });
+  assert.equal(r.status, 400);
+});
+
+test('websocket: POST is 405 with an Allow header and neither body nor content type, with or without upgrade headers', async () => {
+  const variants: Record<string, string>[] = [{ Upgrade: 'WebSocket', Connection: 'Upgrade' }, {}];
+  for (const headers of variants) {
+    const r: Reply = await POST(srv.url + '/echo/0/0/websocket', { headers });
+    assert.equal(r.status, 405, JSON.stringify(headers));
+    assert.ok(r.headers.allow, 'Allow');
+    assert.equal(r.headers['content-type'], undefined);
+    assert.equal(r.body, '');
+  }
+});
+
+test('websocket: on a service with websockets disabled the endpoint is 404, handshake or not', async () => {
+  const status = await new Promise<number>((resolve, reject) => {
+    const ws = new WebSocket(wsUrl('/disabled_websocket_echo'));
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => reject(new Error('the websocket opened')));
+    ws.on('error', () => {});
+  });
+  assert.equal(status, 404);
+  assert.equal((await GET(srv.url + '/disabled_websocket_echo/0/0/websocket')).status, 404);
+});

@@ -33,6 +33,8 @@ export interface Receiver {
   sendFrame(frame: string): boolean;
   /** Raw websocket only: one message, unframed. */
   sendRaw?(message: string): void;
+  /** Raw websocket only: a protocol-level ping in place of the `h` frame. */
+  ping?(): void;
   /** Ends the underlying response or socket; the session is done with it. */
   end(code?: number, reason?: string): void;
   /** Bytes written to the socket and not yet sent. */
@@ -398,7 +400,10 @@ export class Session {
     switch (this.timerMode) {
       case TimerMode.Heartbeat:
         if (this.recv === null) return;
-        if (!this.busy && !this.raw) {
+        if (this.raw) {
+          // Raw websockets have no `h` frame; a ping keeps proxies from idling the socket out.
+          this.recv.ping?.();
+        } else if (!this.busy) {
           if (!this.recv.sendFrame(HEARTBEAT_FRAME)) {
             this.release();
             return;

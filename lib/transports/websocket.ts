@@ -19,6 +19,7 @@ interface MessageSocket {
   send(data: string | Buffer, options?: { binary: boolean }): unknown;
   close(code?: number, reason?: string): void;
   terminate(): void;
+  ping?(): void;
   readonly bufferedAmount: number;
   on(event: 'message', listener: (data: Buffer | string, isBinary?: boolean) => void): unknown;
   on(event: 'close', listener: (code?: number, reason?: Buffer) => void): unknown;
@@ -65,6 +66,11 @@ class WebSocketReceiver implements Receiver {
 
   sendRaw(message: string): void {
     this.write(Buffer.from(message), message);
+  }
+
+  ping(): void {
+    // hixie-76 has no ping frame.
+    this.ws.ping?.();
   }
 
   private write(bytes: Buffer, text: string): void {

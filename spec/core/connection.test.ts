@@ -214,3 +214,14 @@ test('graceful close(): every open session gets a close frame, new sessions get 
   assert.equal((await GET(s.url)).status, 200);
   await s.close();
 });
+
+test('heartbeat: a raw websocket gets a websocket ping every heartbeat_delay instead of an h frame', async () => {
+  const s = await service({ heartbeat_delay: 100 });
+  const raw = new WsClient(s.url.replace('http', 'ws') + '/websocket');
+  await raw.opened;
+  const pinged = new Promise<void>((resolve) => raw.ws.once('ping', () => resolve()));
+  await pinged;
+  await assert.rejects(raw.next(150), /timed out/);
+  raw.close();
+  await s.close();
+});

@@ -1,7 +1,7 @@
 // Runs every spec/**/*.test.ts file with Node's test runner (TypeScript through tsx).
 // Usage: node scripts/test.mjs [substring...]   — only files whose path contains a substring.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function find(dir) {
@@ -19,6 +19,11 @@ const files = find('spec').sort().filter((f) => filters.length === 0 || filters.
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
+}
+// Browser tests need Debian's Chromium; install it (as the project's own step) when missing.
+if (files.some((f) => /spec[\\/](e2e|demo)[\\/]/.test(f)) && !existsSync('/usr/bin/chromium')) {
+  const install = spawnSync('bash', ['scripts/install-chromium.sh'], { stdio: 'inherit' });
+  if (install.status !== 0) process.exit(install.status ?? 1);
 }
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -5,8 +5,19 @@ import { cors, noCache, sessionCookie } from '../http/headers.js';
 import { EncodedFrameCache } from '../protocol/encoded.js';
 import { ResponseReceiver } from './receiver.js';
 
-// Frames are JSON-escaped, so they never contain the CR/LF that would split an event.
-const eventFrames = new EncodedFrameCache((frame) => 'data: ' + frame + '\r\n\r\n');
+// sockjs-client runs decodeURI() on every event's data, so '%' must be sent as %25; CR, LF and NUL
+// (which would split or end an event) are percent-escaped too, though JSON quoting already keeps
+// them out of frames.
+const NEEDS_ESCAPE = /[%\r\n\0]/;
+const ESCAPE_ALL = /[%\r\n\0]/g;
+const PERCENT: Record<string, string> = { '%': '%25', '\r': '%0D', '\n': '%0A', '\0': '%00' };
+
+function eventData(frame: string): string {
+  const data = NEEDS_ESCAPE.test(frame) ? frame.replace(ESCAPE_ALL, (c) => PERCENT[c]!) : frame;
+  return 'data: ' + data + '\r\n\r\n';
+}
+
+const eventFrames = new EncodedFrameCache(eventData);
 
 class EventSourceReceiver extends ResponseReceiver {
   protected encode(frame: string): Buffer {

@@ -41,6 +41,18 @@ test('eventsource: NUL, CR and LF in messages stay JSON-escaped, so an event nev
   r.close();
 });
 
+test('eventsource: "%" is sent as %25, because sockjs-client decodeURI()s every event', async () => {
+  const url = sessionUrl(srv.url + '/echo');
+  const r = new Reader(new Stream('GET', url + '/eventsource'));
+  assert.equal(await r.until('\r\n'), '\r\n');
+  assert.equal(await r.until('\r\n\r\n'), 'data: o\r\n\r\n');
+  assert.equal((await POST(url + '/xhr_send', { body: '["%41 100% %25"]' })).status, 204);
+  const event = await r.until('\r\n\r\n');
+  assert.equal(event, 'data: a["%2541 100%25 %2525"]\r\n\r\n');
+  assert.equal(decodeURI(event.slice(6, -4)), 'a["%41 100% %25"]');
+  r.close();
+});
+
 test('eventsource: the response ends after the frame that passes response_limit (4096)', async () => {
   const url = sessionUrl(srv.url + '/echo');
   const r = new Reader(new Stream('GET', url + '/eventsource'));

@@ -11,6 +11,7 @@
 import express from 'express';
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sockjs, { metricsHandler, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
 
@@ -25,13 +26,28 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(port = 0, host = '127.0.0.1', extra: SockJSOptions = {}): Promise<TestServer> {
+/**
+ * `pages` adds static files to the server (path -> body, type from the extension), e.g. the
+ * browser tests' same-origin page: `{ '/e2e.html': '<!doctype html>...' }`.
+ */
+export async function startTestServer(
+  port = 0,
+  host = '127.0.0.1',
+  extra: SockJSOptions = {},
+  pages: Readonly<Record<string, string>> = {},
+): Promise<TestServer> {
   const app = express();
   const base: SockJSOptions = { sockjs_url: '/sockjs.js', hixie76: true, ...extra };
   app.get('/sockjs.js', (_req, res) => {
     res.type('application/javascript');
     res.sendFile(SOCKJS_CLIENT_BUNDLE);
   });
+  for (const [path, body] of Object.entries(pages)) {
+    app.get(path, (_req, res) => {
+      res.type(extname(path) || 'html');
+      res.send(body);
+    });
+  }
 
   const services: Record<string, SockJSRouter> = {};
   const mount = (name: string, opts: SockJSOptions, setup: (r: SockJSRouter) => void): void => {

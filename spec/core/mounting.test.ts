@@ -202,3 +202,16 @@ test('upgrade hook: an Upgrade header on a non-websocket SockJS path gets that p
   assert.match(reply, /^200 \{"websocket":true/);
   await s.close();
 });
+
+test('mounting: an Express 4 app (and an Express 4 Router around it) serves HTTP and websocket transports', async () => {
+  const { default: express4 } = (await import('express4')) as { default: typeof express };
+  const app = express4();
+  const outer = express4.Router();
+  const r = echo(sockjs());
+  outer.use('/echo', r);
+  app.use('/v4', outer);
+  const s = await listen(app as unknown as http.RequestListener);
+  r.attach(s.server);
+  await roundTrips(s.url + '/v4/echo');
+  await s.close();
+});

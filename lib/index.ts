@@ -23,6 +23,8 @@ export type {
   LogFields,
   LogFunction,
   CookieHandler,
+  OriginCheck,
+  VerifyFunction,
 } from './options.js';
 export type { ReadyState, CloseCause } from './session/session.js';
 export type { UpgradeableServer } from './upgrade.js';
@@ -30,3 +32,14 @@ export { Stats } from './stats.js';
 export { prometheusText, metricsHandler, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 export type { HasStats } from './metrics.js';
 export type { StatsSnapshot, PerTransport } from './stats.js';
+export { multiplex, Multiplexer, Channel, ChannelConnection } from './multiplex.js';
+export type { MultiplexOptions, ConnectionLike, ConnectionSource, ChannelEvents } from './multiplex.js';
+export { wsAdapter, sockjsWebSocketServer, SockJSWebSocket, SockJSWebSocketServer } from './ws-adapter.js';
+export type {
+  WebSocketLikeEvents,
+  WebSocketServerLikeEvents,
+  UpgradeRequestLike,
+  WebSocketData,
+  SendOptions,
+  SendCallback,
+} from './ws-adapter.js';

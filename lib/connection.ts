@@ -29,6 +29,8 @@ const EXPOSED_HEADERS = [
 
 export type ConnectionHeaders = Partial<Record<(typeof EXPOSED_HEADERS)[number], string>>;
 
+const NO_LOCALS: Readonly<Record<string, unknown>> = Object.freeze({});
+
 function pickHeaders(req: IncomingMessage): ConnectionHeaders {
   const out: ConnectionHeaders = {};
   const h = req.headers;
@@ -53,6 +55,12 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   /** Where the service is mounted, e.g. `/echo`. */
   readonly prefix: string;
   readonly headers: Readonly<ConnectionHeaders>;
+  /**
+   * A shallow copy of Express's `res.locals` from the opening request (its websocket handshake
+   * included): how middleware in front of the router hands results, such as the authenticated
+   * user, to the connection.
+   */
+  readonly locals: Readonly<Record<string, unknown>>;
   readonly #session: Session;
   readonly #cookieHeader: string | undefined;
   readonly #search: string;
@@ -60,7 +68,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   #query: Record<string, string> | undefined;
 
   /** @internal Created by the service when a session opens. */
-  constructor(session: Session, req: IncomingMessage, protocol: TransportName, prefix: string) {
+  constructor(session: Session, req: IncomingMessage, protocol: TransportName, prefix: string, locals: Record<string, unknown> | undefined) {
     super();
     this.#session = session;
     this.protocol = protocol;
@@ -74,6 +82,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#search = q === -1 ? '' : url.slice(q + 1);
     this.prefix = prefix;
     this.headers = pickHeaders(req);
+    this.locals = locals === undefined || Object.keys(locals).length === 0 ? NO_LOCALS : Object.freeze({ ...locals });
     const cookie = req.headers.cookie;
     this.#cookieHeader = cookie;
   }
@@ -146,8 +155,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   }
 
   /** Closes the session with the default code and reason (3000, "Go away!"). */
-  end(): void {
-    this.#session.close(3000, 'Go away!');
+  end(): boolean {
+    return this.#session.close(3000, 'Go away!');
   }
 
   /** @internal */

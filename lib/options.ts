@@ -92,7 +92,7 @@ export interface ResolvedOptions {
   max_buffered_bytes: number;
   /** null when every origin is allowed. */
   origins: OriginCheck | null;
-  /** The `origins` field of /info. */
+  /** The `origins` field of /info: the configured patterns, or ["*:*"]. */
   origin_list: readonly string[];
   verify: VerifyFunction | null;
   adapter: Adapter;
@@ -139,7 +139,11 @@ function cookieHandler(o: Record<string, unknown>): CookieHandler | null {
   return fail(name, 'true, false or a function (req, res) => void', v);
 }
 
-/** The default cookie handler: echo the client's JSESSIONID, or start one with "dummy" (the protocol's value). */
+/**
+ * The default cookie handler: echo the client's JSESSIONID, or start one with "dummy" (the
+ * protocol's value). Over HTTPS it is also `SameSite=None; Secure`, so browsers keep sending it
+ * to a cross-site SockJS server (sticky load balancing depends on it).
+ */
 export function setJsessionid(req: IncomingMessage, res: ServerResponse): void {
   const header = req.headers.cookie;
   let value = 'dummy';
@@ -148,7 +152,8 @@ export function setJsessionid(req: IncomingMessage, res: ServerResponse): void {
     // Only a cookie-safe value is echoed, so a crafted cookie cannot inject attributes.
     if (m && /^[!#-+\--:<-[\]-~]{1,256}$/.test(m[1]!)) value = m[1]!;
   }
-  res.setHeader('Set-Cookie', 'JSESSIONID=' + value + '; path=/');
+  const secure = (req.socket as { encrypted?: boolean }).encrypted === true || req.headers['x-forwarded-proto'] === 'https';
+  res.setHeader('Set-Cookie', 'JSESSIONID=' + value + '; path=/' + (secure ? '; SameSite=None; Secure' : ''));
 }
 
 

@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TransportName } from './options.js';
-import type { Service } from './service.js';
+import { localsOf, type Service } from './service.js';
 import type { Session } from './session/session.js';
 import { greeting } from './http/greeting.js';
 import { info } from './http/info.js';
@@ -151,6 +151,6 @@ function websocketRoute(svc: Service, req: IncomingMessage, res: ServerResponse,
     // No socket to claim: the app was reached without the hook (attach() was never called and
     // this is the server's first request), so Node treated the handshake as plain HTTP.
     if (upgrade === undefined) sendError(res, 503, 'WebSocket upgrade hook not installed yet: call router.attach(server), then retry.');
-    else upgradeWebSocket(svc, req, upgrade.socket, upgrade.head, raw);
+    else upgradeWebSocket(svc, req, upgrade.socket, upgrade.head, raw, localsOf(res));
   });
 }

@@ -39,6 +39,12 @@ export function mountPrefix(req: IncomingMessage): string {
   return full.endsWith(rest) ? full.slice(0, full.length - rest.length) : '';
 }
 
+/** Express's res.locals (undefined under plain Connect). */
+export function localsOf(res: ServerResponse): Record<string, unknown> | undefined {
+  const locals = (res as ServerResponse & { locals?: unknown }).locals;
+  return locals !== null && typeof locals === 'object' ? (locals as Record<string, unknown>) : undefined;
+}
+
 /** The browser origin of a request: its Origin header, or else its Referer's origin. */
 export function requestOrigin(req: IncomingMessage): string | undefined {
   const origin = req.headers.origin;
@@ -172,13 +178,13 @@ export class Service implements SessionHost {
     }
     this.admit(req, res, () => {
       // Another request may have opened it while an asynchronous verify ran.
-      use(this.store.get(sessionId) ?? this.createSession(req, sessionId, protocol));
+      use(this.store.get(sessionId) ?? this.createSession(req, sessionId, protocol, localsOf(res)));
     });
   }
 
-  createSession(req: IncomingMessage, sessionId: string | null, protocol: TransportName): Session {
+  createSession(req: IncomingMessage, sessionId: string | null, protocol: TransportName, locals?: Record<string, unknown>): Session {
     const session = new Session(sessionId, this, transportIndex(protocol), protocol === 'websocket-raw');
-    session.connection = new Connection(session, req, protocol, mountPrefix(req));
+    session.connection = new Connection(session, req, protocol, mountPrefix(req), locals);
     if (sessionId !== null) this.store.add(sessionId, session);
     this.live++;
     this.log('info', 'session opened', { request_id: requestId(req), session_id: session.connection.id, transport: protocol, remote: req.socket.remoteAddress });

@@ -29,7 +29,7 @@ export function info(req: IncomingMessage, res: ServerResponse, options: Resolve
   cors(req, res, options);
   const body =
     '{"websocket":' + !options.disabled.has('websocket') +
-    ',"origins":["*:*"],"cookie_needed":' + (options.cookie_needed !== null) +
+    ',"origins":' + JSON.stringify(options.origin_list) + ',"cookie_needed":' + (options.cookie_needed !== null) +
     ',"entropy":' + entropy() + '}';
   sendBody(res, 200, JSON_TYPE, body);
 }

@@ -23,7 +23,7 @@ export const CLOSING = 2;
 export const CLOSED = 3;
 export type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
 
-/** Why a session ended; counted in stats and given to the connection's 'close' listeners. */
+/** Why a session ended; counted in stats (sessions_closed) and logged. */
 export type CloseCause = 'server' | 'client' | 'interrupted' | 'timeout' | 'limit' | 'shutdown';
 
 /** Something that carries frames to the client: a websocket, or one HTTP response. */
@@ -115,7 +115,7 @@ export class Session {
   recv: Receiver | null = null;
   /** Quoted messages waiting for a receiver; null while empty (most sessions, most of the time). */
   queue: string[] | null = null;
-  /** Characters held in `queue` (bytes for ASCII), for bufferedAmount and limits. */
+  /** Characters held in `queue` (bytes for ASCII text; UTF-16 units otherwise), for bufferedAmount and limits. */
   queued = 0;
   scheduled = false;
   closeCode = 0;
@@ -127,8 +127,8 @@ export class Session {
   forgotten = false;
   private timer: NodeJS.Timeout | null = null;
   private timerMode = TimerMode.None;
-  /** Set when a frame went out since the last heartbeat tick; an idle tick sends `h`. */
-  private busy = false;
+  /** When a frame last went to the receiver (ms); `h` goes out after heartbeat_delay of silence. */
+  private lastSent = 0;
   /** The receiver's socket buffer as last seen (after a flush), so write() need not ask it. */
   private socketBuffered = 0;
   /** write() returned false; 'drain' is owed once the buffers fall below the high-water mark. */
@@ -277,7 +277,7 @@ export class Session {
     if (recv === null || queue === null) return;
     this.queue = null;
     this.queued = 0;
-    this.busy = true;
+    this.lastSent = Date.now();
     this.host.stats.msgOut[this.transport] += queue.length;
     if (!recv.sendFrame(frameOf(queue))) {
       this.socketBuffered = 0;
@@ -387,7 +387,7 @@ export class Session {
       this.timer.unref();
     }
     this.timerMode = mode;
-    this.busy = false;
+    this.lastSent = Date.now();
   }
 
   stopTimer(): void {
@@ -399,19 +399,28 @@ export class Session {
   timerFired(): void {
     switch (this.timerMode) {
       case TimerMode.Heartbeat:
+      {
         if (this.recv === null) return;
+        const delay = this.host.heartbeatDelay;
+        const idle = Date.now() - this.lastSent;
         if (this.raw) {
           // Raw websockets have no `h` frame; a ping keeps proxies from idling the socket out.
           this.recv.ping?.();
-        } else if (!this.busy) {
-          if (!this.recv.sendFrame(HEARTBEAT_FRAME)) {
-            this.release();
-            return;
-          }
+        } else if (idle < delay - 5) {
+          // A frame went out meanwhile: wait for the rest of the silence, so the line is never
+          // quiet for longer than heartbeat_delay (proxy idle timeouts are set against it).
+          this.timer = setTimeout(onTimer, delay - idle, this);
+          this.timer.unref();
+          return;
+        } else if (!this.recv.sendFrame(HEARTBEAT_FRAME)) {
+          this.release();
+          return;
         }
-        this.busy = false;
-        this.timer!.refresh();
+        this.lastSent = Date.now();
+        this.timer = setTimeout(onTimer, delay, this);
+        this.timer.unref();
         return;
+      }
       case TimerMode.Disconnect:
         // No receiver came back in time: the client is gone.
         this.timerMode = TimerMode.None;

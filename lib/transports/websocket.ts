@@ -123,22 +123,30 @@ export function rejectHttp(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Completes a websocket handshake for a session endpoint (`raw` = the plain /websocket one). */
-export function upgradeWebSocket(svc: Service, req: IncomingMessage, socket: Duplex, head: Buffer, raw: boolean): void {
+export function upgradeWebSocket(svc: Service, req: IncomingMessage, socket: Duplex, head: Buffer, raw: boolean, locals?: Record<string, unknown>): void {
   if (svc.options.hixie76 && isHixie76Request(req)) {
     const legacy = new Hixie76Socket(req, socket, head, { maxMessageSize: svc.options.max_message_size });
-    legacy.once('open', () => openSession(svc, req, legacy, socket, raw, true));
+    legacy.once('open', () => openSession(svc, req, legacy, socket, raw, true, locals));
     return;
   }
-  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as unknown as MessageSocket, socket, raw, false));
+  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as unknown as MessageSocket, socket, raw, false, locals));
 }
 
-function openSession(svc: Service, req: IncomingMessage, ws: MessageSocket, socket: Duplex, raw: boolean, legacy: boolean): void {
+function openSession(
+  svc: Service,
+  req: IncomingMessage,
+  ws: MessageSocket,
+  socket: Duplex,
+  raw: boolean,
+  legacy: boolean,
+  locals: Record<string, unknown> | undefined,
+): void {
   if (!svc.accepting) {
     // close() began while the handshake was under way.
     ws.close(1001, 'Server is shutting down');
     return;
   }
-  const session = svc.createSession(req, null, raw ? 'websocket-raw' : 'websocket');
+  const session = svc.createSession(req, null, raw ? 'websocket-raw' : 'websocket', locals);
   const recv = new WebSocketReceiver(session, ws, socket, legacy);
   const stats = svc.stats;
   stats.connectionsActive++;

@@ -225,3 +225,66 @@ test('heartbeat: a raw websocket gets a websocket ping every heartbeat_delay ins
   raw.close();
   await s.close();
 });
+
+test('heartbeat: the line is never silent for longer than heartbeat_delay, even right after a message', async () => {
+  const s = await service({ heartbeat_delay: 400 });
+  const got = nextConnection(s.r);
+  const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  const c = await got;
+  assert.equal(await ws.next(2000), 'h');
+  // Just after a heartbeat tick: a message resets the silence; the next h follows 400 ms later,
+  // not at the second tick after it (which would leave ~800 ms of silence).
+  c.write('m');
+  const t0 = Date.now();
+  assert.equal(await ws.next(), 'a["m"]');
+  assert.equal(await ws.next(2000), 'h');
+  const silence = Date.now() - t0;
+  assert.ok(silence >= 350 && silence < 650, `silence after the message was ${silence} ms`);
+  ws.close();
+  await s.close();
+});
+
+test('connection: locals carries res.locals from middleware in front of the router, for HTTP and websocket sessions', async () => {
+  const app = express();
+  app.use((req, res, next) => {
+    res.locals.user = req.headers['x-user'];
+    next();
+  });
+  const r = sockjs();
+  const conns: Connection[] = [];
+  r.on('connection', (c) => conns.push(c));
+  app.use('/svc', r);
+  const server = http.createServer(app);
+  r.attach(server);
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
+  await POST(sessionUrl(url) + '/xhr', { headers: { 'x-user': 'alice' } });
+  const ws = new WsClient(sessionUrl(url.replace('http', 'ws')) + '/websocket', { headers: { 'x-user': 'bob' } });
+  assert.equal(await ws.next(), 'o');
+  assert.deepEqual(conns.map((c) => c.locals.user), ['alice', 'bob']);
+  assert.ok(Object.isFrozen(conns[0]!.locals));
+  ws.close();
+  await r.close();
+  server.closeAllConnections();
+  await new Promise<void>((res) => server.close(() => res()));
+});
+
+test('info: origins lists the configured patterns; JSESSIONID is SameSite=None; Secure behind HTTPS', async () => {
+  const s = await service({ origins: ['https://*.example.com'], cookie_needed: true });
+  const info = JSON.parse((await GET(s.url + '/info')).body) as { origins: string[] };
+  assert.deepEqual(info.origins, ['https://*.example.com']);
+  const plain = await POST(sessionUrl(s.url) + '/xhr');
+  assert.equal(plain.headers['set-cookie']?.[0], 'JSESSIONID=dummy; path=/');
+  const proxied = await POST(sessionUrl(s.url) + '/xhr', { headers: { 'X-Forwarded-Proto': 'https' } });
+  assert.equal(proxied.headers['set-cookie']?.[0], 'JSESSIONID=dummy; path=/; SameSite=None; Secure');
+  await s.close();
+});
+
+test('broadcast: counts connections over their high-water mark, which queue the message', async () => {
+  const s = await service({ high_water_mark: 10, max_buffered_bytes: 10_000 });
+  await POST(sessionUrl(s.url) + '/xhr');
+  assert.equal(s.conns[0]!.write('x'.repeat(50)), false);
+  assert.equal(s.r.broadcast('more'), 1);
+  await s.close();
+});

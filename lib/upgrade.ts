@@ -23,8 +23,10 @@ interface PendingUpgrade {
 
 type AppHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
+type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
 const pending = new WeakMap<IncomingMessage, PendingUpgrade>();
-const hooked = new WeakSet<object>();
+const hooked = new WeakMap<object, UpgradeListener>();
 
 function ignoreError(): void {}
 
@@ -50,11 +52,15 @@ export function isHooked(server: object): boolean {
   return hooked.has(server);
 }
 
-/** Installs the hook once per server, whichever service asks first. */
-export function installUpgradeHook(server: UpgradeableServer): void {
-  if (hooked.has(server)) return;
-  hooked.add(server);
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => onUpgrade(server, req, socket, head));
+/** Installs the hook once per server, whichever service asks first; returns its 'upgrade' listener. */
+export function installUpgradeHook(server: UpgradeableServer): UpgradeListener {
+  let listener = hooked.get(server);
+  if (listener === undefined) {
+    listener = (req, socket, head) => onUpgrade(server, req, socket, head);
+    hooked.set(server, listener);
+    server.on('upgrade', listener);
+  }
+  return listener;
 }
 
 // Every SockJS websocket endpoint ends in /websocket; other upgrades may belong to other listeners.

@@ -12,7 +12,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SockJSRouter } from '../router.js';
-import { installUpgradeHook, isHooked, type UpgradeableServer } from '../upgrade.js';
+import { installUpgradeHook, type UpgradeableServer } from '../upgrade.js';
 
 type Listener = (...args: unknown[]) => void;
 type Next = (err?: unknown) => void;
@@ -98,14 +98,10 @@ function stateOf(server: UpgradeableServer): ServerState {
 /** Takes the core hook's listener off the server (installing the hook first if needed). */
 function holdHook(server: UpgradeableServer, state: ServerState): void {
   if (state.held) return;
-  if (state.hook === null && !isHooked(server)) {
-    const before = new Set(server.listeners('upgrade'));
-    installUpgradeHook(server);
-    state.hook = (server.listeners('upgrade').find((l) => !before.has(l)) as Listener | undefined) ?? null;
-  }
-  // Hooked earlier by a router of this server's Express app: its listener cannot be told apart
-  // and stays among the replaced ones, which still routes handshakes through the wrappers.
-  if (state.hook === null || !server.listeners('upgrade').includes(state.hook)) return;
+  // installUpgradeHook returns the hook's listener, also when a router of this server's Express
+  // app installed it earlier.
+  if (state.hook === null) state.hook = installUpgradeHook(server) as Listener;
+  if (!server.listeners('upgrade').includes(state.hook)) return;
   server.removeListener('upgrade', state.hook);
   state.held = true;
 }

@@ -84,12 +84,21 @@ export function sockjs(options?: SockJSOptions): SockJSRouter {
   EventEmitter.call(router as unknown as EventEmitter);
   const svc = new Service(resolved, router as unknown as EventEmitter);
 
-  router.use((req: IncomingMessage, res: ServerResponse) => {
+  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
     if (svc.mountPath === null) svc.mountPath = mountPrefix(req);
     const server = (req.socket as ServerSocket).server;
     if (isServer(server) && !isHooked(server)) installUpgradeHook(server);
     route(svc, req, res);
-  });
+  };
+  router.use(dispatch);
+  // Until someone adds middleware to this router, skip the Router's own layer matching: the
+  // parent app has already stripped the mount path, and every path below it is ours.
+  const stack = (router as unknown as { stack: unknown[] }).stack;
+  const routerHandle = router.handle as (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+  router.handle = function handle(this: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) {
+    if (stack.length === 1) dispatch(req, res);
+    else routerHandle.call(this, req, res, next);
+  } as typeof router.handle;
 
   Object.defineProperties(router, {
     connections: { value: svc.connections, enumerable: true },

@@ -1,0 +1,338 @@
+// The load generator: one process, spawned by bench/run.mjs for one scenario against one server.
+//   node bench/client/load.mjs '<json config>'
+// Config: { scenario, params, server: { name, kind: 'sockjs'|'ws', port, pid }, clkTck, deadlineMs }
+// Prints one JSON line on stdout: { ok: true, metrics: {...}, info: {...} } or { ok: false, error }.
+import { Sock, flavour, openSocks, wsUrl } from './wsock.mjs';
+import { PollSession, StreamSession, agent } from './httpsess.mjs';
+import { arrayBody, fetchMem, now, percentiles, pool, sleep, snapshot, windowStats } from './util.mjs';
+
+const cfg = JSON.parse(process.argv[2]);
+const { port, pid, kind } = cfg.server;
+const P = cfg.params;
+const CLK = cfg.clkTck || 100;
+
+function payloadOf(size) {
+  return 'x'.repeat(size);
+}
+
+/** The warm-up then measurement windows shared by every throughput scenario. */
+async function measureWindow(counter) {
+  await sleep(P.warmupMs);
+  const a = snapshot(pid, { n: counter() });
+  await sleep(P.measureMs);
+  const b = snapshot(pid, { n: counter() });
+  return windowStats(a, b, b.n - a.n, CLK);
+}
+
+function shutdownSocks(socks) {
+  for (const s of socks) if (s) s.terminate();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Websocket echo at full speed: every session keeps `inflight` messages outstanding.
+async function wsEcho() {
+  const k = flavour(kind, P.raw);
+  const payload = payloadOf(P.size);
+  const frame = Buffer.from(k === 'sockjs' ? JSON.stringify([payload]) : payload);
+  let received = 0;
+  let running = false;
+  const socks = await openSocks(P.sessions, 100, () => new Sock(wsUrl(port, 'echo', k), k));
+  for (const s of socks) {
+    s.onData = (data, n) => {
+      received += n;
+      if (running) s.sendMany(frame, n);
+    };
+  }
+  running = true;
+  for (const s of socks) s.sendMany(frame, P.inflight);
+  const w = await measureWindow(() => received);
+  running = false;
+  const closed = socks.find((s) => s.closeFrame !== null || s.error !== null);
+  if (closed) throw new Error(`a session failed: ${closed.closeFrame ?? closed.error}`);
+  shutdownSocks(socks);
+  return {
+    metrics: { msgs_per_s: w.rate, server_cpu_us_per_msg: w.server_cpu_us_per },
+    info: w,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Websocket echo at a fixed total rate: latency percentiles and the server's CPU per message.
+async function wsFixedRate() {
+  const k = flavour(kind, P.raw);
+  const socks = await openSocks(P.sessions, 100, () => new Sock(wsUrl(port, 'echo', k), k));
+  const cap = Math.ceil(P.rate * (P.measureMs / 1000) * 1.5) + 1000;
+  const lat = new Float64Array(cap);
+  let nLat = 0;
+  let received = 0;
+  let tRecordFrom = Infinity;
+  const record = (t0, t) => {
+    if (t0 >= tRecordFrom && nLat < cap) lat[nLat++] = t - t0;
+  };
+  for (const s of socks) {
+    s.onData = (data, n) => {
+      const t = now();
+      received += n;
+      if (k === 'sockjs') {
+        for (const m of JSON.parse(data.toString('latin1', 1))) record(parseFloat(m), t);
+      } else {
+        record(parseFloat(data.toString('latin1')), t);
+      }
+    };
+  }
+  const pad = 'x'.repeat(P.size);
+  const stamp = (t) => {
+    const s = t.toFixed(3);
+    return s + pad.slice(s.length);
+  };
+  const t0 = now();
+  let sent = 0;
+  let next = 0;
+  const ticker = setInterval(() => {
+    const t = now();
+    const due = Math.floor(((t - t0) * P.rate) / 1000) - sent;
+    for (let i = 0; i < due; i++) {
+      const m = stamp(now());
+      socks[next].send(k === 'sockjs' ? '["' + m + '"]' : m);
+      next = (next + 1) % socks.length;
+    }
+    sent += Math.max(0, due);
+  }, 1);
+  await sleep(P.warmupMs);
+  tRecordFrom = now();
+  const a = snapshot(pid, { n: received });
+  await sleep(P.measureMs);
+  const b = snapshot(pid, { n: received });
+  const tRecordTo = now();
+  clearInterval(ticker);
+  // Let the last messages of the window come back, so that slow ones count in the tail.
+  await sleep(Math.min(1000, P.measureMs / 5));
+  const w = windowStats(a, b, b.n - a.n, CLK);
+  const samples = lat.subarray(0, nLat);
+  const pct = percentiles(samples, [50, 99, 99.9, 100]);
+  const expected = Math.round((P.rate * (tRecordTo - tRecordFrom)) / 1000);
+  shutdownSocks(socks);
+  return {
+    metrics: {
+      server_cpu_us_per_msg: w.server_cpu_us_per,
+      latency_p50_ms: pct[50],
+      latency_p99_ms: pct[99],
+    },
+    info: { ...w, latency_p999_ms: pct[99.9], latency_max_ms: pct[100], samples: nLat, expected_samples: expected },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Streaming echo: receive on xhr_streaming / eventsource, send with xhr_send.
+async function streamEcho() {
+  const bodyFor = arrayBody(payloadOf(P.size));
+  let received = 0;
+  let running = false;
+  const sessions = [];
+  await pool(P.sessions, 50, async () => {
+    const s = new StreamSession(port, 'echo', P.transport, (n, sess) => {
+      received += n;
+      if (running) sess.enqueue(n, bodyFor, P.maxBatch);
+    });
+    sessions.push(s);
+    await s.ready;
+  });
+  running = true;
+  for (const s of sessions) s.enqueue(P.inflight, bodyFor, P.maxBatch);
+  const streams0 = sessions.reduce((a, s) => a + s.streams, 0);
+  const sends0 = sessions.reduce((a, s) => a + s.sends, 0);
+  const w = await measureWindow(() => received);
+  running = false;
+  const failed = sessions.find((s) => s.error !== null);
+  if (failed) throw failed.error;
+  const streams = sessions.reduce((a, s) => a + s.streams, 0) - streams0;
+  const sends = sessions.reduce((a, s) => a + s.sends, 0) - sends0;
+  for (const s of sessions) s.stop();
+  return {
+    metrics: { msgs_per_s: w.rate, server_cpu_us_per_msg: w.server_cpu_us_per },
+    info: { ...w, stream_reopens_during_run: streams, xhr_sends_during_run: sends, msgs_per_send: sends ? w.count / sends : null },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// xhr-polling: each session does poll + xhr_send round trips back to back.
+async function pollingEcho() {
+  const body = Buffer.from(JSON.stringify([payloadOf(P.size)]));
+  const sessions = await pool(P.sessions, 50, () => new PollSession(port, 'echo').open());
+  let trips = 0;
+  let running = true;
+  const loops = sessions.map(async (s) => {
+    while (running) {
+      const n = await s.roundTrip(body);
+      trips += n;
+    }
+  });
+  const w = await measureWindow(() => trips);
+  running = false;
+  await Promise.all(loops);
+  return { metrics: { round_trips_per_s: w.rate, server_cpu_us_per_trip: w.server_cpu_us_per }, info: w };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broadcast: one sender, every message goes to all sessions (the sender included). The sender
+// keeps `window` broadcasts outstanding, counted on deliveries to all sessions.
+async function broadcast() {
+  const k = flavour(kind, false);
+  const payload = payloadOf(P.size);
+  const frame = Buffer.from(k === 'sockjs' ? JSON.stringify([payload]) : payload);
+  const N = P.sessions;
+  let delivered = 0;
+  let sent = 0;
+  let running = false;
+  const socks = await openSocks(N, 100, () => new Sock(wsUrl(port, 'broadcast', k), k));
+  const sender = socks[0];
+  const pump = () => {
+    while (running && (sent - P.window) * N < delivered) {
+      sent++;
+      sender.send(frame);
+    }
+  };
+  for (const s of socks) {
+    s.onData = (data, n) => {
+      delivered += n;
+      pump();
+    };
+  }
+  running = true;
+  pump();
+  const w = await measureWindow(() => delivered);
+  running = false;
+  shutdownSocks(socks);
+  return {
+    metrics: { deliveries_per_cpu_s: w.per_server_cpu_s, deliveries_per_s: w.rate },
+    info: { ...w, broadcasts_sent: sent },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idle sessions: server memory per open session (websocket or xhr_streaming).
+function openIdle(transport, i) {
+  if (transport === 'websocket') {
+    const k = flavour(kind, false);
+    return new Sock(wsUrl(port, 'echo', k), k);
+  }
+  return new StreamSession(port, 'echo', 'xhr_streaming');
+}
+
+function closeIdle(s) {
+  if (s instanceof Sock) s.terminate();
+  else s.stop();
+}
+
+async function idle() {
+  // Warm-up: load and compile every code path once, then take the baseline.
+  const warm = [];
+  await pool(P.warmSessions, 50, async (i) => {
+    const s = openIdle(P.transport, i);
+    warm.push(s);
+    await s.ready;
+  });
+  warm.forEach(closeIdle);
+  await sleep(300);
+  const before = await fetchMem(port);
+  const sessions = [];
+  const t0 = now();
+  await pool(P.sessions, P.concurrency, async (i) => {
+    const s = openIdle(P.transport, i);
+    sessions.push(s);
+    await s.ready;
+  });
+  const openSeconds = (now() - t0) / 1000;
+  await sleep(P.settleMs);
+  const after = await fetchMem(port);
+  sessions.forEach(closeIdle);
+  const n = P.sessions;
+  return {
+    metrics: {
+      rss_kib_per_session: (after.rss - before.rss) / 1024 / n,
+      heap_kib_per_session: (after.heapUsed - before.heapUsed) / 1024 / n,
+    },
+    info: {
+      sessions: n,
+      server_reported_sessions: after.sessions,
+      open_seconds: openSeconds,
+      external_kib_per_session: (after.external - before.external) / 1024 / n,
+      before,
+      after,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handshake rate (open, wait for 'o', close) and churn (open, echo one message, close).
+function oneSession(withEcho) {
+  const k = flavour(kind, false);
+  return new Promise((resolve, reject) => {
+    const s = new Sock(wsUrl(port, 'echo', k), k);
+    const frame = k === 'sockjs' ? '["xxxxxxxxxxxxxxxx"]' : 'xxxxxxxxxxxxxxxx';
+    s.ready.then(() => {
+      if (!withEcho) return s.close().then(resolve);
+      s.onData = () => {
+        s.onData = null;
+        s.close().then(resolve);
+      };
+      s.send(frame);
+    }, reject);
+  });
+}
+
+async function churn(withEcho) {
+  await pool(P.warmSessions, P.concurrency, () => oneSession(withEcho));
+  await sleep(withEcho ? P.settleMs : 200);
+  const before = withEcho ? await fetchMem(port) : null;
+  let done = 0;
+  const a = snapshot(pid, { n: 0 });
+  await pool(P.sessions, P.concurrency, async () => {
+    await oneSession(withEcho);
+    done++;
+  });
+  const b = snapshot(pid, { n: done });
+  const w = windowStats(a, b, done, CLK);
+  const metrics = { sessions_per_s: w.rate, server_cpu_us_per_session: w.server_cpu_us_per };
+  const info = { ...w };
+  if (withEcho) {
+    await sleep(P.settleMs);
+    const after = await fetchMem(port);
+    const scale = 10_000 / P.sessions;
+    metrics.heap_growth_kib_per_10k = ((after.heapUsed - before.heapUsed) / 1024) * scale;
+    info.rss_growth_kib_per_10k = ((after.rss - before.rss) / 1024) * scale;
+    info.server_reported_sessions_after = after.sessions;
+    info.before = before;
+    info.after = after;
+  }
+  return { metrics, info };
+}
+
+const SCENARIOS = {
+  'ws-echo': wsEcho,
+  'ws-fixed': wsFixedRate,
+  stream: streamEcho,
+  polling: pollingEcho,
+  broadcast,
+  idle,
+  handshake: () => churn(false),
+  churn: () => churn(true),
+};
+
+const watchdog = setTimeout(() => {
+  process.stdout.write(JSON.stringify({ ok: false, error: `client deadline of ${cfg.deadlineMs} ms passed` }) + '\n');
+  process.exit(2);
+}, cfg.deadlineMs ?? 120_000);
+
+try {
+  const fn = SCENARIOS[cfg.scenario];
+  if (!fn) throw new Error(`unknown client scenario ${cfg.scenario}`);
+  const out = await fn();
+  process.stdout.write(JSON.stringify({ ok: true, ...out }) + '\n');
+} catch (err) {
+  process.stdout.write(JSON.stringify({ ok: false, error: String(err?.stack ?? err) }) + '\n');
+}
+clearTimeout(watchdog);
+agent.destroy();
+// Results are out (stdout is a pipe, written synchronously); sockets being torn down must not hold us.
+process.exit(0);

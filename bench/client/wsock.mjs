@@ -1,0 +1,106 @@
+// A lean websocket session for the load generator, on `ws`. Three flavours:
+//  - 'sockjs': /<prefix>/<server>/<session>/websocket, SockJS frames (o, a[...], h, c[...]);
+//  - 'raw':    /<prefix>/websocket, plain messages (SockJS servers' raw endpoint);
+//  - 'plain':  the raw `ws` server, plain messages on /<prefix>.
+import WebSocket from 'ws';
+import { HOST, countMessages, sessionPath } from './util.mjs';
+
+const WS_OPTIONS = { perMessageDeflate: false, skipUTF8Validation: true, maxPayload: 64 * 1024 * 1024 };
+const CH_A = 0x61; // 'a'
+const CH_O = 0x6f; // 'o'
+const CH_C = 0x63; // 'c'
+
+/** Which flavour a scenario uses on a given server: the plain ws server has only one. */
+export function flavour(serverKind, raw) {
+  if (serverKind === 'ws') return 'plain';
+  return raw ? 'raw' : 'sockjs';
+}
+
+export function wsUrl(port, prefix, kind) {
+  if (kind === 'plain') return `ws://${HOST}:${port}/${prefix}`;
+  if (kind === 'raw') return `ws://${HOST}:${port}/${prefix}/websocket`;
+  return `ws://${HOST}:${port}/${prefix}/${sessionPath()}/websocket`;
+}
+
+export class Sock {
+  /**
+   * @param {string} url
+   * @param {'sockjs'|'raw'|'plain'} kind
+   * @param {(data: Buffer, n: number) => void} [onData] called per received frame with its message count
+   */
+  constructor(url, kind, onData = null) {
+    this.kind = kind;
+    this.framed = kind === 'sockjs';
+    this.onData = onData;
+    this.closeFrame = null;
+    this.error = null;
+    this.ws = new WebSocket(url, WS_OPTIONS);
+    this.closed = new Promise((resolve) => this.ws.once('close', resolve));
+    this.ready = new Promise((resolve, reject) => {
+      this._resolve = resolve;
+      this._reject = reject;
+    });
+    this.ready.catch(() => {}); // awaited by the scenario; never an unhandled rejection
+    this.ws.on('error', (err) => {
+      this.error = err;
+      this._reject(err);
+    });
+    this.ws.on('close', () => this._reject(new Error('closed before open')));
+    if (this.framed) {
+      this.ws.on('message', (data) => {
+        const c = data[0];
+        if (c === CH_A) {
+          if (this.onData !== null) this.onData(data, countMessages(data));
+        } else if (c === CH_O) {
+          this._resolve(this);
+        } else if (c === CH_C) {
+          this.closeFrame = data.toString();
+        }
+        // 'h' (heartbeat) carries nothing.
+      });
+    } else {
+      this.ws.on('open', () => this._resolve(this));
+      this.ws.on('message', (data) => {
+        if (this.onData !== null) this.onData(data, 1);
+      });
+    }
+  }
+
+  /** Sends one already-encoded frame (a JSON array for 'sockjs', the message itself otherwise). */
+  send(bytes) {
+    this.ws.send(bytes, { binary: false });
+  }
+
+  /** Sends `n` copies of a frame in one socket write (one syscall instead of n). */
+  sendMany(bytes, n) {
+    const sock = this.ws._socket;
+    if (n > 1 && sock) sock.cork();
+    for (let i = 0; i < n; i++) this.ws.send(bytes, { binary: false });
+    if (n > 1 && sock) sock.uncork();
+  }
+
+  close() {
+    this.ws.close();
+    return this.closed;
+  }
+
+  terminate() {
+    this.ws.terminate();
+  }
+}
+
+/** Opens `total` sessions, `concurrency` handshakes at a time; rejects on the first failure. */
+export async function openSocks(total, concurrency, make) {
+  const socks = new Array(total);
+  let next = 0;
+  async function lane() {
+    while (next < total) {
+      const i = next++;
+      const s = make(i);
+      socks[i] = s;
+      await s.ready;
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, total) }, lane));
+  return socks;
+}

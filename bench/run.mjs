@@ -1,0 +1,443 @@
+#!/usr/bin/env node
+// `npm run bench`: sockjs-express (ours) side by side with sockjs-node and a raw `ws` server.
+//
+// Each server runs as its own child process (bench/servers/*), fresh for every measurement; one
+// load generator process (bench/client/load.mjs) drives it and reports JSON back. The server's
+// CPU time is read from /proc/<pid>/stat, its memory from GET /__mem after forced GCs.
+//
+//   npm run bench                       all scenarios, median of 3 repeats
+//   npm run bench -- --quick            short windows, fewer variants, 1 repeat (under a minute)
+//   npm run bench -- --only ws-echo,broadcast --servers ours,ws
+//   npm run bench -- --json             raw results as JSON on stdout
+//   npm run bench -- --repeats 5
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildScenarios, SERVER_NAMES } from './scenarios.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '..');
+const SERVER_FILES = {
+  ours: 'servers/ours.mjs',
+  sockjs: 'servers/sockjs-node.cjs',
+  ws: 'servers/ws.mjs',
+};
+const SERVER_KIND = { ours: 'sockjs', sockjs: 'sockjs', ws: 'ws' };
+
+// ------------------------------------------------------------------------------------------------
+// Command line
+
+function usage() {
+  return `usage: node bench/run.mjs [--quick] [--json] [--repeats N] [--only a,b] [--servers ours,sockjs,ws] [--list]
+  --quick      short windows, reduced matrix, 1 repeat (finishes in under a minute)
+  --json       print raw results as JSON on stdout (the table goes to stderr)
+  --repeats N  repeats per scenario and server; the median is reported (default 3, quick 1)
+  --only X     scenarios whose id or group starts with one of the comma-separated X
+  --servers S  comma-separated subset of: ours, sockjs, ws
+  --list       list the scenarios and exit`;
+}
+
+function parseArgs(argv) {
+  const opts = { quick: false, json: false, repeats: null, only: null, servers: ['ours', 'sockjs', 'ws'], list: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${usage()}`);
+      return v;
+    };
+    const name = a.split('=')[0];
+    if (name === '--quick') opts.quick = true;
+    else if (name === '--json') opts.json = true;
+    else if (name === '--list') opts.list = true;
+    else if (name === '--repeats') opts.repeats = Number(value());
+    else if (name === '--only') opts.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (name === '--servers') {
+      opts.servers = value().split(',').map((s) => s.trim()).map((s) => (s === 'sockjs-node' ? 'sockjs' : s));
+      for (const s of opts.servers) if (!SERVER_FILES[s]) throw new Error(`unknown server ${s}\n${usage()}`);
+    } else if (name === '--help' || name === '-h') {
+      console.log(usage());
+      process.exit(0);
+    } else throw new Error(`unknown argument ${a}\n${usage()}`);
+  }
+  if (opts.repeats === null) opts.repeats = opts.quick ? 1 : 3;
+  if (!Number.isInteger(opts.repeats) || opts.repeats < 1) throw new Error('--repeats takes a positive integer');
+  return opts;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Environment
+
+const log = (...args) => process.stderr.write(args.join(' ') + '\n');
+
+function shellLimits() {
+  const out = execFileSync('/bin/sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8' }).trim().split('\n');
+  const parse = (s) => (s === 'unlimited' ? Infinity : Number(s));
+  return { soft: parse(out[0]), hard: parse(out[1]) };
+}
+
+function clockTicks() {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function gitCommit() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
+    return head + (dirty ? '+lib-changes' : '');
+  } catch {
+    return null;
+  }
+}
+
+// A fresh port for every server start (outside the ephemeral range, so closed connections in
+// TIME_WAIT from earlier runs never collide with new ones).
+let portCursor = 21_000 + (process.pid % 400) * 20;
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+async function nextPort() {
+  for (;;) {
+    const port = portCursor++;
+    if (portCursor > 32_000) portCursor = 21_000;
+    if (await portFree(port)) return port;
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Child processes
+
+/** Spawns `node <args>` through sh so that the file-descriptor limit can be raised first (exec keeps the pid). */
+function spawnNode(args, { fds, env, stdio }) {
+  return spawn('/bin/sh', ['-c', `ulimit -n ${fds} 2>/dev/null; exec "$0" "$@"`, process.execPath, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio,
+  });
+}
+
+function exited(child) {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', resolve));
+}
+
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+  await exited(child);
+  clearTimeout(t);
+}
+
+async function startServer(name, fds) {
+  const port = await nextPort();
+  const child = spawnNode(['--expose-gc', path.join(HERE, SERVER_FILES[name])], {
+    fds,
+    env: { PORT: String(port), NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${name} server did not start in 15 s`)), 15_000);
+    const onData = (chunk) => {
+      out += chunk;
+      if (out.includes('listening')) {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        child.stdout.resume();
+        resolve();
+      }
+    };
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} server exited with ${code} before listening`));
+    });
+  });
+  return { child, port, pid: child.pid };
+}
+
+async function runClient(config, fds, deadlineMs) {
+  const child = spawnNode([path.join(HERE, 'client/load.mjs'), JSON.stringify({ ...config, deadlineMs })], {
+    fds,
+    env: {},
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (c) => (out += c));
+  const killer = setTimeout(() => child.kill('SIGKILL'), deadlineMs + 10_000);
+  await exited(child);
+  clearTimeout(killer);
+  const line = out.trim().split('\n').pop();
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { ok: false, error: `client printed no result (exit ${child.exitCode ?? child.signalCode}): ${out.slice(-300)}` };
+  }
+}
+
+async function measureOnce(scenario, server, env) {
+  const srv = await startServer(server, env.fds);
+  try {
+    const config = {
+      scenario: scenario.client,
+      params: scenario.params,
+      server: { name: server, kind: SERVER_KIND[server], port: srv.port, pid: srv.pid },
+      clkTck: env.clkTck,
+    };
+    const result = await runClient(config, env.fds, env.deadlineMs);
+    if (srv.child.exitCode !== null || srv.child.signalCode !== null) {
+      return { ok: false, error: `${server} server died during the run (${srv.child.exitCode ?? srv.child.signalCode})` };
+    }
+    return result;
+  } finally {
+    await stop(srv.child);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// Aggregation and the table
+
+function median(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+function fmt(value, kind) {
+  if (value === null || value === undefined) return '–';
+  if (kind === 'int') return Math.round(value).toLocaleString('en-US');
+  if (kind === 'us') return value.toFixed(value < 10 ? 2 : 1);
+  if (kind === 'ms') return value.toFixed(value < 1 ? 3 : 2);
+  if (kind === 'kib') return value.toFixed(Math.abs(value) < 10 ? 2 : 1);
+  return String(value);
+}
+
+function ratio(a, b) {
+  if (typeof a !== 'number' || typeof b !== 'number' || b === 0) return null;
+  return a / b;
+}
+
+function judge(metric, values, ratios) {
+  const t = metric.target;
+  if (!t) return { target: '', pass: '' };
+  if (t.vs) {
+    const other = SERVER_NAMES[t.vs];
+    const label = `${t.op}${t.value}× ${other}`;
+    const r = ratios[t.vs];
+    if (r === null || r === undefined) return { target: label, pass: 'n/a' };
+    const ok = t.op === '>=' ? r >= t.value : r <= t.value;
+    return { target: label, pass: ok ? 'PASS' : 'FAIL' };
+  }
+  const label = t.abs === '±' ? `within ±${t.value} ${t.unit}` : `${t.abs}${t.value} ${t.unit}`;
+  const v = values.ours;
+  if (typeof v !== 'number') return { target: label, pass: 'n/a' };
+  const ok = t.abs === '±' ? Math.abs(v) <= t.value : t.abs === '<=' ? v <= t.value : v >= t.value;
+  return { target: label, pass: ok ? 'PASS' : 'FAIL' };
+}
+
+function buildRows(scenarios, results, servers) {
+  const rows = [];
+  for (const sc of scenarios) {
+    for (const m of sc.metrics) {
+      const values = {};
+      const clientBound = {};
+      for (const s of servers) {
+        const r = results[sc.id]?.[s];
+        values[s] = r ? r.median[m.key] ?? null : undefined;
+        clientBound[s] = r ? r.clientBound : false;
+      }
+      const ratios = { ws: ratio(values.ours, values.ws), sockjs: ratio(values.ours, values.sockjs) };
+      const { target, pass } = judge(m, values, ratios);
+      rows.push({ scenario: sc.id, metric: m.label, key: m.key, better: m.better, values, ratios, target, pass,
+        clientBound: m.throughput ? clientBound : {}, fmt: m.fmt });
+    }
+  }
+  return rows;
+}
+
+function renderTable(rows, servers) {
+  const head = ['scenario', 'metric', ...servers.map((s) => SERVER_NAMES[s])];
+  const ratioCols = [];
+  if (servers.includes('ours') && servers.includes('ws')) ratioCols.push('ws');
+  if (servers.includes('ours') && servers.includes('sockjs')) ratioCols.push('sockjs');
+  for (const r of ratioCols) head.push(`ours/${SERVER_NAMES[r]}`);
+  head.push('target', 'pass');
+  const body = rows.map((row) => [
+    row.scenario,
+    row.metric,
+    ...servers.map((s) => {
+      const v = row.values[s];
+      if (v === undefined) return 'n/a';
+      return fmt(v, row.fmt) + (row.clientBound[s] ? ' †' : '');
+    }),
+    ...ratioCols.map((r) => (row.ratios[r] === null ? '–' : row.ratios[r].toFixed(2) + '×')),
+    row.target,
+    row.pass,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)));
+  const numeric = (i) => i >= 2 && i < head.length - 2;
+  const line = (cells) => '| ' + cells.map((c, i) => (numeric(i) ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(' | ') + ' |';
+  const sep = '|' + widths.map((w, i) => (numeric(i) ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|';
+  return [line(head), sep, ...body.map(line)].join('\n');
+}
+
+// ------------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  let scenarios = buildScenarios({ quick: opts.quick });
+  if (opts.list) {
+    for (const s of scenarios) console.log(`${s.id.padEnd(22)} ${s.title}`);
+    return;
+  }
+  if (opts.only) {
+    scenarios = scenarios.filter((s) => opts.only.some((o) => s.id.startsWith(o) || s.group === o));
+    if (scenarios.length === 0) throw new Error(`--only ${opts.only.join(',')} matches no scenario (see --list)`);
+  }
+
+  const servers = [...opts.servers];
+  const notes = [];
+  const dist = path.join(ROOT, 'dist/esm/index.js');
+  if (servers.includes('ours')) {
+    if (!existsSync(dist)) {
+      servers.splice(servers.indexOf('ours'), 1);
+      notes.push('ours: dist/esm/index.js is missing (run `npm run build`); ours was not measured.');
+    } else if (existsSync(path.join(ROOT, 'lib')) && newestMtime(path.join(ROOT, 'lib')) > statSync(dist).mtimeMs) {
+      notes.push('ours: dist/ is older than lib/ — run `npm run build` to bench the current code.');
+    }
+  }
+  if (servers.length === 0) throw new Error('no server left to measure');
+
+  // File descriptors: every session is one socket in the server and one in the client.
+  const limits = shellLimits();
+  const need = Math.max(...scenarios.map((s) => s.maxFds)) + 512;
+  const fds = Math.min(limits.hard, Math.max(limits.soft, need));
+  if (fds < need) {
+    const cap = fds - 512;
+    notes.push(`ulimit -n allows ${fds} descriptors: session counts capped at ${cap}.`);
+    for (const s of scenarios) {
+      if (s.params.sessions > cap) {
+        s.params = { ...s.params, sessions: cap };
+        s.id += ` (capped ${cap})`;
+      }
+    }
+  }
+  const env = { fds, clkTck: clockTicks(), deadlineMs: opts.quick ? 30_000 : 180_000 };
+  for (const n of notes) log('note: ' + n);
+
+  // Other work on the machine moves throughput and latency (CPU µs per message much less).
+  const loadAtStart = os.loadavg()[0];
+  if (loadAtStart > os.cpus().length * 0.5) {
+    notes.push(`load average was ${loadAtStart.toFixed(2)} at the start (${os.cpus().length} CPUs): other processes compete; trust CPU µs and memory figures over rates and latencies.`);
+    log('note: ' + notes[notes.length - 1]);
+  }
+  const loads = [];
+  const started = Date.now();
+  const results = {};
+  const jobs = [];
+  for (const sc of scenarios) {
+    const scServers = servers.filter((s) => sc.servers.includes(s));
+    for (let r = 0; r < opts.repeats; r++) {
+      // Rotate the order per repeat so no server always runs first (or right after another).
+      const order = scServers.map((_, i) => scServers[(i + r) % scServers.length]);
+      for (const s of order) jobs.push({ sc, server: s, repeat: r });
+    }
+  }
+  let i = 0;
+  for (const { sc, server, repeat } of jobs) {
+    i++;
+    loads.push(os.loadavg()[0]);
+    const t0 = Date.now();
+    let res;
+    try {
+      res = await measureOnce(sc, server, env);
+    } catch (err) {
+      res = { ok: false, error: String(err?.message ?? err) };
+    }
+    const slot = ((results[sc.id] ??= {})[server] ??= { runs: [], errors: [] });
+    if (res.ok) slot.runs.push(res);
+    else slot.errors.push(res.error);
+    const head = sc.metrics[0];
+    const shown = res.ok ? `${fmt(res.metrics[head.key], head.fmt)} ${head.label}` : `ERROR ${String(res.error).split('\n')[0]}`;
+    log(`[${i}/${jobs.length}] ${sc.id} · ${SERVER_NAMES[server]} #${repeat + 1}: ${shown} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+
+  for (const sc of scenarios) {
+    for (const [server, slot] of Object.entries(results[sc.id] ?? {})) {
+      slot.median = {};
+      for (const m of sc.metrics) slot.median[m.key] = median(slot.runs.map((r) => r.metrics[m.key]));
+      // The client is the likely bottleneck when it used (nearly) a whole core.
+      slot.clientBound = median(slot.runs.map((r) => r.info?.client_cpu_pct)) > 90;
+      if (slot.runs.length === 0) {
+        delete results[sc.id][server];
+        notes.push(`${sc.id} · ${SERVER_NAMES[server]}: every run failed: ${slot.errors[0]}`);
+      } else if (slot.errors.length) {
+        notes.push(`${sc.id} · ${SERVER_NAMES[server]}: ${slot.errors.length} run(s) failed: ${slot.errors[0].split('\n')[0]}`);
+      }
+    }
+  }
+  const rows = buildRows(scenarios, results, servers);
+  const meta = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpu_model: os.cpus()[0]?.model ?? null,
+    commit: gitCommit(),
+    mode: opts.quick ? 'quick' : 'full',
+    repeats: opts.repeats,
+    servers: servers.map((s) => SERVER_NAMES[s]),
+    fd_limit: fds,
+    seconds: (Date.now() - started) / 1000,
+    loadavg_1min: { start: loadAtStart, median: median(loads), max: Math.max(...loads) },
+    notes,
+  };
+
+  const table = renderTable(rows, servers);
+  const footer = [
+    '',
+    `${meta.mode} mode, median of ${opts.repeats} run(s) per cell; ${meta.cpus} CPUs (${meta.cpu_model}), Node ${meta.node}, commit ${meta.commit ?? '?'}, ${meta.seconds.toFixed(0)} s, 1-min load average median ${meta.loadavg_1min.median.toFixed(2)} (max ${meta.loadavg_1min.max.toFixed(2)}).`,
+    'Ratios are ours divided by the other server, from this run only. † the load generator used >90% of a core: the figure may be client-bound.',
+    ...notes.map((n) => 'note: ' + n),
+  ].join('\n');
+
+  if (opts.json) {
+    const scenariosOut = scenarios.map((s) => ({ id: s.id, title: s.title, params: s.params, results: results[s.id] ?? {} }));
+    process.stdout.write(JSON.stringify({ meta, scenarios: scenariosOut, table: rows }, null, 2) + '\n');
+    log('\n' + table + footer);
+  } else {
+    console.log('\n' + table + footer);
+  }
+  if (rows.some((r) => r.pass === 'FAIL')) log(`\n${rows.filter((r) => r.pass === 'FAIL').length} target(s) not met.`);
+}
+
+main().catch((err) => {
+  log(String(err?.message ?? err));
+  process.exit(1);
+});

@@ -1,0 +1,196 @@
+// The scenario matrix of `npm run bench`: what the load generator runs, against which servers,
+// which figures go into the table, and the project's target for each.
+//
+// Target kinds:
+//   { vs: 'ws' | 'sockjs', op: '>=' | '<=', value }  ratio ours/<other> measured in the same run
+//   { abs: '<=' | '>=' | '±', value, unit }           ours' own figure
+
+export const SERVER_NAMES = {
+  ours: 'ours',
+  sockjs: 'sockjs-node',
+  ws: 'ws',
+};
+
+const SIZE_LABEL = { 32: '32B', 4096: '4KB' };
+
+export function buildScenarios({ quick }) {
+  // Throughput windows: warm-up (not counted) then measurement.
+  const win = quick ? { warmupMs: 250, measureMs: 500 } : { warmupMs: 1000, measureMs: 3000 };
+  const idleSessions = quick ? 2000 : 10_000;
+  const list = [];
+
+  // --- websocket echo throughput ------------------------------------------------------------
+  for (const sessions of quick ? [100] : [1, 100, 1000]) {
+    for (const size of [32, 4096]) {
+      list.push({
+        id: `ws-echo ${sessions}x${SIZE_LABEL[size]}`,
+        group: 'ws-echo',
+        title: `websocket echo, ${sessions} session${sessions > 1 ? 's' : ''}, ${SIZE_LABEL[size]}, 8 in flight each`,
+        client: 'ws-echo',
+        servers: ['ours', 'sockjs', 'ws'],
+        params: { sessions, size, inflight: 8, raw: false, ...win },
+        maxFds: sessions,
+        metrics: [
+          { key: 'msgs_per_s', label: 'msg/s', better: 'higher', fmt: 'int', throughput: true,
+            target: size === 32 ? { vs: 'ws', op: '>=', value: 1.0 } : { vs: 'ws', op: '>=', value: 0.8 } },
+          { key: 'server_cpu_us_per_msg', label: 'server CPU µs/msg (saturated)', better: 'lower', fmt: 'us' },
+        ],
+      });
+    }
+  }
+
+  // --- raw websocket endpoint throughput ----------------------------------------------------
+  list.push({
+    id: 'raw-echo 100x32B',
+    group: 'raw-echo',
+    title: 'raw websocket (/echo/websocket) echo, 100 sessions, 32B, 8 in flight each',
+    client: 'ws-echo',
+    servers: ['ours', 'sockjs', 'ws'],
+    params: { sessions: 100, size: 32, inflight: 8, raw: true, ...win },
+    maxFds: 100,
+    metrics: [
+      { key: 'msgs_per_s', label: 'msg/s', better: 'higher', fmt: 'int', throughput: true },
+      { key: 'server_cpu_us_per_msg', label: 'server CPU µs/msg (saturated)', better: 'lower', fmt: 'us' },
+    ],
+  });
+
+  // --- fixed rate: CPU per message and latency ----------------------------------------------
+  const fixed = { sessions: 100, size: 32, rate: 10_000, warmupMs: quick ? 300 : 1000, measureMs: quick ? 600 : 4000 };
+  list.push({
+    id: 'ws-fixed 10k/s',
+    group: 'ws-fixed',
+    title: 'websocket echo at a fixed 10,000 msg/s (100 sessions, 32B)',
+    client: 'ws-fixed',
+    servers: ['ours', 'sockjs', 'ws'],
+    params: { ...fixed, raw: false },
+    maxFds: 100,
+    metrics: [
+      { key: 'server_cpu_us_per_msg', label: 'server CPU µs/msg', better: 'lower', fmt: 'us', target: { vs: 'ws', op: '<=', value: 1.1 } },
+      { key: 'latency_p50_ms', label: 'latency p50 ms', better: 'lower', fmt: 'ms' },
+      { key: 'latency_p99_ms', label: 'latency p99 ms', better: 'lower', fmt: 'ms', target: { vs: 'ws', op: '<=', value: 1.5 } },
+    ],
+  });
+  list.push({
+    id: 'raw-fixed 10k/s',
+    group: 'raw-fixed',
+    title: 'raw websocket echo at a fixed 10,000 msg/s (100 sessions, 32B)',
+    client: 'ws-fixed',
+    servers: ['ours', 'sockjs', 'ws'],
+    params: { ...fixed, raw: true },
+    maxFds: 100,
+    metrics: [
+      { key: 'server_cpu_us_per_msg', label: 'server CPU µs/msg', better: 'lower', fmt: 'us', target: { vs: 'ws', op: '<=', value: 1.05 } },
+      { key: 'latency_p50_ms', label: 'latency p50 ms', better: 'lower', fmt: 'ms' },
+      { key: 'latency_p99_ms', label: 'latency p99 ms', better: 'lower', fmt: 'ms', target: { vs: 'ws', op: '<=', value: 1.5 } },
+    ],
+  });
+
+  // --- HTTP streaming and polling -------------------------------------------------------------
+  for (const transport of ['xhr_streaming', 'eventsource']) {
+    const name = transport === 'xhr_streaming' ? 'xhr-streaming' : 'eventsource';
+    list.push({
+      id: `${name} 100x32B`,
+      group: name,
+      title: `${name} echo (send with xhr_send, one in flight per session like sockjs-client), 100 sessions, 32B, 8 in flight each`,
+      client: 'stream',
+      servers: ['ours', 'sockjs'],
+      params: { transport, sessions: 100, size: 32, inflight: 8, maxBatch: 64, ...win },
+      maxFds: 200,
+      metrics: [
+        { key: 'msgs_per_s', label: 'msg/s', better: 'higher', fmt: 'int', throughput: true, target: { vs: 'sockjs', op: '>=', value: 1.5 } },
+        { key: 'server_cpu_us_per_msg', label: 'server CPU µs/msg (saturated)', better: 'lower', fmt: 'us' },
+      ],
+    });
+  }
+  list.push({
+    id: 'xhr-polling 100',
+    group: 'xhr-polling',
+    title: 'xhr-polling round trips (poll + xhr_send in parallel, back to back), 100 sessions, 32B',
+    client: 'polling',
+    servers: ['ours', 'sockjs'],
+    params: { sessions: 100, size: 32, ...win },
+    maxFds: 200,
+    metrics: [
+      { key: 'round_trips_per_s', label: 'round trips/s', better: 'higher', fmt: 'int', throughput: true, target: { vs: 'sockjs', op: '>=', value: 1.2 } },
+      { key: 'server_cpu_us_per_trip', label: 'server CPU µs/round trip', better: 'lower', fmt: 'us' },
+    ],
+  });
+
+  // --- broadcast --------------------------------------------------------------------------------
+  list.push({
+    id: 'broadcast 1000',
+    group: 'broadcast',
+    title: 'broadcast to 1,000 websocket sessions (one sender, 8 broadcasts outstanding), 32B',
+    client: 'broadcast',
+    servers: ['ours', 'sockjs', 'ws'],
+    params: { sessions: 1000, size: 32, window: 8, ...win },
+    maxFds: 1000,
+    metrics: [
+      { key: 'deliveries_per_cpu_s', label: 'deliveries per server CPU-s', better: 'higher', fmt: 'int', target: { vs: 'sockjs', op: '>=', value: 2.0 } },
+      { key: 'deliveries_per_s', label: 'deliveries/s', better: 'higher', fmt: 'int', throughput: true },
+    ],
+  });
+
+  // --- idle memory ----------------------------------------------------------------------------
+  const idleParams = { sessions: idleSessions, concurrency: 200, warmSessions: 50, settleMs: quick ? 300 : 1000 };
+  list.push({
+    id: `idle-ws ${idleSessions / 1000}k`,
+    group: 'idle-ws',
+    title: `${idleSessions.toLocaleString('en-US')} idle websocket sessions: server memory per session`,
+    client: 'idle',
+    servers: ['ours', 'sockjs', 'ws'],
+    params: { ...idleParams, transport: 'websocket' },
+    maxFds: idleSessions,
+    metrics: [
+      { key: 'rss_kib_per_session', label: 'RSS KiB/session', better: 'lower', fmt: 'kib', target: { abs: '<=', value: 10, unit: 'KiB' } },
+      { key: 'heap_kib_per_session', label: 'heap KiB/session', better: 'lower', fmt: 'kib', target: { abs: '<=', value: 5, unit: 'KiB' } },
+    ],
+  });
+  list.push({
+    id: `idle-xhr ${idleSessions / 1000}k`,
+    group: 'idle-xhr',
+    title: `${idleSessions.toLocaleString('en-US')} idle xhr-streaming sessions: server memory per session`,
+    client: 'idle',
+    servers: ['ours', 'sockjs'],
+    params: { ...idleParams, transport: 'xhr_streaming' },
+    maxFds: idleSessions,
+    metrics: [
+      { key: 'rss_kib_per_session', label: 'RSS KiB/session', better: 'lower', fmt: 'kib', target: { vs: 'sockjs', op: '<=', value: 0.7 } },
+      { key: 'heap_kib_per_session', label: 'heap KiB/session', better: 'lower', fmt: 'kib' },
+    ],
+  });
+
+  // --- session churn ----------------------------------------------------------------------------
+  const hs = quick ? 500 : 5000;
+  list.push({
+    id: `handshake ${hs / 1000}k`,
+    group: 'handshake',
+    title: `websocket handshake rate: open, wait for the open frame, close (${hs.toLocaleString('en-US')} sessions, 50 at a time)`,
+    client: 'handshake',
+    servers: ['ours', 'sockjs', 'ws'],
+    params: { sessions: hs, warmSessions: quick ? 100 : 500, concurrency: 50, settleMs: 0 },
+    maxFds: 100,
+    metrics: [
+      { key: 'sessions_per_s', label: 'sessions/s', better: 'higher', fmt: 'int', throughput: true },
+      { key: 'server_cpu_us_per_session', label: 'server CPU µs/session', better: 'lower', fmt: 'us' },
+    ],
+  });
+  const ch = quick ? 1500 : 10_000;
+  list.push({
+    id: `churn ${ch / 1000}k`,
+    group: 'churn',
+    title: `open/echo/close churn (${ch.toLocaleString('en-US')} sessions, 50 at a time): server heap growth`,
+    client: 'churn',
+    servers: ['ours', 'sockjs', 'ws'],
+    // The warm-up round brings lazily grown pools and compiled code to steady state before the
+    // baseline; after each round the server gets settleMs for sockets and timers to wind down.
+    params: { sessions: ch, warmSessions: quick ? 1000 : 3000, concurrency: 50, settleMs: quick ? 800 : 2000 },
+    maxFds: 100,
+    metrics: [
+      { key: 'heap_growth_kib_per_10k', label: 'heap growth KiB/10k sessions', better: 'lower', fmt: 'kib', target: { abs: '±', value: 300, unit: 'KiB' } },
+      { key: 'sessions_per_s', label: 'sessions/s', better: 'higher', fmt: 'int', throughput: true },
+    ],
+  });
+
+  return list;
+}

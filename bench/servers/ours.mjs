@@ -1,0 +1,34 @@
+// Bench server: sockjs-express (this project, built into dist/). Serves /echo and /broadcast
+// with the same settings as sockjs-node.cjs, plus GET /__mem (memory after a forced GC).
+// Run: PORT=8081 node --expose-gc bench/servers/ours.mjs
+import http from 'node:http';
+import express from 'express';
+import sockjs from '../../dist/esm/index.js';
+import { SETTINGS, memReport } from './common.mjs';
+
+const port = Number(process.env.PORT || 8081);
+const app = express();
+app.disable('x-powered-by');
+
+app.get('/__mem', (req, res) => {
+  res.setHeader('Content-Type', 'application/json');
+  res.end(JSON.stringify(memReport({ sessions: echo.connections.size + bc.connections.size })));
+});
+
+const echo = sockjs({ ...SETTINGS, log: () => {} });
+echo.on('connection', (conn) => {
+  conn.on('data', (msg) => conn.write(msg));
+});
+app.use('/echo', echo);
+
+const bc = sockjs({ ...SETTINGS, log: () => {} });
+bc.on('connection', (conn) => {
+  conn.on('data', (msg) => bc.broadcast(msg));
+});
+app.use('/broadcast', bc);
+
+const server = http.createServer(app);
+echo.attach(server);
+bc.attach(server);
+server.listen(port, '127.0.0.1', () => console.log(`listening ${port}`));
+process.on('SIGTERM', () => process.exit(0));

@@ -37,11 +37,13 @@ function usage() {
   --repeats N  repeats per scenario and server; the median is reported (default 3, quick 1)
   --only X     scenarios whose id or group starts with one of the comma-separated X
   --servers S  comma-separated subset of: ours, sockjs, ws
+  --mount M    how "ours" is mounted: express (default: in an Express app, as users do) or
+               http (installHandlers on the http.Server, as sockjs-node is: like for like)
   --list       list the scenarios and exit`;
 }
 
 function parseArgs(argv) {
-  const opts = { quick: false, json: false, repeats: null, only: null, servers: ['ours', 'sockjs', 'ws'], list: false };
+  const opts = { quick: false, json: false, repeats: null, only: null, servers: ['ours', 'sockjs', 'ws'], list: false, mount: 'express' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -53,6 +55,14 @@ function parseArgs(argv) {
     if (name === '--quick') opts.quick = true;
     else if (name === '--json') opts.json = true;
     else if (name === '--list') opts.list = true;
+    else if (name === '--mount') {
+      const m = value();
+      if (m !== 'express' && m !== 'http') throw new Error(`--mount takes express or http\n${usage()}`);
+      // "ours" mounted in an Express app (the default, as users mount it) or straight on the
+      // http.Server like sockjs-node (the library's own cost, like for like).
+      SERVER_FILES.ours = m === 'http' ? 'servers/ours-http.mjs' : 'servers/ours.mjs';
+      opts.mount = m;
+    }
     else if (name === '--repeats') opts.repeats = Number(value());
     else if (name === '--only') opts.only = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (name === '--servers') {
@@ -422,7 +432,7 @@ async function main() {
   const table = renderTable(rows, servers);
   const footer = [
     '',
-    `${meta.mode} mode, median of ${opts.repeats} run(s) per cell; ${meta.cpus} CPUs (${meta.cpu_model}), Node ${meta.node}, commit ${meta.commit ?? '?'}, ${meta.seconds.toFixed(0)} s, 1-min load average median ${meta.loadavg_1min.median.toFixed(2)} (max ${meta.loadavg_1min.max.toFixed(2)}).`,
+    `${meta.mode} mode, "ours" mounted ${opts.mount === "http" ? "on the http.Server (installHandlers)" : "in an Express app"}, median of ${opts.repeats} run(s) per cell; ${meta.cpus} CPUs (${meta.cpu_model}), Node ${meta.node}, commit ${meta.commit ?? '?'}, ${meta.seconds.toFixed(0)} s, 1-min load average median ${meta.loadavg_1min.median.toFixed(2)} (max ${meta.loadavg_1min.max.toFixed(2)}).`,
     'Ratios are ours divided by the other server, from this run only. † the load generator used >90% of a core: the figure may be client-bound.',
     ...notes.map((n) => 'note: ' + n),
   ].join('\n');

@@ -39,8 +39,6 @@ export interface Receiver {
   end(code?: number, reason?: string): void;
   /** Bytes written to the socket and not yet sent. */
   readonly bufferedAmount: number;
-  /** Calls session.drainCheck() once, when the socket's buffer next empties. */
-  watchDrain(): void;
   /** Drops the connection at once (a client that stopped reading). */
   destroy(): void;
 }
@@ -131,8 +129,12 @@ export class Session {
   private lastSent = 0;
   /** The receiver's socket buffer as last seen (after a flush), so write() need not ask it. */
   private socketBuffered = 0;
-  /** write() returned false; 'drain' is owed once the buffers fall below the high-water mark. */
-  private needDrain = false;
+  /**
+   * write() returned false; 'drain' is owed once the buffers fall below the high-water mark.
+   * While it is set, receivers write with a completion callback that calls drainCheck(): the
+   * only signal that also works when the socket's own buffer never passed its high-water mark.
+   */
+  needDrain = false;
 
   constructor(
     /** The id in the URL, or null for websocket sessions (never shared, never looked up). */
@@ -225,14 +227,17 @@ export class Session {
   sendRaw(message: string): boolean {
     if (this.state !== OPEN || this.recv === null) return false;
     const recv = this.recv;
+    // Decided before the write, so that the write carries the completion callback if needed.
+    const owed = this.needDrain;
+    if (this.socketBuffered + message.length > this.host.highWaterMark) this.needDrain = true;
     recv.sendRaw!(message);
     this.host.stats.msgOut[this.transport]++;
     this.socketBuffered = recv.bufferedAmount;
-    if (!this.underWater()) {
-      if (this.state === OPEN) recv.watchDrain();
-      return false;
+    if (this.underWater()) {
+      this.needDrain = owed;
+      return true;
     }
-    return true;
+    return false;
   }
 
   /** True while buffered bytes are under the high-water mark; enforces the hard limit. */
@@ -265,9 +270,9 @@ export class Session {
     if (this.queued + this.socketBuffered <= this.host.highWaterMark) {
       this.needDrain = false;
       this.connection!.emit('drain');
-    } else if (recv !== null && this.queue === null) {
-      recv.watchDrain();
     }
+    // Otherwise a write still in flight carries a callback that comes back here, or the queue
+    // waits for the next receiver, whose flush does.
   }
 
   /** Sends everything queued as one frame to the attached receiver. */

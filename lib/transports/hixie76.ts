@@ -86,7 +86,7 @@ export class Hixie76Socket extends EventEmitter {
     return this.socket.writableLength;
   }
 
-  send(text: string): boolean {
+  send(text: string, _options?: unknown, cb?: (err?: Error | null) => void): boolean {
     if (this.readyState !== OPEN) return false;
     // UTF-8 never contains 0xFF, so the terminator needs no escaping.
     const len = Buffer.byteLength(text);
@@ -94,7 +94,7 @@ export class Hixie76Socket extends EventEmitter {
     frame[0] = 0x00;
     frame.write(text, 1);
     frame[len + 1] = 0xff;
-    return this.socket.write(frame);
+    return this.socket.write(frame, cb);
   }
 
   close(): void {

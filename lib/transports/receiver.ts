@@ -9,7 +9,7 @@ import type { Receiver, Session } from '../session/session.js';
 export abstract class ResponseReceiver implements Receiver {
   private ended = false;
   private sent = 0;
-  private watching = false;
+  private onWritten: (() => void) | null = null;
 
   constructor(
     protected readonly session: Session,
@@ -37,12 +37,13 @@ export abstract class ResponseReceiver implements Receiver {
     if (this.ended) return false;
     const chunk = this.encode(frame);
     this.session.host.stats.bytesOut[this.session.transport] += chunk.length;
+    const done = this.session.needDrain ? this.written() : undefined;
     if (this.limit === 0) {
       this.ended = true;
-      this.res.end(chunk);
+      this.res.end(chunk, done);
       return false;
     }
-    this.res.write(chunk);
+    this.res.write(chunk, done);
     this.sent += chunk.length;
     return this.sent < this.limit;
   }
@@ -57,13 +58,9 @@ export abstract class ResponseReceiver implements Receiver {
     return this.res.writableLength;
   }
 
-  watchDrain(): void {
-    if (this.ended || this.watching) return;
-    this.watching = true;
-    this.res.once('drain', () => {
-      this.watching = false;
-      this.session.drainCheck();
-    });
+  /** The completion callback, made once per receiver and only when a drain is owed. */
+  private written(): () => void {
+    return (this.onWritten ??= () => this.session.drainCheck());
   }
 
   destroy(): void {

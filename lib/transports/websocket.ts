@@ -16,7 +16,7 @@ import { Hixie76Socket, isHixie76Request } from './hixie76.js';
 
 /** What both `ws` sockets and hixie-76 sockets offer. */
 interface MessageSocket {
-  send(data: string | Buffer, options?: { binary: boolean }): unknown;
+  send(data: string | Buffer, options?: { binary: boolean }, cb?: (err?: Error | null) => void): unknown;
   close(code?: number, reason?: string): void;
   terminate(): void;
   ping?(): void;
@@ -48,13 +48,11 @@ const TEXT = { binary: false };
 const wsFrames = new EncodedFrameCache((frame) => frame);
 
 class WebSocketReceiver implements Receiver {
-  private watching = false;
+  private onWritten: (() => void) | null = null;
 
   constructor(
     private readonly session: Session,
     private readonly ws: MessageSocket,
-    /** The upgraded TCP socket, for its 'drain' event (ws has none of its own). */
-    private readonly socket: Duplex,
     /** hixie-76 sockets take text only. */
     private readonly legacy: boolean,
   ) {}
@@ -74,9 +72,13 @@ class WebSocketReceiver implements Receiver {
   }
 
   private write(bytes: Buffer, text: string): void {
-    this.session.host.stats.bytesOut[this.session.transport] += bytes.length;
-    if (this.legacy) this.ws.send(text);
-    else this.ws.send(bytes, TEXT);
+    const session = this.session;
+    session.host.stats.bytesOut[session.transport] += bytes.length;
+    // The completion callback only while a drain is owed: no per-message closure otherwise.
+    const done = session.needDrain ? (this.onWritten ??= () => session.drainCheck()) : undefined;
+    if (this.legacy) this.ws.send(text, undefined, done);
+    else if (done === undefined) this.ws.send(bytes, TEXT);
+    else this.ws.send(bytes, TEXT, done);
   }
 
   end(code?: number, reason?: string): void {
@@ -85,15 +87,6 @@ class WebSocketReceiver implements Receiver {
 
   get bufferedAmount(): number {
     return this.ws.bufferedAmount;
-  }
-
-  watchDrain(): void {
-    if (this.watching) return;
-    this.watching = true;
-    this.socket.once('drain', () => {
-      this.watching = false;
-      this.session.drainCheck();
-    });
   }
 
   destroy(): void {
@@ -126,17 +119,16 @@ export function rejectHttp(req: IncomingMessage, res: ServerResponse): void {
 export function upgradeWebSocket(svc: Service, req: IncomingMessage, socket: Duplex, head: Buffer, raw: boolean, locals?: Record<string, unknown>): void {
   if (svc.options.hixie76 && isHixie76Request(req)) {
     const legacy = new Hixie76Socket(req, socket, head, { maxMessageSize: svc.options.max_message_size });
-    legacy.once('open', () => openSession(svc, req, legacy, socket, raw, true, locals));
+    legacy.once('open', () => openSession(svc, req, legacy, raw, true, locals));
     return;
   }
-  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as unknown as MessageSocket, socket, raw, false, locals));
+  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as unknown as MessageSocket, raw, false, locals));
 }
 
 function openSession(
   svc: Service,
   req: IncomingMessage,
   ws: MessageSocket,
-  socket: Duplex,
   raw: boolean,
   legacy: boolean,
   locals: Record<string, unknown> | undefined,
@@ -147,7 +139,7 @@ function openSession(
     return;
   }
   const session = svc.createSession(req, null, raw ? 'websocket-raw' : 'websocket', locals);
-  const recv = new WebSocketReceiver(session, ws, socket, legacy);
+  const recv = new WebSocketReceiver(session, ws, legacy);
   const stats = svc.stats;
   stats.connectionsActive++;
   stats.connectionsTotal++;

@@ -1,0 +1,173 @@
+/**
+ * Bad input never crashes or hangs: each case gets the answer the protocol or HTTP prescribes,
+ * and a healthy session on the same server keeps working throughout.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { POST, WsClient, rawExchange, request, sessionUrl, sleep } from '../support/client.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
+
+let srv: TestServer;
+let healthy: WsClient;
+let n = 0;
+
+before(async () => {
+  srv = await startTestServer();
+  healthy = new WsClient(sessionUrl(srv.url.replace('http', 'ws') + '/echo') + '/websocket');
+  assert.equal(await healthy.next(), 'o');
+});
+
+after(async () => {
+  healthy.close();
+  srv.server.closeAllConnections();
+  await Promise.race([srv.close(), sleep(500)]);
+});
+
+/** The long-lived session still echoes, in order. */
+async function stillServing(): Promise<void> {
+  const m = 'alive-' + ++n;
+  healthy.send(JSON.stringify([m]));
+  assert.equal(await healthy.next(), `a["${m}"]`);
+}
+
+test('bad payloads on xhr_send: broken JSON, non-arrays, non-string items, empty body, invalid UTF-8', async () => {
+  const base = sessionUrl(srv.url + '/echo');
+  await POST(base + '/xhr');
+  const cases: [string | Buffer, number, string][] = [
+    ['["x', 500, 'Broken JSON encoding.'],
+    ['{"a":1}', 500, 'Payload must be a JSON array of strings.'],
+    ['[1,2]', 500, 'Payload must be a JSON array of strings.'],
+    ['["a",null]', 500, 'Payload must be a JSON array of strings.'],
+    ['', 500, 'Payload expected.'],
+    [Buffer.from([0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d]), 400, 'Payload is not valid UTF-8.'],
+  ];
+  for (const [body, status, message] of cases) {
+    const r = await POST(base + '/xhr_send', { body });
+    assert.equal(r.status, status, String(body));
+    assert.equal(r.body, message);
+  }
+  // Nothing was delivered by the bad requests; a good one still is.
+  await POST(base + '/xhr_send', { body: '["ok"]' });
+  assert.equal((await POST(base + '/xhr')).body, 'a["ok"]\n');
+  await stillServing();
+});
+
+test('bad websocket frames: invalid UTF-8 text closes that socket (1007), broken JSON closes the session', async () => {
+  const ws = new WsClient(sessionUrl(srv.url.replace('http', 'ws') + '/echo') + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  (ws.ws as unknown as { _socket: net.Socket })._socket.write(Buffer.from([0x81, 0x82, 0, 0, 0, 0, 0xff, 0xfe]));
+  await ws.closed;
+  assert.equal(ws.closeCode, 1007);
+  const raw = new WsClient(srv.url.replace('http', 'ws') + '/echo/websocket');
+  await raw.opened;
+  raw.send('["not framed here, fine"]');
+  assert.equal(await raw.next(), '["not framed here, fine"]');
+  raw.close();
+  await stillServing();
+});
+
+test('malformed websocket frames: unmasked client frame, reserved opcode, oversized control frame, truncated frame', async () => {
+  const frames = [
+    Buffer.from([0x81, 0x02, 0x5b, 0x5d]), // unmasked
+    Buffer.from([0x83, 0x80, 0, 0, 0, 0]), // reserved opcode 3
+    Buffer.concat([Buffer.from([0x89, 0xfe, 0x00, 0x80, 0, 0, 0, 0]), Buffer.alloc(128)]), // 128-byte ping
+    Buffer.from([0x81, 0xff, 0, 0, 0, 0]), // truncated: claims a 64-bit length, then nothing
+  ];
+  for (const frame of frames) {
+    const ws = new WsClient(sessionUrl(srv.url.replace('http', 'ws') + '/echo') + '/websocket');
+    assert.equal(await ws.next(), 'o');
+    const sock = (ws.ws as unknown as { _socket: net.Socket })._socket;
+    sock.write(frame);
+    if (frame.length === 6 && frame[1] === 0xff) sock.end();
+    await Promise.race([ws.closed, sleep(3000)]);
+    assert.notEqual(ws.closeCode, null, 'the server closed the connection');
+  }
+  await stillServing();
+});
+
+test('malformed websocket handshakes: bad key, unknown version, missing key get a 400 and nothing hangs', async () => {
+  const path = '/echo/000/' + 'h' + Date.now() + '/websocket';
+  const base = `GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`;
+  for (const extra of ['Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\n', 'Sec-WebSocket-Version: 99\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n', 'Sec-WebSocket-Version: 13\r\n']) {
+    const reply = await rawExchange(srv.port, base + extra + '\r\n');
+    assert.match(reply, /^HTTP\/1\.1 400 /, extra);
+  }
+  await stillServing();
+});
+
+test('Upgrade: websocket sent to non-websocket paths gets those paths\' normal HTTP answers', async () => {
+  const hdr = 'Host: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+  assert.match(await rawExchange(srv.port, `GET /echo HTTP/1.1\r\n${hdr}`), /^HTTP\/1\.1 200 [^]*Welcome to SockJS!/);
+  assert.match(await rawExchange(srv.port, `GET /echo/info HTTP/1.1\r\n${hdr}`), /^HTTP\/1\.1 200 [^]*"websocket":true/);
+  assert.match(await rawExchange(srv.port, `GET /echo/iframe.html HTTP/1.1\r\n${hdr}`), /^HTTP\/1\.1 200 [^]*SockJS.bootstrap_iframe/);
+  assert.match(await rawExchange(srv.port, `GET /echo/000/u${Date.now()}/xhr HTTP/1.1\r\n${hdr}`), /^HTTP\/1\.1 405 /);
+  assert.match(await rawExchange(srv.port, `GET /nothing-here HTTP/1.1\r\n${hdr}`), /^HTTP\/1\.1 404 /);
+  await stillServing();
+});
+
+test('session ids with dots, "..", slashes or 10 KB of text are 404 (an encoded %2F is just text)', async () => {
+  for (const id of ['a.b', '..', '.', 'x'.repeat(10_000)]) {
+    assert.equal((await POST(`${srv.url}/echo/000/${id}/xhr`)).status, 404, id.slice(0, 20));
+  }
+  assert.equal((await request('POST', `${srv.url}/echo/000/a/b/xhr`)).status, 404);
+  await stillServing();
+});
+
+test('unknown methods are 405 with Allow; HTTP/1.0 gets a complete answer', async () => {
+  for (const method of ['PROPFIND', 'PUT', 'DELETE']) {
+    const r = await request(method, `${srv.url}/echo/000/m${Date.now()}/xhr`);
+    assert.equal(r.status, 405, method);
+    assert.equal(r.headers.allow, 'OPTIONS, POST');
+  }
+  const r10 = await rawExchange(srv.port, 'GET /echo/info HTTP/1.0\r\n\r\n');
+  assert.match(r10, /^HTTP\/1\.1 200 [^]*\r\n\r\n\{"websocket":true/);
+  assert.doesNotMatch(r10, /transfer-encoding/i);
+  await stillServing();
+});
+
+test('pipelined keep-alive requests on one socket are answered in order', async () => {
+  const id = 'p' + Date.now();
+  const reqs = [
+    `POST /echo/000/${id}/xhr HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`,
+    `POST /echo/000/${id}/xhr_send HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n["a"]`,
+    `POST /echo/000/${id}/xhr_send HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n["b"]`,
+    `GET /echo/info HTTP/1.1\r\nHost: x\r\n\r\n`,
+    `POST /echo/000/${id}/xhr HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`,
+    `POST /echo/000/${id}/xhr HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`,
+  ].join('');
+  const reply = await rawExchange(srv.port, reqs, 1500);
+  const statuses = [...reply.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => m[1]);
+  assert.deepEqual(statuses.slice(0, 5), ['200', '204', '204', '200', '200']);
+  // A pipelined body may finish arriving after the next request's handler ran, so the echoes
+  // can be split over the two polls: what counts is each once, in order.
+  const echoed = [...reply.matchAll(/\r\n\r\na(\[[^\n]*\])\n/g)].flatMap((m) => JSON.parse(m[1]!) as string[]);
+  assert.deepEqual(echoed, ['a', 'b']);
+  await stillServing();
+});
+
+test('a slow-header client (one byte per 50 ms) does not hold up anyone else', async () => {
+  const sock = net.connect(srv.port, '127.0.0.1');
+  sock.on('error', () => {});
+  const text = 'GET /echo/info HTTP/1.1\r\nHost: slow\r\n';
+  let i = 0;
+  const drip = setInterval(() => {
+    if (i < text.length) sock.write(text[i++]!);
+  }, 50);
+  for (let k = 0; k < 5; k++) await stillServing();
+  assert.equal((await POST(sessionUrl(srv.url + '/echo') + '/xhr')).body, 'o\n');
+  clearInterval(drip);
+  sock.destroy();
+});
+
+test('a client that resets the connection mid-handshake does not crash the server', async () => {
+  for (const path of ['/echo/000/r' + Date.now() + '/websocket', '/disabled_websocket_echo/000/r/websocket', '/echo/info']) {
+    const sock = net.connect(srv.port, '127.0.0.1');
+    sock.on('error', () => {});
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    sock.resetAndDestroy();
+    await sleep(50);
+  }
+  await stillServing();
+});

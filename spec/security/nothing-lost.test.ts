@@ -1,0 +1,156 @@
+/**
+ * Nothing lost: 10,000 numbered messages each way arrive exactly once and in order on every
+ * transport, while the receiving request is re-opened again and again (a small response_limit
+ * for streams; every poll is a new request). And a client that vanishes is reaped once.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import express from 'express';
+import sockjs, { type Connection } from '../../lib/index.js';
+import { GET, POST, Stream, WsClient, sessionUrl, sleep } from '../support/client.js';
+
+const N = 10_000;
+let server: http.Server;
+let url: string;
+const received = new Map<Connection, string[]>();
+let last: Connection;
+const router = sockjs({ response_limit: 2048, disconnect_delay: 300 });
+router.on('connection', (c) => {
+  last = c;
+  const got: string[] = [];
+  received.set(c, got);
+  c.on('data', (m) => got.push(m));
+});
+
+before(async () => {
+  const app = express();
+  app.use('/svc', router);
+  server = http.createServer(app);
+  router.attach(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
+});
+after(async () => {
+  server.closeAllConnections();
+  await Promise.race([router.close(), sleep(500)]);
+  await new Promise<void>((r) => server.close(() => r()));
+});
+
+const numbered = (prefix: string): string[] => Array.from({ length: N }, (_, i) => prefix + i);
+
+/** Collects messages from a stream of frames: each frame is `unwrap`ped to its SockJS frame. */
+function collectFrames(text: string, sep: string, unwrap: (f: string) => string, into: string[]): string {
+  let rest = text;
+  let at: number;
+  while ((at = rest.indexOf(sep)) !== -1) {
+    const f = unwrap(rest.slice(0, at).replace(/^(\r\n)+/, ''));
+    rest = rest.slice(at + sep.length);
+    if (f.startsWith('a')) into.push(...(JSON.parse(f.slice(1)) as string[]));
+  }
+  return rest;
+}
+
+const STREAMS: Record<string, [method: string, path: string, sep: string, unwrap: (f: string) => string]> = {
+  'xhr-streaming': ['POST', '/xhr_streaming', '\n', (f) => f],
+  eventsource: ['GET', '/eventsource', '\r\n\r\n', (f) => (f.startsWith('data: ') ? decodeURI(f.slice(6)) : '')],
+  htmlfile: ['GET', '/htmlfile?c=cb', '\r\n', (f) => {
+    const m = /^<script>\np\((.*)\);\n<\/script>$/s.exec(f);
+    return m ? (JSON.parse(m[1]!) as string) : '';
+  }],
+};
+
+/** Client→server in batches over xhr_send, checked on the server side. */
+async function sendAll(base: string, conn: Connection): Promise<void> {
+  const out = numbered('c');
+  for (let i = 0; i < N; i += 500) {
+    assert.equal((await POST(base + '/xhr_send', { body: JSON.stringify(out.slice(i, i + 500)) })).status, 204);
+  }
+  assert.deepEqual(received.get(conn), out);
+}
+
+for (const [kind, [method, path, sep, unwrap]] of Object.entries(STREAMS)) {
+  test(`nothing lost over ${kind}: ${N} messages each way, the stream re-opened after every 2 KiB`, async () => {
+    const base = sessionUrl(url);
+    const got: string[] = [];
+    let reopened = 0;
+    let st = new Stream(method, base + path);
+    let rest = '';
+    const first = await st.readChars(1);
+    rest = collectFrames(first, sep, unwrap, got);
+    const conn = last;
+    const want = numbered('s');
+    // Written in bursts, as an application would, while the client keeps re-opening.
+    const writer = (async () => {
+      for (let i = 0; i < N; i += 250) {
+        for (const m of want.slice(i, i + 250)) conn.write(m);
+        await sleep(1);
+      }
+    })();
+    while (got.length < N) {
+      const chunk = await st.read(20000);
+      if (chunk === null) {
+        reopened++;
+        st = new Stream(method, base + path);
+        rest = '';
+        continue;
+      }
+      rest = collectFrames(rest + chunk, sep, unwrap, got);
+    }
+    await writer;
+    st.close();
+    assert.deepEqual(got, want);
+    assert.ok(reopened > 10, `re-opened ${reopened} times`);
+    await sendAll(base, conn);
+  });
+}
+
+for (const kind of ['xhr-polling', 'jsonp-polling']) {
+  test(`nothing lost over ${kind}: ${N} messages each way, every poll a new request`, async () => {
+    const base = sessionUrl(url);
+    const poll = async (): Promise<string> =>
+      kind === 'xhr-polling' ? (await POST(base + '/xhr')).body.slice(0, -1) : (JSON.parse((await GET(base + '/jsonp?c=cb')).body.slice(7, -4)) as string);
+    assert.equal(await poll(), 'o');
+    const conn = last;
+    const want = numbered('s');
+    const got: string[] = [];
+    let polls = 0;
+    for (let i = 0; i < N; i += 500) {
+      for (const m of want.slice(i, i + 500)) conn.write(m);
+      const f = await poll();
+      polls++;
+      got.push(...(JSON.parse(f.slice(1)) as string[]));
+    }
+    assert.deepEqual(got, want);
+    assert.equal(polls, N / 500);
+    await sendAll(base, conn);
+  });
+}
+
+test(`nothing lost over websocket: ${N} messages each way`, async () => {
+  const ws = new WsClient(sessionUrl(url.replace('http', 'ws')) + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  const conn = last;
+  const want = numbered('s');
+  for (const m of want) conn.write(m);
+  const got: string[] = [];
+  while (got.length < N) got.push(...(JSON.parse((await ws.next())!.slice(1)) as string[]));
+  assert.deepEqual(got, want);
+  const out = numbered('c');
+  for (let i = 0; i < N; i += 100) ws.send(JSON.stringify(out.slice(i, i + 100)));
+  while (received.get(conn)!.length < N) await sleep(10);
+  assert.deepEqual(received.get(conn), out);
+  ws.close();
+});
+
+test('a client that disappears without closing is reaped after disconnect_delay; close fires exactly once', async () => {
+  const base = sessionUrl(url);
+  await POST(base + '/xhr');
+  const conn = last;
+  let closes = 0;
+  conn.on('close', () => closes++);
+  await sleep(700);
+  assert.equal(closes, 1);
+  assert.equal(conn.readyState, 3);
+  assert.ok(!router.connections.has(conn));
+});

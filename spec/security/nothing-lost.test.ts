@@ -98,10 +98,11 @@ for (const [kind, [method, path, sep, unwrap]] of Object.entries(STREAMS)) {
       rest = collectFrames(rest + chunk, sep, unwrap, got);
     }
     await writer;
-    st.close();
     assert.deepEqual(got, want);
     assert.ok(reopened > 10, `re-opened ${reopened} times`);
+    // Before closing the stream: an aborted receiving request ends the session (protocol rule).
     await sendAll(base, conn);
+    st.close();
   });
 }
 

@@ -25,5 +25,10 @@ if (files.some((f) => /spec[\\/](e2e|demo)[\\/]/.test(f)) && !existsSync('/usr/b
   const install = spawnSync('bash', ['scripts/install-chromium.sh'], { stdio: 'inherit' });
   if (install.status !== 0) process.exit(install.status ?? 1);
 }
+// The Redis adapter's tests run a real redis-server from Debian's package.
+if (files.some((f) => /spec[\\/]scale[\\/]/.test(f)) && spawnSync('sh', ['-c', 'command -v redis-server']).status !== 0) {
+  const install = spawnSync('sh', ['-c', 'apt-get install -y -qq redis-server || (apt-get update -qq && apt-get install -y -qq redis-server)'], { stdio: 'inherit' });
+  if (install.status !== 0) process.exit(install.status ?? 1);
+}
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

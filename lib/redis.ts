@@ -1,0 +1,167 @@
+/**
+ * `sockjs-express/redis`: an adapter that carries broadcasts and room sends between processes
+ * over Redis pub/sub. It uses node-redis (`npm install redis`), an optional peer dependency that
+ * is imported only when this adapter is created.
+ *
+ *   sockjs({ adapter: redisAdapter({ url: 'redis://127.0.0.1:6379' }) })
+ *
+ * Order: one publishing connection per process, so packets keep their order per publisher.
+ * Outages: reported once each through the router's 'adapter_error' (and the log); packets
+ * published meanwhile wait in a bounded queue and go out, in order, when Redis is back.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Adapter, AdapterHost, BroadcastPacket } from './adapter.js';
+
+/** The part of a node-redis (v4 or later) client this adapter uses. */
+export interface RedisClientLike {
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  publish(channel: string, message: string): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  duplicate(): RedisClientLike;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  quit(): Promise<unknown>;
+}
+
+export interface RedisAdapterOptions {
+  /** Where Redis is, when no `client` is given. Default `redis://127.0.0.1:6379`. */
+  url?: string;
+  /** A node-redis client to publish with (not yet connected); a duplicate of it subscribes. */
+  client?: RedisClientLike;
+  /** The pub/sub channel; services that share one must be the same service in each process. Default `sockjs-express`. */
+  channel?: string;
+  /** Packets kept while Redis is unreachable; older ones are dropped (and counted) beyond it. Default 10 000. */
+  max_queue?: number;
+}
+
+interface WirePacket {
+  /** The publishing adapter: a process ignores its own packets. */
+  n: string;
+  r: string | null;
+  m: string;
+  e?: readonly string[];
+}
+
+type RedisModule = { createClient(options: { url: string; socket: { reconnectStrategy: (retries: number) => number } }): RedisClientLike };
+
+class RedisAdapter implements Adapter {
+  private readonly id = randomUUID();
+  private readonly channel: string;
+  private readonly maxQueue: number;
+  private host: AdapterHost | null = null;
+  private pub: RedisClientLike | null = null;
+  private sub: RedisClientLike | null = null;
+  /** Encoded packets waiting for Redis, oldest first. */
+  private queue: string[] = [];
+  private dropped = 0;
+  private down = false;
+  private closed = false;
+
+  constructor(private readonly options: RedisAdapterOptions) {
+    this.channel = options.channel ?? 'sockjs-express';
+    this.maxQueue = options.max_queue ?? 10_000;
+  }
+
+  bind(host: AdapterHost): void {
+    this.host = host;
+    this.start().catch((err: unknown) => this.failed(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  private async start(): Promise<void> {
+    let pub = this.options.client;
+    if (pub === undefined) {
+      let mod: RedisModule;
+      try {
+        mod = (await import('redis')) as unknown as RedisModule;
+      } catch {
+        throw new Error('sockjs-express/redis needs the "redis" package: npm install redis');
+      }
+      // Reconnect forever, backing off to 2 s between attempts.
+      pub = mod.createClient({ url: this.options.url ?? 'redis://127.0.0.1:6379', socket: { reconnectStrategy: (n) => Math.min(50 * 2 ** n, 2000) } });
+    }
+    const sub = pub.duplicate();
+    this.pub = pub;
+    this.sub = sub;
+    for (const client of [pub, sub]) {
+      client.on('error', (err) => this.failed(err));
+      client.on('ready', () => this.ready());
+    }
+    await Promise.all([pub.connect(), sub.connect()]);
+    // node-redis subscribes again by itself after every reconnect.
+    await sub.subscribe(this.channel, (raw) => this.receive(raw));
+    this.ready();
+  }
+
+  publish(packet: BroadcastPacket): void {
+    if (this.closed) return;
+    const wire: WirePacket = { n: this.id, r: packet.room, m: packet.message };
+    if (packet.except !== undefined && packet.except.length > 0) wire.e = packet.except;
+    const raw = JSON.stringify(wire);
+    if (this.queue.length === 0 && this.pub !== null && this.pub.isReady) this.send(raw);
+    else this.enqueue(raw);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    const clients = [this.pub, this.sub].filter((c): c is RedisClientLike => c !== null && c.isReady);
+    return Promise.all(clients.map((c) => c.quit().catch(() => undefined))).then(() => undefined);
+  }
+
+  private send(raw: string): void {
+    this.pub!.publish(this.channel, raw).catch((err: unknown) => {
+      // Lost on the way out: keep it for the next connection, at the front to keep the order.
+      this.queue.unshift(raw);
+      this.failed(err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+
+  private enqueue(raw: string): void {
+    this.queue.push(raw);
+    if (this.queue.length > this.maxQueue) {
+      this.queue.shift();
+      this.dropped++;
+    }
+  }
+
+  private receive(raw: string): void {
+    let wire: WirePacket;
+    try {
+      wire = JSON.parse(raw) as WirePacket;
+    } catch {
+      return; // not ours: someone else publishes on this channel
+    }
+    if (wire.n === this.id || typeof wire.m !== 'string') return;
+    this.host?.deliver({ room: typeof wire.r === 'string' ? wire.r : null, message: wire.m, except: Array.isArray(wire.e) ? wire.e : undefined });
+  }
+
+  private ready(): void {
+    if (this.closed || this.pub === null || !this.pub.isReady || this.sub === null || !this.sub.isReady) return;
+    if (this.down) {
+      this.down = false;
+      if (this.dropped > 0) {
+        this.host?.error(new Error(`Redis is back; ${this.dropped} broadcast(s) were dropped while it was away (max_queue ${this.maxQueue})`));
+        this.dropped = 0;
+      }
+    }
+    const pending = this.queue;
+    this.queue = [];
+    for (const raw of pending) this.send(raw);
+  }
+
+  /** Once per outage: the router logs it and emits 'adapter_error'. */
+  private failed(err: Error): void {
+    if (this.closed || this.down) return;
+    this.down = true;
+    this.host?.error(err);
+  }
+}
+
+/** An adapter that carries broadcasts between processes over Redis pub/sub. */
+export function redisAdapter(options: RedisAdapterOptions = {}): Adapter {
+  if (options === null || typeof options !== 'object') throw new TypeError('sockjs-express: redisAdapter(options) takes an object');
+  if (options.max_queue !== undefined && (!Number.isInteger(options.max_queue) || options.max_queue < 0)) {
+    throw new TypeError(`sockjs-express: redisAdapter option "max_queue" must be a non-negative integer (got ${String(options.max_queue)})`);
+  }
+  return new RedisAdapter(options);
+}

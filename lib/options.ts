@@ -61,7 +61,7 @@ export interface SockJSOptions {
   high_water_mark?: number;
   /** Bytes a session may buffer for a client that does not read; beyond, it is closed with 3100 "Send buffer full". Default 4 MiB. */
   max_buffered_bytes?: number;
-  /** Allowed browser origins: patterns like `https://example.com`, `https://*.example.com`, `*://localhost:*`, `example.com:*`, or a function. Default: any. */
+  /** Allowed browser origins: patterns like `https://example.com`, `https://*.example.com`, `*://localhost:*`, `example.com:*`, or a function. Default: every origin. */
   origins?: readonly string[] | OriginCheck;
   /** Runs once before a session opens, on any transport; false (or a rejected promise) refuses it with 403. */
   verify?: VerifyFunction;

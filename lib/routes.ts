@@ -59,7 +59,7 @@ const SESSION_ROUTES: ReadonlyMap<string, SessionRoute> = new Map(Object.entries
   websocket: { method: 'GET', preflight: null, servedFor: ['websocket'] },
 } satisfies Record<string, SessionRoute>));
 
-// Server and session ids: any non-empty segment without dots (the protocol's rule, which also
+// Server and session ids may be every non-empty segment without dots (the protocol's rule, which also
 // keeps `.` and `..` out); the session id's length is bounded by max_session_id_length.
 const SESSION_PATH = /^\/([^/.]+)\/([^/.]+)\/([a-z_]+)$/;
 const IFRAME_PATH = /^\/iframe[\w.-]*\.html$/;

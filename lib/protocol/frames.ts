@@ -11,7 +11,7 @@ export const OPEN_FRAME = 'o';
 export const HEARTBEAT_FRAME = 'h';
 
 // Characters that some browsers or proxies mangle inside JSON strings: JSON.stringify leaves them
-// raw, so they are sent as \uXXXX escapes. The set is the protocol suite's "escapable_by_server"
+// raw, so they are sent as \u escapes (four hex digits). The set is the protocol suite's "escapable_by_server"
 // plus lone surrogates (which well-formed JSON.stringify already escapes).
 const UNSAFE = /[\u200c-\u200f\u2028-\u202f\u2060-\u206f\ufff0-\uffff]/;
 const UNSAFE_ALL = /[\u200c-\u200f\u2028-\u202f\u2060-\u206f\ufff0-\uffff]/g;

@@ -1,19 +1,36 @@
 /**
  * One node of the cluster test: an Express app with a /broadcast service whose messages go to
  * every session on every node (through Redis). Each session first gets `node:<NAME>`, so the
- * test can see where haproxy put it.   NAME=n1 PORT=3001 REDIS_URL=redis://… tsx node-server.ts
+ * test can see where haproxy put it. It also serves the browser page (/cluster.html, see
+ * page.ts) and sockjs-client's bundle, so the page and the sessions share one origin: haproxy's.
+ *   NAME=n1 PORT=3001 REDIS_URL=redis://… tsx node-server.ts
  */
 import express from 'express';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import sockjs from '../../lib/index.js';
 import { redisAdapter } from '../../lib/redis.js';
+import { CLUSTER_PAGE } from './page.js';
 
+const require = createRequire(import.meta.url);
 const name = process.env.NAME ?? 'node';
 const app = express();
-const router = sockjs({ adapter: redisAdapter({ url: process.env.REDIS_URL, channel: 'cluster-test' }), log: () => {} });
+app.get('/sockjs.js', (_req, res) => res.type('application/javascript').sendFile(require.resolve('sockjs-client/dist/sockjs.min.js')));
+app.get('/cluster.html', (_req, res) => res.type('html').set('Cache-Control', 'no-store').send(CLUSTER_PAGE));
+const router = sockjs({
+  sockjs_url: '/sockjs.js',
+  adapter: redisAdapter({ url: process.env.REDIS_URL, channel: 'cluster-test' }),
+  log: () => {},
+});
+const trace = process.env.CLUSTER_TRACE ? (s: string) => process.stdout.write(`${Date.now()} ${name} ${s}\n`) : null;
 router.on('connection', (conn) => {
+  trace?.(`open ${conn.id} ${conn.protocol}`);
   conn.write('node:' + name);
-  conn.on('data', (m) => router.broadcast(m));
+  conn.on('data', (m) => {
+    trace?.(`data ${conn.id} ${m}`);
+    router.broadcast(m);
+  });
+  conn.on('close', () => trace?.(`close ${conn.id}`));
 });
 app.use('/broadcast', router);
 const server = http.createServer(app);

@@ -41,6 +41,47 @@ function pickHeaders(req: IncomingMessage): ConnectionHeaders {
   return out;
 }
 
+/**
+ * The opening request's details and the outbound buffer: what a wrapper around a connection (a
+ * channel connection, the compat connection) reads through from the connection it wraps.
+ */
+export interface RequestDetails {
+  /** The transport that opened the session. */
+  readonly protocol: string;
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  /** The opening request's URL as the server received it (mount path included). */
+  readonly url: string;
+  /** `url` without its query string. */
+  readonly pathname: string;
+  /** Where the service is mounted, e.g. `/echo`. */
+  readonly prefix: string;
+  readonly headers: Readonly<ConnectionHeaders>;
+  readonly cookies: Readonly<Record<string, string | undefined>>;
+  readonly query: Readonly<Record<string, string>>;
+  /** Bytes written but not yet handed to the network (shared by every wrapper of one connection). */
+  readonly bufferedAmount: number;
+}
+
+const REQUEST_DETAILS = [
+  'protocol', 'remoteAddress', 'remotePort', 'url', 'pathname', 'prefix', 'headers', 'cookies', 'query', 'bufferedAmount',
+] as const satisfies readonly (keyof RequestDetails)[];
+
+/**
+ * Gives a wrapper class the RequestDetails getters, each reading `this.connection`. Pair it with
+ * `interface Wrapper extends RequestDetails {}` so the types see them.
+ */
+export function forwardRequestDetails(wrapper: abstract new (...args: never[]) => { readonly connection: RequestDetails }): void {
+  for (const key of REQUEST_DETAILS) {
+    Object.defineProperty(wrapper.prototype, key, {
+      configurable: true,
+      get(this: { readonly connection: RequestDetails }) {
+        return this.connection[key];
+      },
+    });
+  }
+}
+
 export class Connection extends EventEmitter<ConnectionEvents> {
   /** A random id for this connection (never the session id from the URL, which the protocol keeps private). */
   readonly id: string = randomUUID();

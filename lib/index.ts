@@ -13,7 +13,7 @@ export type { SockJSRouter, SockJSRouterEvents, BroadcastOptions, RoomTarget } f
 export { LocalAdapter } from './adapter.js';
 export type { Adapter, AdapterHost, BroadcastPacket } from './adapter.js';
 export { Connection } from './connection.js';
-export type { ConnectionEvents, ConnectionHeaders } from './connection.js';
+export type { ConnectionEvents, ConnectionHeaders, RequestDetails } from './connection.js';
 export { TRANSPORT_NAMES, DEFAULT_SOCKJS_URL, setJsessionid } from './options.js';
 export type {
   SockJSOptions,

@@ -13,27 +13,17 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import type { Connection, ConnectionEvents, ConnectionHeaders } from './connection.js';
+import type { Connection, ConnectionEvents, RequestDetails } from './connection.js';
 import type { SockJSRouter } from './router.js';
-import { toText } from './connection.js';
+import { forwardRequestDetails, toText } from './connection.js';
 
 /**
  * What a channel needs of the connection it rides on. `Connection`, a compat connection and a
  * channel connection itself all have this shape (so channels could even be nested).
  */
-export interface ConnectionLike {
+export interface ConnectionLike extends RequestDetails {
   readonly id: string;
-  readonly protocol: string;
   readonly readyState: number;
-  readonly bufferedAmount: number;
-  readonly remoteAddress: string | undefined;
-  readonly remotePort: number | undefined;
-  readonly url: string;
-  readonly pathname: string;
-  readonly prefix: string;
-  readonly headers: Readonly<ConnectionHeaders>;
-  readonly cookies: Readonly<Record<string, string | undefined>>;
-  readonly query: Readonly<Record<string, string>>;
   write(message: string): boolean;
   close(code?: number, reason?: string): boolean;
   on(event: 'data', listener: (message: string) => void): unknown;
@@ -72,6 +62,10 @@ let drained: <C extends ConnectionLike>(ch: ChannelConnection<C>) => void;
  * bufferedAmount, 'data'/'close'/'drain' events, and the opening request's details (headers,
  * remoteAddress, url, cookies, ...) taken from the underlying connection.
  */
+// The opening request's details (protocol, url, headers, cookies, ...) and bufferedAmount read
+// through to `connection`.
+export interface ChannelConnection<C extends ConnectionLike = Connection> extends RequestDetails {}
+
 export class ChannelConnection<C extends ConnectionLike = Connection> extends EventEmitter<ConnectionEvents> {
   /** A random id of this channel connection (not the underlying connection's). */
   readonly id: string = randomUUID();
@@ -112,47 +106,6 @@ export class ChannelConnection<C extends ConnectionLike = Connection> extends Ev
   /** 1 while subscribed, 3 once closed (by either side, or with the underlying connection). */
   get readyState(): 1 | 3 {
     return this.#open ? OPEN : CLOSED;
-  }
-
-  /** Shared with the underlying connection: its channels write into one outbound queue. */
-  get bufferedAmount(): number {
-    return this.connection.bufferedAmount;
-  }
-
-  get protocol(): string {
-    return this.connection.protocol;
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.connection.remoteAddress;
-  }
-
-  get remotePort(): number | undefined {
-    return this.connection.remotePort;
-  }
-
-  get url(): string {
-    return this.connection.url;
-  }
-
-  get pathname(): string {
-    return this.connection.pathname;
-  }
-
-  get prefix(): string {
-    return this.connection.prefix;
-  }
-
-  get headers(): Readonly<ConnectionHeaders> {
-    return this.connection.headers;
-  }
-
-  get cookies(): Readonly<Record<string, string | undefined>> {
-    return this.connection.cookies;
-  }
-
-  get query(): Readonly<Record<string, string>> {
-    return this.connection.query;
   }
 
   /**
@@ -202,6 +155,8 @@ export class ChannelConnection<C extends ConnectionLike = Connection> extends Ev
     this.emit('close', code, reason);
   }
 }
+
+forwardRequestDetails(ChannelConnection);
 
 /** One named channel: emits a 'connection' per client subscription. */
 export class Channel<C extends ConnectionLike = Connection> extends EventEmitter<ChannelEvents<C>> {

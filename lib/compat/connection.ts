@@ -4,7 +4,7 @@
  * habits: 'data' per message, write() that never throws on a closed connection, close(code, reason).
  */
 import { Duplex } from 'node:stream';
-import type { Connection, ConnectionHeaders } from '../connection.js';
+import { forwardRequestDetails, type Connection, type RequestDetails } from '../connection.js';
 
 const utf8 = new TextDecoder();
 
@@ -17,6 +17,9 @@ function textOf(value: unknown): string {
 }
 
 type WriteCallback = (error?: Error | null) => void;
+
+// The opening request's details (protocol, url, headers, cookies, ...) read through to `connection`.
+export interface SockJSConnection extends RequestDetails {}
 
 export class SockJSConnection extends Duplex {
   /** The sockjs-express Connection underneath (rooms, cookies, query, stats...). */
@@ -54,46 +57,6 @@ export class SockJSConnection extends Duplex {
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   get readyState(): number {
     return this.connection.readyState;
-  }
-
-  get protocol(): string {
-    return this.connection.protocol;
-  }
-
-  get remoteAddress(): string | undefined {
-    return this.connection.remoteAddress;
-  }
-
-  get remotePort(): number | undefined {
-    return this.connection.remotePort;
-  }
-
-  get url(): string {
-    return this.connection.url;
-  }
-
-  get pathname(): string {
-    return this.connection.pathname;
-  }
-
-  get prefix(): string {
-    return this.connection.prefix;
-  }
-
-  get headers(): Readonly<ConnectionHeaders> {
-    return this.connection.headers;
-  }
-
-  get cookies(): Readonly<Record<string, string | undefined>> {
-    return this.connection.cookies;
-  }
-
-  get query(): Readonly<Record<string, string>> {
-    return this.connection.query;
-  }
-
-  get bufferedAmount(): number {
-    return this.connection.bufferedAmount;
   }
 
   /**
@@ -170,3 +133,5 @@ export interface SockJSConnection {
   once(event: 'error', listener: (err: Error) => void): this;
   once(event: string | symbol, listener: (...args: never[]) => void): this;
 }
+
+forwardRequestDetails(SockJSConnection);

@@ -11,15 +11,14 @@
 //   npm run bench -- --json             raw results as JSON on stdout
 //   npm run bench -- --repeats 5
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScenarios, SERVER_NAMES } from './scenarios.mjs';
+import { ROOT, clockTicks, distIsStale, exited, gitCommit, nextPort, shellLimits, stop } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, '..');
 const SERVER_FILES = {
   ours: 'servers/ours.mjs',
   sockjs: 'servers/sockjs-node.cjs',
@@ -83,58 +82,6 @@ function parseArgs(argv) {
 
 const log = (...args) => process.stderr.write(args.join(' ') + '\n');
 
-function shellLimits() {
-  const out = execFileSync('/bin/sh', ['-c', 'ulimit -Sn; ulimit -Hn'], { encoding: 'utf8' }).trim().split('\n');
-  const parse = (s) => (s === 'unlimited' ? Infinity : Number(s));
-  return { soft: parse(out[0]), hard: parse(out[1]) };
-}
-
-function clockTicks() {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function gitCommit() {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'lib'], { cwd: ROOT, encoding: 'utf8' }).trim() !== '';
-    return head + (dirty ? '+lib-changes' : '');
-  } catch {
-    return null;
-  }
-}
-
-// A fresh port for every server start (outside the ephemeral range, so closed connections in
-// TIME_WAIT from earlier runs never collide with new ones).
-let portCursor = 21_000 + (process.pid % 400) * 20;
-function portFree(port) {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-async function nextPort() {
-  for (;;) {
-    const port = portCursor++;
-    if (portCursor > 32_000) portCursor = 21_000;
-    if (await portFree(port)) return port;
-  }
-}
-
 // ------------------------------------------------------------------------------------------------
 // Child processes
 
@@ -145,20 +92,6 @@ function spawnNode(args, { fds, env, stdio }) {
     env: { ...process.env, ...env },
     stdio,
   });
-}
-
-function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once('exit', resolve));
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-  await exited(child);
-  clearTimeout(t);
 }
 
 async function startServer(name, fds) {
@@ -339,7 +272,7 @@ async function main() {
     if (!existsSync(dist)) {
       servers.splice(servers.indexOf('ours'), 1);
       notes.push('ours: dist/esm/index.js is missing (run `npm run build`); ours was not measured.');
-    } else if (existsSync(path.join(ROOT, 'lib')) && newestMtime(path.join(ROOT, 'lib')) > statSync(dist).mtimeMs) {
+    } else if (existsSync(path.join(ROOT, 'lib')) && distIsStale()) {
       notes.push('ours: dist/ is older than lib/ — run `npm run build` to bench the current code.');
     }
   }

@@ -82,9 +82,16 @@ export function forwardRequestDetails(wrapper: abstract new (...args: never[]) =
   }
 }
 
+// randomUUID() builds its result by joining 20 pieces, which V8 keeps as a tree of 14 string
+// nodes (about 450 bytes for as long as the connection lives); read back from bytes it is one flat
+// 36-character string.
+function newId(): string {
+  return Buffer.from(randomUUID(), 'latin1').toString('latin1');
+}
+
 export class Connection extends EventEmitter<ConnectionEvents> {
   /** A random id for this connection (never the session id from the URL, which the protocol keeps private). */
-  readonly id: string = randomUUID();
+  readonly id: string = newId();
   /** The transport that opened the session. */
   readonly protocol: TransportName;
   readonly remoteAddress: string | undefined;
@@ -102,6 +109,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * user, to the connection.
    */
   readonly locals: Readonly<Record<string, unknown>>;
+  /** @internal The object relaying this connection's events (sockjs-express/compat's), which its shared listeners find here. */
+  wrapper: object | null = null;
   readonly #session: Session;
   readonly #cookieHeader: string | undefined;
   readonly #search: string;

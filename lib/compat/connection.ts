@@ -33,21 +33,37 @@ export class SockJSConnection extends Duplex {
     // Object mode on the readable side keeps message boundaries (and empty messages) intact.
     super({ readableObjectMode: true, writableObjectMode: true, decodeStrings: false, emitClose: false, allowHalfOpen: false });
     this.connection = connection;
-    connection.on('data', (message) => {
-      // Never read (no 'data' listener, no pipe, no async iterator): drop, as sockjs-node 0.3's
-      // EventEmitter did, rather than buffer a message per client forever.
-      if (this.readableFlowing !== null) this.push(message);
-    });
-    connection.on('drain', () => {
-      if (!this.#owesDrain) return;
-      this.#owesDrain = false;
-      this.emit('drain');
-    });
-    connection.on('close', (code, reason) => {
-      this.push(null);
-      if (!this.writableEnded && !this.destroyed) super.end();
-      this.emit('close', code, reason);
-    });
+    // Shared listeners that find this object through the connection: no closures per session.
+    connection.wrapper = this;
+    connection.on('data', SockJSConnection.#relayData);
+    connection.on('drain', SockJSConnection.#relayDrain);
+    connection.on('close', SockJSConnection.#relayClose);
+  }
+
+  static #relayData(this: Connection, message: string): void {
+    const self = this.wrapper as SockJSConnection;
+    const flowing = self.readableFlowing;
+    // Never read (no 'data' listener, no pipe, no async iterator): drop, as sockjs-node 0.3's
+    // EventEmitter did, rather than buffer a message per client forever.
+    if (flowing === null) return;
+    // Flowing with nothing buffered, push() would emit 'data' at once; emitting it here skips the
+    // stream's per-chunk bookkeeping (and the tick it schedules). Anything else queues in order.
+    if (flowing && self.readableLength === 0 && !self.destroyed) self.emit('data', message);
+    else self.push(message);
+  }
+
+  static #relayDrain(this: Connection): void {
+    const self = this.wrapper as SockJSConnection;
+    if (!self.#owesDrain) return;
+    self.#owesDrain = false;
+    self.emit('drain');
+  }
+
+  static #relayClose(this: Connection, code: number, reason: string): void {
+    const self = this.wrapper as SockJSConnection;
+    self.push(null);
+    if (!self.writableEnded && !self.destroyed) self.#endStream();
+    self.emit('close', code, reason);
   }
 
   get id(): string {
@@ -69,8 +85,26 @@ export class SockJSConnection extends Duplex {
       if (callback !== undefined) process.nextTick(callback, new Error('SockJS connection is not open'));
       return false;
     }
+    if (callback === undefined && chunk !== null && this.writableLength === 0 && !this.writableCorked) {
+      // Nothing waits in the stream and nobody waits for a callback: what Writable would do
+      // (call _write at once) without its per-write bookkeeping and the tick it schedules.
+      return this.#send(chunk);
+    }
     const written = callback === undefined ? super.write(textOf(chunk)) : super.write(textOf(chunk), callback);
     return written && this.#lastOk;
+  }
+
+  // The stream's own end(): this class's end() closes the session, which is closed already.
+  #endStream(): void {
+    super.end();
+  }
+
+  #send(chunk: unknown): boolean {
+    // Backpressure is the session's (write() returns false, 'drain' follows), not this stream's:
+    // holding chunks here would bypass max_buffered_bytes.
+    this.#lastOk = this.connection.write(textOf(chunk));
+    if (!this.#lastOk && this.connection.readyState === 1) this.#owesDrain = true;
+    return this.#lastOk;
   }
 
   /** Sends `chunk` if given, then closes (1000 "Normal closure", as sockjs-node). */
@@ -97,10 +131,7 @@ export class SockJSConnection extends Duplex {
   }
 
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    // Backpressure is the session's (write() returns false, 'drain' follows), not this stream's:
-    // holding chunks here would bypass max_buffered_bytes.
-    this.#lastOk = this.connection.write(textOf(chunk));
-    if (!this.#lastOk && this.connection.readyState === 1) this.#owesDrain = true;
+    this.#send(chunk);
     callback();
   }
 

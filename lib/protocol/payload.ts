@@ -2,6 +2,7 @@
  * Decoding what clients send: a JSON array of strings (xhr_send, jsonp_send, framed websocket).
  * The error messages are the ones the protocol suite expects in 500 bodies.
  */
+import { rememberDecoded } from './frames.js';
 
 export class PayloadError extends Error {
   constructor(message: string) {
@@ -28,6 +29,13 @@ export function decodeMessages(text: string): string[] {
   }
   if (typeof value === 'string') return [value];
   if (!Array.isArray(value)) throw new PayloadError(NOT_STRINGS);
+  if (value.length === 1) {
+    const only: unknown = value[0];
+    if (typeof only !== 'string') throw new PayloadError(NOT_STRINGS);
+    // Every escape or space makes the payload longer than `["` + message + `"]`.
+    if (text.length === only.length + 4) rememberDecoded(only, text, false);
+    return value as string[];
+  }
   for (let i = 0; i < value.length; i++) {
     if (typeof value[i] !== 'string') throw new PayloadError(NOT_STRINGS);
   }

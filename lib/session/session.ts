@@ -4,7 +4,8 @@
  *
  * Outbound: conn.write() quotes the message once and queues it; every session written to in one
  * tick is flushed once at the end of that tick, so a burst of writes becomes one `a[...]` frame
- * and one socket write. Inbound: transports decode payloads and call deliver().
+ * and one socket write (a message of 4 KiB or more goes to a websocket or streaming response at
+ * once). Inbound: transports decode payloads and call deliver().
  */
 import {
   ANOTHER_CONNECTION_FRAME,
@@ -41,6 +42,8 @@ export interface Receiver {
   readonly bufferedAmount: number;
   /** Drops the connection at once (a client that stopped reading). */
   destroy(): void;
+  /** Takes frames one after another (a websocket, a streaming response), not one frame in all. */
+  readonly streams?: boolean;
 }
 
 /** What a session needs from the service that owns it. */
@@ -71,22 +74,33 @@ const enum TimerMode {
 }
 
 // Sessions written to during this tick, flushed together at its end. Two arrays swap so that a
-// flush that writes again (an echo handler inside 'data') schedules into the other one.
-let dirty: Session[] = [];
-let spare: Session[] = [];
+// flush that writes again (an echo handler inside 'data') schedules into the other one. They keep
+// their storage between ticks (emptying an array by `length = 0` drops it, and every tick would
+// allocate it again), so a count tells how much of `dirty` is in use.
+let dirty: (Session | null)[] = [];
+let dirtyCount = 0;
+let spare: (Session | null)[] = [];
 let flushScheduled = false;
+// A message this long (in characters, quoted) goes to a streaming receiver at once, with what is
+// queued before it, not at the end of the tick: batching saves nothing at that size (its bytes
+// cost more than the write), and holding big messages back stalls a client that keeps a few in
+// flight, which then waits for the whole batch before it sends more.
+const EAGER_FLUSH = 4096;
 
 function flushDirty(): void {
   flushScheduled = false;
   const list = dirty;
+  const n = dirtyCount;
   dirty = spare;
-  for (let i = 0; i < list.length; i++) {
+  dirtyCount = 0;
+  spare = list;
+  for (let i = 0; i < n; i++) {
     const s = list[i]!;
+    // Cleared as it goes: a closed session must not stay reachable from here.
+    list[i] = null;
     s.scheduled = false;
     s.flush();
   }
-  list.length = 0;
-  spare = list;
 }
 
 // The frame of the last single-message flush: a broadcast flushes the same quoted message in
@@ -212,12 +226,20 @@ export class Session {
     if (this.queue === null) this.queue = [quoted];
     else this.queue.push(quoted);
     this.queued += quoted.length;
-    if (this.recv !== null && !this.scheduled) {
-      this.scheduled = true;
-      dirty.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        process.nextTick(flushDirty);
+    const recv = this.recv;
+    if (recv !== null) {
+      // Not while a 'drain' is owed: flush() may emit it, and never from inside write().
+      if (quoted.length >= EAGER_FLUSH && recv.streams === true && !this.needDrain) {
+        this.flush();
+        return this.state === OPEN && this.underWater();
+      }
+      if (!this.scheduled) {
+        this.scheduled = true;
+        dirty[dirtyCount++] = this;
+        if (!flushScheduled) {
+          flushScheduled = true;
+          process.nextTick(flushDirty);
+        }
       }
     }
     return this.underWater();

@@ -31,6 +31,8 @@ type ParseState = 'type' | 'length' | 'skip' | 'text';
 
 export class Hixie76Socket extends EventEmitter {
   readyState: 0 | 1 | 2 | 3 = CONNECTING;
+  /** The websocket transport's receiver, which its shared listeners reach through the socket. */
+  recv: unknown = null;
   private readonly maxMessageSize: number;
   private readonly challenge = Buffer.alloc(16);
   // Bytes seen before key3 is complete; drained as soon as 8 bytes are in, so at most one chunk.

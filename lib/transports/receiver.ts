@@ -6,6 +6,17 @@
 import type { ServerResponse } from 'node:http';
 import type { Receiver, Session } from '../session/session.js';
 
+/**
+ * Node keeps a response's head (`_header`) for as long as the response lives, as it built it: by
+ * concatenation, which V8 holds as a tree of some 25 string pieces (about 800 bytes). A streaming
+ * response lives as long as its session; reading one character makes V8 flatten the tree in
+ * place into a single string.
+ */
+function flattenHead(res: ServerResponse): void {
+  const head = (res as ServerResponse & { _header?: unknown })._header;
+  if (typeof head === 'string' && head.length > 0) head.charCodeAt(0);
+}
+
 export abstract class ResponseReceiver implements Receiver {
   private ended = false;
   private sent = 0;
@@ -20,7 +31,8 @@ export abstract class ResponseReceiver implements Receiver {
     const stats = session.host.stats;
     stats.connectionsActive++;
     stats.connectionsTotal++;
-    res.once('close', () => {
+    // 'close' comes once; on() spares the wrapper and state objects once() keeps per response.
+    res.on('close', () => {
       stats.connectionsActive--;
       // 'close' after our own end() is the normal finish; before it, the client went away.
       if (!this.ended) {
@@ -28,6 +40,11 @@ export abstract class ResponseReceiver implements Receiver {
         this.session.receiverGone(this);
       }
     });
+    if (res.headersSent) flattenHead(res);
+  }
+
+  get streams(): boolean {
+    return this.limit !== 0;
   }
 
   /** One frame in the transport's envelope, as bytes. */

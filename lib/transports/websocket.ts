@@ -6,12 +6,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { PayloadError, decodeMessages } from '../protocol/payload.js';
+import { rememberDecoded } from '../protocol/frames.js';
 import { sendError } from '../http/respond.js';
 import type { Service } from '../service.js';
 import type { Receiver, Session } from '../session/session.js';
-import { EncodedFrameCache } from '../protocol/encoded.js';
 import { Hixie76Socket, isHixie76Request } from './hixie76.js';
 
 /** What both `ws` sockets and hixie-76 sockets offer. */
@@ -43,27 +43,71 @@ function wireReason(reason: string | undefined): string {
 }
 
 const TEXT = { binary: false };
-// Websocket frames are the SockJS frames themselves; encoding them here (not in ws) gives the byte
-// count for free and lets a broadcast share one buffer.
-const wsFrames = new EncodedFrameCache((frame) => frame);
+
+// What a frame or raw message goes to `ws` as. Below 4 KiB as a Buffer that Buffer.from() slices
+// from Node's shared pool: a string would cost a native allocation in the socket write. From
+// 4 KiB on as the string itself: a Buffer of its own costs more than the write's native copy.
+// A broadcast hands the same frame string to every session: from the second on they share one
+// encoding.
+const POOLED = 4096;
+let lastFrame: string | null = null;
+let lastBytes: Buffer | null = null;
+
+function frameData(frame: string, byteLength: number): string | Buffer {
+  // Same string object for a broadcast, so this comparison is a pointer check.
+  if (frame === lastFrame) return (lastBytes ??= Buffer.from(frame));
+  lastFrame = frame;
+  lastBytes = byteLength < POOLED ? Buffer.from(frame) : null;
+  return lastBytes ?? frame;
+}
+
+// A raw websocket message as it arrived, text and bytes: echo and relay handlers send back the
+// text they were handed, and those bytes then go out as they came, without encoding them again.
+let relayText: string | null = null;
+let relayBytes: Buffer = Buffer.alloc(0);
+
+/**
+ * `ws`'s WebSocket carrying its session's receiver: the socket listeners below are shared
+ * functions that find the receiver through `this`, rather than closures made for every session.
+ */
+class SessionWebSocket extends WebSocket {
+  recv: WebSocketReceiver | null = null;
+}
+
+/** What the shared listeners are called on: a SessionWebSocket or a Hixie76Socket. */
+interface ReceiverHolder {
+  recv: unknown;
+}
 
 class WebSocketReceiver implements Receiver {
   private onWritten: (() => void) | null = null;
 
   constructor(
+    private readonly svc: Service,
     private readonly session: Session,
     private readonly ws: MessageSocket,
     /** hixie-76 sockets take text only. */
     private readonly legacy: boolean,
   ) {}
 
+  get streams(): boolean {
+    return true;
+  }
+
   sendFrame(frame: string): boolean {
-    this.write(wsFrames.get(frame), frame);
+    const n = Buffer.byteLength(frame);
+    this.write(this.legacy ? frame : frameData(frame, n), n);
     return true;
   }
 
   sendRaw(message: string): void {
-    this.write(Buffer.from(message), message);
+    // Content comparison when not the same string; unequal lengths fail at once.
+    if (message === relayText && !this.legacy) {
+      this.write(relayBytes, relayBytes.length);
+      return;
+    }
+    const n = Buffer.byteLength(message);
+    this.write(this.legacy || n >= POOLED ? message : Buffer.from(message), n);
   }
 
   ping(): void {
@@ -71,14 +115,14 @@ class WebSocketReceiver implements Receiver {
     this.ws.ping?.();
   }
 
-  private write(bytes: Buffer, text: string): void {
+  private write(data: string | Buffer, bytes: number): void {
     const session = this.session;
-    session.host.stats.bytesOut[session.transport] += bytes.length;
+    session.host.stats.bytesOut[session.transport] += bytes;
     // The completion callback only while a drain is owed: no per-message closure otherwise.
     const done = session.needDrain ? (this.onWritten ??= () => session.drainCheck()) : undefined;
-    if (this.legacy) this.ws.send(text, undefined, done);
-    else if (done === undefined) this.ws.send(bytes, TEXT);
-    else this.ws.send(bytes, TEXT, done);
+    if (this.legacy) this.ws.send(data, undefined, done);
+    else if (done === undefined) this.ws.send(data, TEXT);
+    else this.ws.send(data, TEXT, done);
   }
 
   end(code?: number, reason?: string): void {
@@ -92,6 +136,104 @@ class WebSocketReceiver implements Receiver {
   destroy(): void {
     this.ws.terminate();
   }
+
+  /** A SockJS websocket message: a JSON array of messages. */
+  framedMessage(data: Buffer | string, isBinary: boolean | undefined): void {
+    const session = this.session;
+    if (typeof data !== 'string' && isBinary !== true) {
+      const one = plainSingle(data);
+      if (one !== null) {
+        rememberDecoded(one, null, scannedAscii);
+        session.deliverOne(one, data.length);
+        return;
+      }
+    }
+    const text = messageText(data, isBinary);
+    // Empty frames carry nothing; clients send them as keepalives.
+    if (text === '') return;
+    let messages: string[];
+    try {
+      if (text === null) throw new PayloadError('Payload is not valid UTF-8.');
+      messages = decodeMessages(text);
+    } catch (err) {
+      if (!(err instanceof PayloadError)) throw err;
+      session.abort(1002, 'Broken framing.', 'client');
+      return;
+    }
+    session.deliver(messages, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
+  }
+
+  /** A raw websocket message: the message itself. */
+  rawMessage(data: Buffer | string, isBinary: boolean | undefined): void {
+    const text = messageText(data, isBinary);
+    if (text === null) {
+      this.ws.close(1007, 'Message is not valid UTF-8');
+      return;
+    }
+    if (typeof data === 'string') {
+      this.session.deliverOne(text, Buffer.byteLength(data));
+      return;
+    }
+    relayText = text;
+    relayBytes = data;
+    this.session.deliverOne(text, data.length);
+  }
+
+  closed(code: number | undefined, reason: Buffer | undefined): void {
+    this.session.host.stats.connectionsActive--;
+    this.session.receiverGone(this, code ?? 1005, reason !== undefined ? reason.toString() : '', 'client');
+  }
+
+  failed(err: Error & { code?: string }): void {
+    const session = this.session;
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || err.code === 'HIXIE76_MESSAGE_TOO_BIG') {
+      session.abort(1009, 'Message too big', 'limit');
+    } else {
+      this.svc.log('debug', 'websocket error: ' + err.message, { session_id: session.connection!.id, transport: session.raw ? 'websocket-raw' : 'websocket' });
+    }
+  }
+}
+
+function onFramedMessage(this: ReceiverHolder, data: Buffer | string, isBinary?: boolean): void {
+  (this.recv as WebSocketReceiver).framedMessage(data, isBinary);
+}
+
+function onRawMessage(this: ReceiverHolder, data: Buffer | string, isBinary?: boolean): void {
+  (this.recv as WebSocketReceiver).rawMessage(data, isBinary);
+}
+
+function onClose(this: ReceiverHolder, code?: number, reason?: Buffer): void {
+  (this.recv as WebSocketReceiver).closed(code, reason);
+}
+
+// Socket errors (resets, protocol violations) end in 'close'; without a listener they would throw.
+function onError(this: ReceiverHolder, err: Error): void {
+  (this.recv as WebSocketReceiver).failed(err);
+}
+
+// Up to this size a payload is scanned here for the common case, one message needing no escape.
+// Longer ones go to JSON.parse, whose native scan beats a loop here.
+const SCAN_MAX = 256;
+
+// Whether the last message plainSingle() returned is all ASCII.
+let scannedAscii = false;
+
+/**
+ * The message of a short payload that is exactly `["<text>"]`, text without `"`, `\` or control
+ * characters, or null: decoded once, where JSON.parse would decode, copy, and build an array.
+ * `ws` has checked the UTF-8 of text frames, so any other byte is part of a valid character.
+ */
+function plainSingle(data: Buffer): string | null {
+  const n = data.length;
+  if (n < 4 || n > SCAN_MAX || data[0] !== 0x5b || data[1] !== 0x22 || data[n - 2] !== 0x22 || data[n - 1] !== 0x5d) return null;
+  let bits = 0;
+  for (let i = 2; i < n - 2; i++) {
+    const c = data[i]!;
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return null;
+    bits |= c;
+  }
+  scannedAscii = bits < 0x80;
+  return data.toString('utf8', 2, n - 2);
 }
 
 function messageText(data: Buffer | string, isBinary: boolean | undefined): string | null {
@@ -103,7 +245,7 @@ function messageText(data: Buffer | string, isBinary: boolean | undefined): stri
 
 export function createWebSocketServer(maxPayload: number): WebSocketServer {
   // clientTracking off: sessions track their sockets; ws's own Set would double the bookkeeping.
-  return new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload });
+  return new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload, WebSocket: SessionWebSocket });
 }
 
 /** Plain HTTP reached the websocket endpoint: say why it is not a websocket handshake. */
@@ -122,13 +264,13 @@ export function upgradeWebSocket(svc: Service, req: IncomingMessage, socket: Dup
     legacy.once('open', () => openSession(svc, req, legacy, raw, true, locals));
     return;
   }
-  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as unknown as MessageSocket, raw, false, locals));
+  svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as SessionWebSocket, raw, false, locals));
 }
 
 function openSession(
   svc: Service,
   req: IncomingMessage,
-  ws: MessageSocket,
+  ws: (SessionWebSocket | Hixie76Socket) & ReceiverHolder,
   raw: boolean,
   legacy: boolean,
   locals: Record<string, unknown> | undefined,
@@ -139,47 +281,14 @@ function openSession(
     return;
   }
   const session = svc.createSession(req, null, raw ? 'websocket-raw' : 'websocket', locals);
-  const recv = new WebSocketReceiver(session, ws, legacy);
+  const socket = ws as unknown as MessageSocket;
+  const recv = new WebSocketReceiver(svc, session, socket, legacy);
+  ws.recv = recv;
   const stats = svc.stats;
   stats.connectionsActive++;
   stats.connectionsTotal++;
-  ws.on('message', raw ? (data, isBinary) => onRawMessage(session, ws, data, isBinary) : (data, isBinary) => onMessage(session, data, isBinary));
-  ws.on('close', (code, reason) => {
-    stats.connectionsActive--;
-    session.receiverGone(recv, code ?? 1005, reason !== undefined ? reason.toString() : '', 'client');
-  });
-  // Socket errors (resets, protocol violations) end in 'close'; without a listener they would throw.
-  ws.on('error', (err: Error & { code?: string }) => {
-    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || err.code === 'HIXIE76_MESSAGE_TOO_BIG') {
-      session.abort(1009, 'Message too big', 'limit');
-    } else {
-      svc.log('debug', 'websocket error: ' + err.message, { session_id: session.connection!.id, transport: raw ? 'websocket-raw' : 'websocket' });
-    }
-  });
+  socket.on('message', raw ? onRawMessage : onFramedMessage);
+  socket.on('close', onClose);
+  socket.on('error', onError);
   session.attach(recv);
-}
-
-function onMessage(session: Session, data: Buffer | string, isBinary: boolean | undefined): void {
-  const text = messageText(data, isBinary);
-  // Empty frames carry nothing; clients send them as keepalives.
-  if (text === '') return;
-  let messages: string[];
-  try {
-    if (text === null) throw new PayloadError('Payload is not valid UTF-8.');
-    messages = decodeMessages(text);
-  } catch (err) {
-    if (!(err instanceof PayloadError)) throw err;
-    session.abort(1002, 'Broken framing.', 'client');
-    return;
-  }
-  session.deliver(messages, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
-}
-
-function onRawMessage(session: Session, ws: MessageSocket, data: Buffer | string, isBinary: boolean | undefined): void {
-  const text = messageText(data, isBinary);
-  if (text === null) {
-    ws.close(1007, 'Message is not valid UTF-8');
-    return;
-  }
-  session.deliverOne(text, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
 }

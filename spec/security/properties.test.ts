@@ -26,6 +26,21 @@ test('property: quote() is valid JSON that parses back to the same string, with 
   );
 });
 
+test('property: quote() gives exactly the reference quoting on its fast paths (long plain text, a message just decoded)', () => {
+  const all = new RegExp(ESCAPED_RANGES.source, 'g');
+  const reference = (s: string): string => JSON.stringify(s).replace(all, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  fc.assert(
+    fc.property(nasty, fc.integer({ min: 0, max: 600 }), fc.boolean(), (s, pad, decodedFirst) => {
+      // Long enough for the plain-text check, and mostly plain text around the nasty part.
+      const text = 'x'.repeat(pad) + s + 'y'.repeat(pad >> 1);
+      if (decodedFirst) assert.deepEqual(decodeMessages(JSON.stringify([text])), [text]);
+      assert.equal(quote(text), reference(text));
+      assert.equal(quote(s), reference(s));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
 test('property: decodeMessages(JSON of any array of strings) returns the array; frames round-trip', () => {
   fc.assert(
     fc.property(fc.array(nasty, { maxLength: 8 }), fc.integer({ min: 1000, max: 4999 }), nasty, (msgs, code, reason) => {

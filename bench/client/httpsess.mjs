@@ -1,7 +1,8 @@
-// SockJS HTTP transports for the load generator, on node:http with one keep-alive agent:
-// a streaming receiver (xhr_streaming or eventsource) that sends with xhr_send, and an
-// xhr-polling session.
+// SockJS HTTP transports for the load generator: a streaming receiver (xhr_streaming or
+// eventsource) that sends with xhr_send, on node:http with one keep-alive agent, and an
+// xhr-polling session on the lean client of rawhttp.mjs.
 import http from 'node:http';
+import { RawConnection, requestBytes } from './rawhttp.mjs';
 import { HOST, countMessages, sessionPath } from './util.mjs';
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 100_000, noDelay: true });
@@ -138,11 +139,18 @@ export class StreamSession {
   }
 }
 
-/** An xhr-polling session: each round trip is a poll (`xhr`) and a send (`xhr_send`) in parallel. */
+/**
+ * An xhr-polling session: each round trip is a poll (`xhr`) and a send (`xhr_send`) in parallel,
+ * each on its own keep-alive connection of the lean client (rawhttp.mjs).
+ */
 export class PollSession {
   constructor(port, prefix) {
     this.port = port;
     this.base = `/${prefix}/${sessionPath()}`;
+    this.poller = new RawConnection(port);
+    this.sender = new RawConnection(port);
+    this.pollBytes = requestBytes(port, 'POST', `${this.base}/xhr`);
+    this.sendBytes = null;
   }
 
   async open() {
@@ -151,15 +159,35 @@ export class PollSession {
     return this;
   }
 
-  /** Sends one message and polls for its echo; resolves with the messages the poll carried. */
-  async roundTrip(sendBody) {
-    const [poll, send] = await Promise.all([
-      request(this.port, 'POST', `${this.base}/xhr`),
-      request(this.port, 'POST', `${this.base}/xhr_send`, sendBody),
-    ]);
-    if (send.status !== 204 && send.status !== 200) throw new Error(`xhr_send answered ${send.status}`);
-    if (poll.status !== 200) throw new Error(`xhr poll answered ${poll.status}`);
-    if (poll.body[0] === 0x63) throw new Error(`session closed by the server: ${poll.body.toString()}`);
-    return countMessages(poll.body);
+  /**
+   * Sends `sendBody` and polls for its echo; `cb(err, n)` with the number of messages the poll
+   * carried once both answered.
+   */
+  roundTrip(sendBody, cb) {
+    if (this.sendBytes === null) this.sendBytes = requestBytes(this.port, 'POST', `${this.base}/xhr_send`, sendBody);
+    let pending = 2;
+    let failed = null;
+    let count = 0;
+    const done = (err) => {
+      if (err && failed === null) failed = err;
+      if (--pending === 0) cb(failed, count);
+    };
+    this.poller.request(this.pollBytes, (err, status, body) => {
+      if (err) return done(err);
+      if (status !== 200) return done(new Error(`xhr poll answered ${status}`));
+      if (body[0] === 0x63) return done(new Error(`session closed by the server: ${body.toString()}`));
+      count = countMessages(body);
+      done(null);
+    });
+    this.sender.request(this.sendBytes, (err, status) => {
+      if (err) return done(err);
+      if (status !== 204 && status !== 200) return done(new Error(`xhr_send answered ${status}`));
+      done(null);
+    });
+  }
+
+  close() {
+    this.poller.close();
+    this.sender.close();
   }
 }

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// What Express costs per HTTP request, with no SockJS code: the same request (an xhr_send-like
+// POST under /echo, answered 204) against a bare http.Server and against an Express app that
+// mounts the same handler, driven by the polling bench's lean client (100 keep-alive
+// connections, back to back). Reports requests/s and the server's CPU µs per request (from
+// /proc), median of the repeats. It explains the Express-mounted xhr-polling row of `npm run
+// bench`: each round trip is two requests, and Express's share alone is more than sockjs-node's
+// whole round trip on this machine.
+//   node bench/express-floor.mjs [--repeats N] [--json]
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { RawConnection, requestBytes } from './client/rawhttp.mjs';
+import { ROOT, clockTicks, nextPort, stop } from './harness.mjs';
+
+const args = process.argv.slice(2);
+const repeats = args.includes('--repeats') ? Number(args[args.indexOf('--repeats') + 1]) : 3;
+const json = args.includes('--json');
+if (!Number.isInteger(repeats) || repeats < 1) throw new Error('--repeats takes a positive integer');
+const CLK = clockTicks();
+const CONNECTIONS = 100;
+const WARMUP_MS = 1000;
+const MEASURE_MS = 3000;
+
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+async function startServer(floor) {
+  const port = await nextPort();
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench/servers/floor.mjs')], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), FLOOR: floor, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise((resolve, reject) => {
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (s) => s.includes('listening') && resolve());
+    child.once('exit', (code) => reject(new Error(`${floor} floor server exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+async function measure(floor) {
+  const { child, port } = await startServer(floor);
+  try {
+    const bytes = requestBytes(port, 'POST', '/echo/000/floor/xhr_send', Buffer.from('["x"]'));
+    let count = 0;
+    let running = true;
+    let failure = null;
+    const lanes = Array.from({ length: CONNECTIONS }, () => new Promise((resolve) => {
+      const conn = new RawConnection(port);
+      const next = (err, status) => {
+        if (err || status !== 204) {
+          failure ??= err ?? new Error(`${floor} answered ${status}`);
+          running = false;
+        } else count++;
+        if (running) conn.request(bytes, next);
+        else {
+          conn.close();
+          resolve();
+        }
+      };
+      conn.request(bytes, next);
+    }));
+    await new Promise((r) => setTimeout(r, WARMUP_MS));
+    const n0 = count;
+    const t0 = cpuTicks(child.pid);
+    const w0 = performance.now();
+    await new Promise((r) => setTimeout(r, MEASURE_MS));
+    const n = count - n0;
+    const cpuS = (cpuTicks(child.pid) - t0) / CLK;
+    const seconds = (performance.now() - w0) / 1000;
+    running = false;
+    await Promise.all(lanes);
+    if (failure !== null) throw failure;
+    return { requests_per_s: n / seconds, server_cpu_us_per_request: (cpuS * 1e6) / n };
+  } finally {
+    await stop(child);
+  }
+}
+
+const median = (v) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const runs = { http: [], express: [] };
+for (let i = 0; i < repeats; i++) {
+  // Alternated, so that a disturbance hits both alike.
+  for (const floor of i % 2 === 0 ? ['http', 'express'] : ['express', 'http']) {
+    const r = await measure(floor);
+    runs[floor].push(r);
+    process.stderr.write(`[${floor} #${i + 1}] ${Math.round(r.requests_per_s)} req/s, ${r.server_cpu_us_per_request.toFixed(1)} µs/request\n`);
+  }
+}
+const result = {};
+for (const floor of ['http', 'express']) {
+  result[floor] = {
+    requests_per_s: median(runs[floor].map((r) => r.requests_per_s)),
+    server_cpu_us_per_request: median(runs[floor].map((r) => r.server_cpu_us_per_request)),
+  };
+}
+if (json) {
+  console.log(JSON.stringify({ repeats, runs, median: result }, null, 2));
+} else {
+  const h = result.http;
+  const e = result.express;
+  console.log(`| server (no SockJS)        | requests/s | server CPU µs/request |`);
+  console.log(`|---------------------------|-----------:|----------------------:|`);
+  console.log(`| bare http.Server          | ${Math.round(h.requests_per_s).toLocaleString('en-US').padStart(10)} | ${h.server_cpu_us_per_request.toFixed(1).padStart(21)} |`);
+  console.log(`| Express app, app.use()    | ${Math.round(e.requests_per_s).toLocaleString('en-US').padStart(10)} | ${e.server_cpu_us_per_request.toFixed(1).padStart(21)} |`);
+  console.log(`Express adds ${(e.server_cpu_us_per_request - h.server_cpu_us_per_request).toFixed(1)} µs of server CPU per request (median of ${repeats}).`);
+}

@@ -1,0 +1,22 @@
+// Bench server for bench/express-floor.mjs: no SockJS at all, every request under /echo answered
+// 204 at once, either straight from the http.Server (FLOOR=http) or through an Express app with
+// that handler mounted at /echo (FLOOR=express): what Express itself costs per request.
+// Run: PORT=8081 FLOOR=express node bench/servers/floor.mjs
+import http from 'node:http';
+import express from 'express';
+
+const port = Number(process.env.PORT || 8081);
+const answer = (req, res) => {
+  res.writeHead(204, { 'Content-Type': 'text/plain; charset=UTF-8' });
+  res.end();
+};
+let handler = answer;
+if (process.env.FLOOR === 'express') {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use('/echo', answer);
+  handler = app;
+}
+const server = http.createServer(handler);
+server.listen(port, '127.0.0.1', () => console.log(`listening ${port}`));
+process.on('SIGTERM', () => process.exit(0));

@@ -3,7 +3,7 @@
  * (and their frames are then encoded once, see session.ts), raw websockets get it as it is.
  */
 import type { Connection } from './connection.js';
-import { quote } from './protocol/frames.js';
+import { quote, shareQuoted } from './protocol/frames.js';
 import { OPEN } from './session/session.js';
 
 /**
@@ -21,7 +21,10 @@ export function sendToAll(conns: Iterable<Connection>, message: string, except: 
     if (s.raw) {
       s.sendRaw(message);
     } else {
-      if (quoted === null) quoted = quote(message);
+      if (quoted === null) {
+        quoted = quote(message);
+        shareQuoted(quoted);
+      }
       s.sendQuoted(quoted);
     }
   }

@@ -1,19 +1,24 @@
 /**
- * Frames are encoded to UTF-8 once per distinct frame: a broadcast hands the same frame string to
- * every session, so each transport keeps its last frame and its bytes and reuses them.
+ * Frames a transport wraps in its envelope (a newline, `data: `, a script tag), encoded to bytes
+ * once per shared frame (see sharedFrameId in frames.ts): a broadcast hands the same frame to
+ * every session.
  */
+import { sharedFrameId } from './frames.js';
+
 export class EncodedFrameCache {
-  private frame: string | null = null;
+  private id = 0;
   private bytes: Buffer = Buffer.alloc(0);
 
   constructor(private readonly wrap: (frame: string) => string) {}
 
   get(frame: string): Buffer {
-    // Same string object for a broadcast, so this comparison is a pointer check.
-    if (frame === this.frame) return this.bytes;
+    const id = sharedFrameId(frame);
+    if (id !== 0 && id === this.id) return this.bytes;
     const bytes = Buffer.from(this.wrap(frame));
-    this.frame = frame;
-    this.bytes = bytes;
+    if (id !== 0) {
+      this.id = id;
+      this.bytes = bytes;
+    }
     return bytes;
   }
 }

@@ -73,7 +73,11 @@ export function rememberDecoded(message: string, payload: string | null, ascii: 
 export function quote(message: string): string {
   // Content comparison when not the same string; unequal lengths fail at once.
   if (message === decodedMessage) {
-    if (decodedQuoted !== null) return decodedQuoted;
+    if (decodedQuoted !== null) {
+      // Asked again: a relay writing the message it was handed to several connections.
+      shareQuoted(decodedQuoted);
+      return decodedQuoted;
+    }
     if (decodedAscii || ((message as string & WellFormedString).isWellFormed() && !UNSAFE.test(message))) {
       return (decodedQuoted = decodedPayload !== null ? decodedPayload.slice(1, -1) : '"' + message + '"');
     }
@@ -90,6 +94,44 @@ export function quote(message: string): string {
 /** `a[...]` from messages that are already quoted. */
 export function arrayFrame(quoted: readonly string[]): string {
   return quoted.length === 1 ? 'a[' + quoted[0] + ']' : 'a[' + quoted.join(',') + ']';
+}
+
+// A quoted message that several sessions send in this flush round (a broadcast, or a relay
+// handler writing the message it was handed to many connections): its frame is built once, and
+// each transport encodes that frame once (sharedFrameId). Both are recognised as the very same
+// string objects. Nothing is marked for one-to-one traffic, so an echo never compares its frame
+// with an earlier one of equal length: a content comparison, and a flatten of concatenated strings.
+let sharedQuoted: string | null = null;
+let sharedFrame: string | null = null;
+let sharedId = 0;
+
+/** Marks a quoted message as going to several sessions in this flush round. */
+export function shareQuoted(quoted: string): void {
+  if (quoted === sharedQuoted) return;
+  sharedQuoted = quoted;
+  sharedFrame = null;
+}
+
+/** Ends the flush round: what was shared is forgotten. */
+export function endShare(): void {
+  sharedQuoted = null;
+  sharedFrame = null;
+}
+
+/** The frame of a session's queued messages (quoted), built once for a shared message. */
+export function queueFrame(quoted: readonly string[]): string {
+  const q = quoted[0]!;
+  if (quoted.length !== 1 || sharedQuoted === null || q !== sharedQuoted) return arrayFrame(quoted);
+  if (sharedFrame === null) {
+    sharedFrame = 'a[' + q + ']';
+    sharedId++;
+  }
+  return sharedFrame;
+}
+
+/** Non-zero for this round's shared frame, one number per shared frame: transports keep its encoding under it. */
+export function sharedFrameId(frame: string): number {
+  return sharedFrame !== null && frame === sharedFrame ? sharedId : 0;
 }
 
 export function closeFrame(code: number, reason: string): string {

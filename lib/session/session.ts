@@ -7,12 +7,14 @@
  * and one socket write (a message of 4 KiB or more goes to a websocket or streaming response at
  * once). Inbound: transports decode payloads and call deliver().
  */
+import { EventEmitter } from 'node:events';
 import {
   ANOTHER_CONNECTION_FRAME,
   HEARTBEAT_FRAME,
   OPEN_FRAME,
-  arrayFrame,
   closeFrame,
+  endShare,
+  queueFrame,
 } from '../protocol/frames.js';
 import type { Connection } from '../connection.js';
 import type { Stats } from '../stats.js';
@@ -101,21 +103,24 @@ function flushDirty(): void {
     s.scheduled = false;
     s.flush();
   }
+  endShare();
 }
 
-// The frame of the last single-message flush: a broadcast flushes the same quoted message in
-// every session, and reusing the frame string lets transports reuse its encoded bytes too.
-let lastQuoted: string | null = null;
-let lastFrame = '';
+/** EventEmitter's listener table, as emit() reads it. */
+interface ListenerTable {
+  _events?: { data?: unknown };
+}
 
-function frameOf(queue: string[]): string {
-  if (queue.length !== 1) return arrayFrame(queue);
-  const q = queue[0]!;
-  if (q !== lastQuoted) {
-    lastQuoted = q;
-    lastFrame = arrayFrame(queue);
+// emit() finds listeners under a computed key, a lookup that is megamorphic across all the
+// emitters of a process. The usual case, one 'data' listener, is read by name and called as
+// emit() calls it; with captureRejections on, emit() must see the listener's promise.
+function emitData(conn: Connection, message: string): void {
+  const listener = (conn as unknown as ListenerTable)._events?.data;
+  if (typeof listener === 'function' && !EventEmitter.captureRejections) {
+    (listener as (this: Connection, message: string) => void).call(conn, message);
+  } else {
+    conn.emit('data', message);
   }
-  return lastFrame;
 }
 
 function onTimer(session: Session): void {
@@ -306,7 +311,7 @@ export class Session {
     this.queued = 0;
     this.lastSent = Date.now();
     this.host.stats.msgOut[this.transport] += queue.length;
-    if (!recv.sendFrame(frameOf(queue))) {
+    if (!recv.sendFrame(queueFrame(queue))) {
       this.socketBuffered = 0;
       this.release();
     } else {
@@ -333,7 +338,7 @@ export class Session {
     stats.msgIn[this.transport] += messages.length;
     stats.bytesIn[this.transport] += bytes;
     for (let i = 0; i < messages.length && this.state === OPEN; i++) {
-      conn.emit('data', messages[i]!);
+      emitData(conn, messages[i]!);
     }
   }
 
@@ -342,7 +347,7 @@ export class Session {
     const stats = this.host.stats;
     stats.msgIn[this.transport]++;
     stats.bytesIn[this.transport] += bytes;
-    this.connection!.emit('data', message);
+    emitData(this.connection!, message);
   }
 
   // ---- closing -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PayloadError, decodeMessages } from '../protocol/payload.js';
-import { rememberDecoded } from '../protocol/frames.js';
+import { rememberDecoded, sharedFrameId } from '../protocol/frames.js';
 import { sendError } from '../http/respond.js';
 import type { Service } from '../service.js';
 import type { Receiver, Session } from '../session/session.js';
@@ -47,18 +47,23 @@ const TEXT = { binary: false };
 // What a frame or raw message goes to `ws` as. Below 4 KiB as a Buffer that Buffer.from() slices
 // from Node's shared pool: a string would cost a native allocation in the socket write. From
 // 4 KiB on as the string itself: a Buffer of its own costs more than the write's native copy.
-// A broadcast hands the same frame string to every session: from the second on they share one
-// encoding.
+// A broadcast's shared frame is encoded once, for every session, whatever its size.
 const POOLED = 4096;
-let lastFrame: string | null = null;
-let lastBytes: Buffer | null = null;
+let sharedId = 0;
+let sharedBytes: Buffer = Buffer.alloc(0);
 
-function frameData(frame: string, byteLength: number): string | Buffer {
-  // Same string object for a broadcast, so this comparison is a pointer check.
-  if (frame === lastFrame) return (lastBytes ??= Buffer.from(frame));
-  lastFrame = frame;
-  lastBytes = byteLength < POOLED ? Buffer.from(frame) : null;
-  return lastBytes ?? frame;
+function frameData(frame: string): string | Buffer {
+  const id = sharedFrameId(frame);
+  if (id !== 0) {
+    if (id !== sharedId) {
+      sharedId = id;
+      sharedBytes = Buffer.from(frame);
+    }
+    return sharedBytes;
+  }
+  // Under a third of POOLED characters is under POOLED bytes: no byte count needed first.
+  if (frame.length < POOLED / 3 || (frame.length < POOLED && Buffer.byteLength(frame) < POOLED)) return Buffer.from(frame);
+  return frame;
 }
 
 // A raw websocket message as it arrived, text and bytes: echo and relay handlers send back the
@@ -95,8 +100,8 @@ class WebSocketReceiver implements Receiver {
   }
 
   sendFrame(frame: string): boolean {
-    const n = Buffer.byteLength(frame);
-    this.write(this.legacy ? frame : frameData(frame, n), n);
+    const data = this.legacy ? frame : frameData(frame);
+    this.write(data, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
     return true;
   }
 

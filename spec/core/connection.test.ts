@@ -1,6 +1,7 @@
 /** The Connection object users hold, and the session life cycle behind it. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import express from 'express';
 import sockjs, { type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
@@ -288,3 +289,55 @@ test('broadcast: counts connections over their high-water mark, which queue the 
   assert.equal(s.r.broadcast('more'), 1);
   await s.close();
 });
+
+test("connection: 'data' reaches one listener, several, and once() listeners, in order", async () => {
+  const s = await service();
+  const got = nextConnection(s.r);
+  const ws = new WsClient(s.url.replace('http', 'ws') + '/000/x/websocket');
+  await ws.opened;
+  assert.equal(await ws.next(), 'o');
+  const c = await got;
+  const seen: string[] = [];
+  c.on('data', (m) => seen.push('a:' + m));
+  ws.ws.send('["1"]');
+  await waitFor(() => seen.length === 1);
+  c.once('data', (m) => seen.push('once:' + m));
+  c.on('data', (m) => seen.push('b:' + m));
+  ws.ws.send('["2","3"]');
+  await waitFor(() => seen.length === 6);
+  assert.deepEqual(seen, ['a:1', 'a:2', 'once:2', 'b:2', 'a:3', 'b:3']);
+  ws.ws.close();
+  await s.close();
+});
+
+test("connection: with EventEmitter.captureRejections a 'data' listener's rejection becomes 'error'", async () => {
+  const before = EventEmitter.captureRejections;
+  EventEmitter.captureRejections = true;
+  try {
+    const s = await service();
+    const got = nextConnection(s.r);
+    const ws = new WsClient(s.url.replace('http', 'ws') + '/000/x/websocket');
+    await ws.opened;
+    const c = await got;
+    const errors: Error[] = [];
+    (c as EventEmitter).on('error', (err: Error) => errors.push(err));
+    c.on('data', async (m) => {
+      throw new Error('listener failed on ' + m);
+    });
+    ws.ws.send('["boom"]');
+    await waitFor(() => errors.length === 1);
+    assert.equal(errors[0]!.message, 'listener failed on boom');
+    ws.ws.close();
+    await s.close();
+  } finally {
+    EventEmitter.captureRejections = before;
+  }
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}

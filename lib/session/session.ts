@@ -46,6 +46,8 @@ export interface Receiver {
   destroy(): void;
   /** Takes frames one after another (a websocket, a streaming response), not one frame in all. */
   readonly streams?: boolean;
+  /** A frame costs one small socket write here (websockets): see sendQuoted. */
+  readonly cheapFrames?: boolean;
 }
 
 /** What a session needs from the service that owns it. */
@@ -88,6 +90,12 @@ let flushScheduled = false;
 // cost more than the write), and holding big messages back stalls a client that keeps a few in
 // flight, which then waits for the whole batch before it sends more.
 const EAGER_FLUSH = 4096;
+// The session flushed last. When a write finds its own session there and nothing else waiting
+// in this tick, one client has the server to itself: its first reply goes out at once, so the
+// client works on it while the server handles the rest of what it read, instead of both taking
+// turns over whole batches (each turn a wake-up of the other side). With other sessions waiting
+// the loop is busy, and batching saves more than overlap gains.
+let lastFlushed: Session | null = null;
 
 function flushDirty(): void {
   flushScheduled = false;
@@ -234,7 +242,12 @@ export class Session {
     const recv = this.recv;
     if (recv !== null) {
       // Not while a 'drain' is owed: flush() may emit it, and never from inside write().
-      if (quoted.length >= EAGER_FLUSH && recv.streams === true && !this.needDrain) {
+      if (recv.streams === true && !this.needDrain && (quoted.length >= EAGER_FLUSH || (lastFlushed === this && !flushScheduled && recv.cheapFrames === true))) {
+        if (!flushScheduled) {
+          // Later writes of this tick are batched as usual.
+          flushScheduled = true;
+          process.nextTick(flushDirty);
+        }
         this.flush();
         return this.state === OPEN && this.underWater();
       }
@@ -309,6 +322,7 @@ export class Session {
     if (recv === null || queue === null) return;
     this.queue = null;
     this.queued = 0;
+    lastFlushed = this;
     this.lastSent = Date.now();
     this.host.stats.msgOut[this.transport] += queue.length;
     if (!recv.sendFrame(queueFrame(queue))) {

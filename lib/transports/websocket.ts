@@ -99,6 +99,10 @@ class WebSocketReceiver implements Receiver {
     return true;
   }
 
+  get cheapFrames(): boolean {
+    return true;
+  }
+
   sendFrame(frame: string): boolean {
     const data = this.legacy ? frame : frameData(frame);
     this.write(data, typeof data === 'string' ? Buffer.byteLength(data) : data.length);

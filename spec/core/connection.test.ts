@@ -341,3 +341,36 @@ async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<void> {
     await sleep(5);
   }
 }
+
+test('batching: a lone websocket session gets the first message of a burst at once and the rest in one frame; with other sessions waiting, one frame', async () => {
+  const s = await service();
+  const url = s.url.replace('http', 'ws');
+  const got = nextConnection(s.r);
+  const a = new WsClient(url + '/000/a/websocket');
+  assert.equal(await a.next(), 'o');
+  const ca = await got;
+  const got2 = nextConnection(s.r);
+  const b = new WsClient(url + '/000/b/websocket');
+  assert.equal(await b.next(), 'o');
+  const cb = await got2;
+
+  // a was flushed last and nothing else waits: its first reply is not held for the rest.
+  ca.write('warm');
+  assert.equal(await a.next(), 'a["warm"]');
+  ca.write('x');
+  ca.write('y');
+  ca.write('z');
+  assert.equal(await a.next(), 'a["x"]');
+  assert.equal(await a.next(), 'a["y","z"]');
+
+  // Another session is waiting to be flushed in the same tick: the burst is one frame.
+  cb.write('q');
+  ca.write('1');
+  ca.write('2');
+  ca.write('3');
+  assert.equal(await b.next(), 'a["q"]');
+  assert.equal(await a.next(), 'a["1","2","3"]');
+  a.ws.close();
+  b.ws.close();
+  await s.close();
+});

@@ -119,15 +119,18 @@ interface ListenerTable {
   _events?: { data?: unknown };
 }
 
-// emit() finds listeners under a computed key, a lookup that is megamorphic across all the
-// emitters of a process. The usual case, one 'data' listener, is read by name and called as
-// emit() calls it; with captureRejections on, emit() must see the listener's promise.
-function emitData(conn: Connection, message: string): void {
-  const listener = (conn as unknown as ListenerTable)._events?.data;
+/**
+ * `emitter.emit('data', message)`. emit() finds listeners under a computed key, a lookup that is
+ * megamorphic across all the emitters of a process. The usual case, one 'data' listener, is read
+ * by name and called as emit() calls it; with captureRejections on, emit() must see the
+ * listener's promise.
+ */
+export function emitData(emitter: Connection | EventEmitter, message: string): void {
+  const listener = (emitter as unknown as ListenerTable)._events?.data;
   if (typeof listener === 'function' && !EventEmitter.captureRejections) {
-    (listener as (this: Connection, message: string) => void).call(conn, message);
+    (listener as (this: unknown, message: string) => void).call(emitter, message);
   } else {
-    conn.emit('data', message);
+    (emitter as EventEmitter).emit('data', message);
   }
 }
 

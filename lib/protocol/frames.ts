@@ -57,16 +57,31 @@ let decodedPayload: string | null = null;
 let decodedAscii = false;
 // Its quoting, once asked for: the same string for every session a relay writes it to.
 let decodedQuoted: string | null = null;
+// The payload's bytes, when the decoder had them (websocket messages), and the frame queueFrame()
+// built of its quoting alone: that frame's bytes are `a` + the payload's bytes.
+let decodedBytes: Buffer | null = null;
+let echoFrame: string | null = null;
+// Only frames this long take the echo path: for shorter ones a comparison with a frame of equal
+// length (a content comparison) would cost more than encoding.
+const ECHO_MIN = 4096;
 
 /**
  * For decoders: `payload` is exactly `["` + message + `"]` (null: the decoder has no string of it);
- * `ascii` when the decoder knows the message has only ASCII characters.
+ * `ascii` when the decoder knows the message has only ASCII characters; `bytes` that payload as
+ * received, when the decoder has it.
  */
-export function rememberDecoded(message: string, payload: string | null, ascii: boolean): void {
+export function rememberDecoded(message: string, payload: string | null, ascii: boolean, bytes: Buffer | null = null): void {
   decodedMessage = message;
   decodedPayload = payload;
   decodedQuoted = null;
   decodedAscii = ascii;
+  decodedBytes = bytes;
+  echoFrame = null;
+}
+
+/** The bytes of `frame` when it is the echo of the payload just decoded (long frames only): `a` + the payload. */
+export function echoPayloadOf(frame: string): Buffer | null {
+  return echoFrame !== null && frame === echoFrame ? decodedBytes : null;
 }
 
 /** JSON-quotes one message the SockJS way. Call once per message and reuse the result. */
@@ -121,6 +136,9 @@ export function endShare(): void {
 /** The frame of a session's queued messages (quoted), built once for a shared message. */
 export function queueFrame(quoted: readonly string[]): string {
   const q = quoted[0]!;
+  if (quoted.length === 1 && q.length >= ECHO_MIN && decodedBytes !== null && q === decodedQuoted) {
+    return (echoFrame ??= 'a[' + q + ']');
+  }
   if (quoted.length !== 1 || sharedQuoted === null || q !== sharedQuoted) return arrayFrame(quoted);
   if (sharedFrame === null) {
     sharedFrame = 'a[' + q + ']';

@@ -18,8 +18,10 @@ export const NOT_STRINGS = 'Payload must be a JSON array of strings.';
 /**
  * Parses `["m1","m2"]` into messages. A bare JSON string is accepted as one message (sockjs-node
  * and older clients send that over websockets). Throws PayloadError on anything else.
+ * `bytes`: the payload as received, when the caller has it (a websocket message): an echo of a
+ * long message then goes back out as those bytes (see frames.ts).
  */
-export function decodeMessages(text: string): string[] {
+export function decodeMessages(text: string, bytes: Buffer | null = null): string[] {
   if (text.length === 0) throw new PayloadError(PAYLOAD_EXPECTED);
   let value: unknown;
   try {
@@ -33,7 +35,8 @@ export function decodeMessages(text: string): string[] {
     const only: unknown = value[0];
     if (typeof only !== 'string') throw new PayloadError(NOT_STRINGS);
     // Every escape or space makes the payload longer than `["` + message + `"]`.
-    if (text.length === only.length + 4) rememberDecoded(only, text, false);
+    // As many bytes as characters: all ASCII, so none of SockJS's extra escapes can apply.
+    if (text.length === only.length + 4) rememberDecoded(only, text, bytes !== null && bytes.length === text.length, bytes);
     return value as string[];
   }
   for (let i = 0; i < value.length; i++) {

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PayloadError, decodeMessages } from '../protocol/payload.js';
-import { rememberDecoded, sharedFrameId } from '../protocol/frames.js';
+import { echoPayloadOf, rememberDecoded, sharedFrameId } from '../protocol/frames.js';
 import { sendError } from '../http/respond.js';
 import type { Service } from '../service.js';
 import type { Receiver, Session } from '../session/session.js';
@@ -63,8 +63,13 @@ function frameData(frame: string): string | Buffer {
   }
   // Under a third of POOLED characters is under POOLED bytes: no byte count needed first.
   if (frame.length < POOLED / 3 || (frame.length < POOLED && Buffer.byteLength(frame) < POOLED)) return Buffer.from(frame);
+  // An echo of the long message just received: `a` + the bytes it came in, with no encoding.
+  const payload = echoPayloadOf(frame);
+  if (payload !== null) return Buffer.concat([ECHO_PREFIX, payload], payload.length + 1);
   return frame;
 }
+
+const ECHO_PREFIX = Buffer.from('a');
 
 // A raw websocket message as it arrived, text and bytes: echo and relay handlers send back the
 // text they were handed, and those bytes then go out as they came, without encoding them again.
@@ -163,7 +168,7 @@ class WebSocketReceiver implements Receiver {
     let messages: string[];
     try {
       if (text === null) throw new PayloadError('Payload is not valid UTF-8.');
-      messages = decodeMessages(text);
+      messages = decodeMessages(text, typeof data === 'string' ? null : data);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
       session.abort(1002, 'Broken framing.', 'client');

@@ -121,3 +121,21 @@ for (const kind of ['websocket', 'xhr', 'eventsource', 'htmlfile', 'jsonp']) {
     reader.close();
   });
 }
+
+test('property: a websocket echo of any long message (sent as the bytes of its payload) arrives exactly, unsafe characters escaped', async () => {
+  const ws = new WsClient(sessionUrl(srv.url.replace('http', 'ws') + '/echo') + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  await fc.assert(
+    fc.asyncProperty(nasty, fc.integer({ min: 4090, max: 6000 }), fc.boolean(), async (s, size, ascii) => {
+      // Long enough for the echo path; plain ASCII around the nasty part, or around U+00E9.
+      const fill = ascii ? 'x' : '\u00e9';
+      const text = fill.repeat(Math.max(0, size - s.length)) + s;
+      ws.ws.send(JSON.stringify([text]));
+      const frame = (await ws.next())!;
+      assert.deepEqual(JSON.parse(frame.slice(1)), [text]);
+      assert.doesNotMatch(frame, ESCAPED_RANGES);
+    }),
+    { numRuns: 150 },
+  );
+  ws.close();
+});

@@ -30,5 +30,6 @@ if (files.some((f) => /spec[\\/]scale[\\/]/.test(f)) && spawnSync('sh', ['-c', '
   const install = spawnSync('sh', ['-c', 'apt-get install -y -qq redis-server || (apt-get update -qq && apt-get install -y -qq redis-server)'], { stdio: 'inherit' });
   if (install.status !== 0) process.exit(install.status ?? 1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// A test that hangs fails after two minutes (the longest take about 25 s) instead of holding up the run.
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=120000', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

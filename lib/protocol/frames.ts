@@ -135,16 +135,18 @@ export function endShare(): void {
 
 /** The frame of a session's queued messages (quoted), built once for a shared message. */
 export function queueFrame(quoted: readonly string[]): string {
+  if (quoted.length !== 1) return arrayFrame(quoted);
   const q = quoted[0]!;
-  if (quoted.length === 1 && q.length >= ECHO_MIN && decodedBytes !== null && q === decodedQuoted) {
-    return (echoFrame ??= 'a[' + q + ']');
+  if (sharedQuoted !== null && q === sharedQuoted) {
+    // Shared first: one encoding for every session beats copying the payload for each.
+    if (sharedFrame === null) {
+      sharedFrame = 'a[' + q + ']';
+      sharedId++;
+    }
+    return sharedFrame;
   }
-  if (quoted.length !== 1 || sharedQuoted === null || q !== sharedQuoted) return arrayFrame(quoted);
-  if (sharedFrame === null) {
-    sharedFrame = 'a[' + q + ']';
-    sharedId++;
-  }
-  return sharedFrame;
+  if (q.length >= ECHO_MIN && decodedBytes !== null && q === decodedQuoted) return (echoFrame ??= 'a[' + q + ']');
+  return 'a[' + q + ']';
 }
 
 /** Non-zero for this round's shared frame, one number per shared frame: transports keep its encoding under it. */

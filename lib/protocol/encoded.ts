@@ -12,13 +12,17 @@ export class EncodedFrameCache {
   constructor(private readonly wrap: (frame: string) => string) {}
 
   get(frame: string): Buffer {
+    return this.shared(frame) ?? Buffer.from(this.wrap(frame));
+  }
+
+  /** The bytes of `frame` if it is this round's shared frame (encoded on first use), else null. */
+  shared(frame: string): Buffer | null {
     const id = sharedFrameId(frame);
-    if (id !== 0 && id === this.id) return this.bytes;
-    const bytes = Buffer.from(this.wrap(frame));
-    if (id !== 0) {
+    if (id === 0) return null;
+    if (id !== this.id) {
       this.id = id;
-      this.bytes = bytes;
+      this.bytes = Buffer.from(this.wrap(frame));
     }
-    return bytes;
+    return this.bytes;
   }
 }

@@ -8,7 +8,8 @@ import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PayloadError, decodeMessages } from '../protocol/payload.js';
-import { echoPayloadOf, rememberDecoded, sharedFrameId } from '../protocol/frames.js';
+import { echoPayloadOf, rememberDecoded } from '../protocol/frames.js';
+import { EncodedFrameCache } from '../protocol/encoded.js';
 import { sendError } from '../http/respond.js';
 import type { Service } from '../service.js';
 import type { Receiver, Session } from '../session/session.js';
@@ -49,18 +50,11 @@ const TEXT = { binary: false };
 // 4 KiB on as the string itself: a Buffer of its own costs more than the write's native copy.
 // A broadcast's shared frame is encoded once, for every session, whatever its size.
 const POOLED = 4096;
-let sharedId = 0;
-let sharedBytes: Buffer = Buffer.alloc(0);
+const sharedFrames = new EncodedFrameCache((frame) => frame);
 
 function frameData(frame: string): string | Buffer {
-  const id = sharedFrameId(frame);
-  if (id !== 0) {
-    if (id !== sharedId) {
-      sharedId = id;
-      sharedBytes = Buffer.from(frame);
-    }
-    return sharedBytes;
-  }
+  const shared = sharedFrames.shared(frame);
+  if (shared !== null) return shared;
   // Under a third of POOLED characters is under POOLED bytes: no byte count needed first.
   if (frame.length < POOLED / 3 || (frame.length < POOLED && Buffer.byteLength(frame) < POOLED)) return Buffer.from(frame);
   // An echo of the long message just received: `a` + the bytes it came in, with no encoding.

@@ -10,7 +10,10 @@ import { Reader, heldRequest, stopServer } from './helpers.js';
 
 let srv: TestServer;
 before(async () => {
-  srv = await startTestServer(0, '127.0.0.1', { heartbeat_delay: 200, disconnect_delay: 300 });
+  // disconnect_delay is the time a polling test may take between two requests: 300 ms proved too
+  // little on a loaded 2-core machine (the session timed out between two polls). The timeout test
+  // waits for the 'close' event, not for a fixed time.
+  srv = await startTestServer(0, '127.0.0.1', { heartbeat_delay: 200, disconnect_delay: 2000 });
 });
 after(async () => {
   await stopServer(srv);

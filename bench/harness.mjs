@@ -1,7 +1,7 @@
 // What the benchmark drivers (run.mjs, cluster/fanout.mjs) share: the machine's limits, the
 // state of the build, free ports, and stopping child processes.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,20 @@ export function clockTicks() {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   } catch {
     return 100;
+  }
+}
+
+/**
+ * The machine's CPU time so far, from the `cpu` line of /proc/stat, with the part the hypervisor
+ * gave to other guests (steal). On a shared VM, steal is why the same run differs by 20-40%
+ * from one minute to the next. Null where /proc/stat is missing.
+ */
+export function cpuTimes() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: f.reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+  } catch {
+    return null;
   }
 }
 

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScenarios, SERVER_NAMES } from './scenarios.mjs';
-import { ROOT, clockTicks, distIsStale, exited, gitCommit, nextPort, shellLimits, stop } from './harness.mjs';
+import { ROOT, clockTicks, cpuTimes, distIsStale, exited, gitCommit, nextPort, shellLimits, stop } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERVER_FILES = {
@@ -302,6 +302,7 @@ async function main() {
     log('note: ' + notes[notes.length - 1]);
   }
   const loads = [];
+  const cpuAtStart = cpuTimes();
   const started = Date.now();
   const results = {};
   const jobs = [];
@@ -347,6 +348,13 @@ async function main() {
     }
   }
   const rows = buildRows(scenarios, results, servers);
+  const cpuAtEnd = cpuTimes();
+  const stealPct = cpuAtStart && cpuAtEnd && cpuAtEnd.total > cpuAtStart.total
+    ? (100 * (cpuAtEnd.steal - cpuAtStart.steal)) / (cpuAtEnd.total - cpuAtStart.total)
+    : null;
+  if (stealPct !== null && stealPct >= 3) {
+    notes.push(`the hypervisor took ${stealPct.toFixed(1)}% of this machine's CPU time during the run (steal): other guests share its cores, so every figure moves between repeats more than usual; compare ratios, not absolute figures, and prefer more --repeats.`);
+  }
   const meta = {
     date: new Date().toISOString(),
     node: process.version,
@@ -359,13 +367,14 @@ async function main() {
     fd_limit: fds,
     seconds: (Date.now() - started) / 1000,
     loadavg_1min: { start: loadAtStart, median: median(loads), max: Math.max(...loads) },
+    cpu_steal_pct: stealPct,
     notes,
   };
 
   const table = renderTable(rows, servers);
   const footer = [
     '',
-    `${meta.mode} mode, "ours" mounted ${opts.mount === "http" ? "on the http.Server (installHandlers)" : "in an Express app"}, median of ${opts.repeats} run(s) per cell; ${meta.cpus} CPUs (${meta.cpu_model}), Node ${meta.node}, commit ${meta.commit ?? '?'}, ${meta.seconds.toFixed(0)} s, 1-min load average median ${meta.loadavg_1min.median.toFixed(2)} (max ${meta.loadavg_1min.max.toFixed(2)}).`,
+    `${meta.mode} mode, "ours" mounted ${opts.mount === "http" ? "on the http.Server (installHandlers)" : "in an Express app"}, median of ${opts.repeats} run(s) per cell; ${meta.cpus} CPUs (${meta.cpu_model}), Node ${meta.node}, commit ${meta.commit ?? '?'}, ${meta.seconds.toFixed(0)} s, 1-min load average median ${meta.loadavg_1min.median.toFixed(2)} (max ${meta.loadavg_1min.max.toFixed(2)})${stealPct === null ? '' : `, CPU steal ${stealPct.toFixed(1)}%`}.`,
     'Ratios are ours divided by the other server, from this run only. † the load generator used >90% of a core: the figure may be client-bound.',
     ...notes.map((n) => 'note: ' + n),
   ].join('\n');

@@ -258,13 +258,17 @@ async function idle() {
   const after = await fetchMem(port);
   sessions.forEach(closeIdle);
   const n = P.sessions;
+  // The young generation's growth is a per-process pool, not memory per session (see mem.cjs).
+  const youngGrowth = (after.young ?? 0) - (before.young ?? 0);
   return {
     metrics: {
-      rss_kib_per_session: (after.rss - before.rss) / 1024 / n,
+      rss_kib_per_session: (after.rss - before.rss - youngGrowth) / 1024 / n,
       heap_kib_per_session: (after.heapUsed - before.heapUsed) / 1024 / n,
     },
     info: {
       sessions: n,
+      rss_with_young_kib_per_session: (after.rss - before.rss) / 1024 / n,
+      young_growth_kib: youngGrowth / 1024,
       server_reported_sessions: after.sessions,
       open_seconds: openSeconds,
       external_kib_per_session: (after.external - before.external) / 1024 / n,

@@ -7,11 +7,4 @@ export const SETTINGS = {
   disconnect_delay: 5_000,
 };
 
-/** process.memoryUsage() after forcing full collections (the server runs with --expose-gc). */
-export function memReport(extra = {}) {
-  if (typeof globalThis.gc === 'function') {
-    globalThis.gc();
-    globalThis.gc();
-  }
-  return { ...process.memoryUsage(), gc: typeof globalThis.gc === 'function', ...extra };
-}
+export { memReport } from './mem.cjs';

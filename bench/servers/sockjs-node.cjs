@@ -4,6 +4,7 @@
 'use strict';
 const http = require('node:http');
 const sockjs = require('sockjs');
+const { memReport } = require('./mem.cjs');
 
 const port = Number(process.env.PORT || 8082);
 // Same values as SETTINGS in common.mjs (sockjs-node's defaults, written out).
@@ -30,9 +31,8 @@ bc.on('connection', (conn) => {
 
 const server = http.createServer((req, res) => {
   if (req.url === '/__mem') {
-    if (typeof global.gc === 'function') { global.gc(); global.gc(); }
     res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify({ ...process.memoryUsage(), gc: typeof global.gc === 'function', sessions: echoOpen + members.size }));
+    res.end(JSON.stringify(memReport({ sessions: echoOpen + members.size })));
     return;
   }
   res.statusCode = 404;

@@ -1,6 +1,8 @@
 // Bench server for bench/express-floor.mjs: no SockJS at all, every request under /echo answered
-// 204 at once, either straight from the http.Server (FLOOR=http) or through an Express app with
-// that handler mounted at /echo (FLOOR=express): what Express itself costs per request.
+// 204 at once, either straight from the http.Server (FLOOR=http), or through an Express app with
+// that handler mounted at /echo (FLOOR=express): what Express itself costs per request. FLOOR=proto
+// is the bare server plus the one thing Express does to every request first: switching the
+// prototypes of req and res to the app's (Express's app.handle).
 // Run: PORT=8081 FLOOR=express node bench/servers/floor.mjs
 import http from 'node:http';
 import express from 'express';
@@ -11,7 +13,15 @@ const answer = (req, res) => {
   res.end();
 };
 let handler = answer;
-if (process.env.FLOOR === 'express') {
+if (process.env.FLOOR === 'proto') {
+  const appRequest = Object.create(express.request);
+  const appResponse = Object.create(express.response);
+  handler = (req, res) => {
+    Object.setPrototypeOf(req, appRequest);
+    Object.setPrototypeOf(res, appResponse);
+    answer(req, res);
+  };
+} else if (process.env.FLOOR === 'express') {
   const app = express();
   app.disable('x-powered-by');
   app.use('/echo', answer);

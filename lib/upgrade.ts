@@ -70,16 +70,43 @@ function looksLikeSockJS(url: string | undefined): boolean {
   return (q === -1 ? url : url.slice(0, q)).endsWith('/websocket');
 }
 
+/**
+ * Once a server has an 'upgrade' listener, Node hands it every request that carries
+ * `Connection: Upgrade` (curl --http2 offers h2c on any request), its body unread and its socket
+ * no longer watched. A request that is no SockJS websocket handshake goes back to the server as
+ * plain HTTP: its head is rebuilt without the Upgrade header and put back in front of whatever
+ * was read after it, and the server's connection handling parses the socket again, so the app
+ * sees an ordinary request (body, keep-alive, hang-up detection included). The server's
+ * 'connection' listeners see the socket a second time.
+ */
+function replayAsHttp(server: UpgradeableServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  let text = `${req.method ?? 'GET'} ${req.url ?? '/'} HTTP/${req.httpVersion}\r\n`;
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'upgrade') text += raw[i] + ': ' + raw[i + 1] + '\r\n';
+  }
+  // Node decodes header bytes as latin1: encoding them back that way restores them exactly.
+  const rebuilt = Buffer.from(text + '\r\n', 'latin1');
+  socket.unshift(head.length > 0 ? Buffer.concat([rebuilt, head]) : rebuilt);
+  // https.Server runs its HTTP handling on 'secureConnection' (after TLS), http.Server on 'connection'.
+  server.emit((socket as { encrypted?: boolean }).encrypted === true ? 'secureConnection' : 'connection', socket);
+}
+
 function onUpgrade(server: UpgradeableServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const shared = server.listeners('upgrade').length > 1;
-  if (shared && !looksLikeSockJS(req.url)) return;
-  // Without this, a client that resets the connection mid-handshake crashes the process.
-  socket.on('error', ignoreError);
+  const sockjsPath = looksLikeSockJS(req.url);
+  if (shared && !sockjsPath) return;
   const app = server.listeners('request')[0] as AppHandler | undefined;
   if (app === undefined) {
     if (!shared) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     return;
   }
+  if (!sockjsPath) {
+    replayAsHttp(server, req, socket, head);
+    return;
+  }
+  // Without this, a client that resets the connection mid-handshake crashes the process.
+  socket.on('error', ignoreError);
   const res = new ServerResponse(req);
   res.shouldKeepAlive = false;
   res.assignSocket(socket as never);

@@ -5,12 +5,17 @@
  */
 import { EventEmitter } from 'node:events';
 import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 const CONNECTING = 0, OPEN = 1, CLOSING = 2, CLOSED = 3;
 // How long a graceful close waits for the peer's FIN before destroying the socket.
 const CLOSE_TIMEOUT_MS = 5000;
+// How long the 8 bytes of key3 may take after the 101: the socket is out of Node's HTTP timeouts
+// by then and no session exists yet to count it, so without a limit a client could hold sockets
+// open for free. Through a proxy key3 follows one round trip after the 101.
+const KEY3_TIMEOUT_MS = 10_000;
 const CLOSE_FRAME = Buffer.from([0xff, 0x00]);
 
 export function isHixie76Request(req: IncomingMessage): boolean {
@@ -43,9 +48,10 @@ export class Hixie76Socket extends EventEmitter {
   private frameLen = 0;
   private text: Buffer[] = [];
   private textLen = 0;
-  private closeTimer: NodeJS.Timeout | null = null;
+  // The key3 deadline, then the graceful close's.
+  private timer: NodeJS.Timeout | null = null;
 
-  constructor(req: IncomingMessage, private readonly socket: Duplex, head: Buffer, opts: { maxMessageSize?: number } = {}) {
+  constructor(req: IncomingMessage, private readonly socket: Duplex, head: Buffer, opts: { maxMessageSize?: number; key3TimeoutMs?: number } = {}) {
     super();
     this.maxMessageSize = opts.maxMessageSize ?? 1024 * 1024;
     // Resets and write-after-end errors are expected on long-lived sockets; they end in 'close'.
@@ -80,6 +86,8 @@ export class Hixie76Socket extends EventEmitter {
         (origin !== undefined ? `Sec-WebSocket-Origin: ${origin}\r\n` : '') +
         `Sec-WebSocket-Location: ${tls ? 'wss' : 'ws'}://${req.headers.host ?? ''}${url}\r\n\r\n`,
     );
+    this.timer = setTimeout(() => this.socket.destroy(), opts.key3TimeoutMs ?? KEY3_TIMEOUT_MS);
+    this.timer.unref();
     // Bytes that came with the request are parsed on the next tick, after the caller's 'open' listener.
     if (head.length > 0) process.nextTick(() => this.onData(head));
   }
@@ -114,8 +122,9 @@ export class Hixie76Socket extends EventEmitter {
     this.readyState = CLOSING;
     if (last !== undefined) this.socket.end(last);
     else this.socket.end();
-    this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
-    this.closeTimer.unref();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
+    this.timer.unref();
   }
 
   private reject(why: string): void {
@@ -130,7 +139,7 @@ export class Hixie76Socket extends EventEmitter {
   private finish(): void {
     if (this.readyState === CLOSED) return;
     this.readyState = CLOSED;
-    if (this.closeTimer !== null) clearTimeout(this.closeTimer);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.emit('close');
   }
 
@@ -146,6 +155,8 @@ export class Hixie76Socket extends EventEmitter {
     const all = Buffer.concat(this.pending);
     this.pending = [];
     all.copy(this.challenge, 8, 0, 8);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
     this.socket.write(createHash('md5').update(this.challenge).digest());
     this.readyState = OPEN;
     this.emit('open');
@@ -196,9 +207,12 @@ export class Hixie76Socket extends EventEmitter {
         i = end + 1;
         this.state = 'type';
         if (this.frameType === 0x00) {
-          const message = Buffer.concat(this.text).toString('utf8');
+          const bytes = Buffer.concat(this.text);
           this.text = [];
-          this.emit('message', message);
+          // hixie-76 has no close codes: text that is not UTF-8 ends the connection, as 1007 does
+          // on RFC 6455 websockets, rather than reaching the application with U+FFFD in it.
+          if (!isUtf8(bytes)) return this.close();
+          this.emit('message', bytes.toString('utf8'));
         }
       }
     }

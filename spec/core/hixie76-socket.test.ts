@@ -17,12 +17,12 @@ interface Echo {
   stop(): Promise<void>;
 }
 
-async function echoServer(maxMessageSize?: number): Promise<Echo> {
+async function echoServer(opts: { maxMessageSize?: number; key3TimeoutMs?: number } = {}): Promise<Echo> {
   const server = http.createServer();
   const echo: Echo = { port: 0, closes: 0, messages: [], stop: async () => {} };
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
     if (!isHixie76Request(req)) return socket.destroy();
-    const ws = new Hixie76Socket(req, socket, head, maxMessageSize !== undefined ? { maxMessageSize } : {});
+    const ws = new Hixie76Socket(req, socket, head, opts);
     ws.on('message', (m: string) => {
       echo.messages.push(m);
       ws.send(m);
@@ -205,7 +205,7 @@ test('hixie-76: keys whose number is not a multiple of the spaces, or above 2^32
 });
 
 test('hixie-76: a text frame over maxMessageSize closes the connection without delivering it', async () => {
-  const s = await echoServer(100);
+  const s = await echoServer({ maxMessageSize: 100 });
   const c = await open(s.port);
   c.sock.write(Buffer.concat([Buffer.from([0x00]), Buffer.alloc(101, 'x')]));
   await c.until(() => c.ended, 'server FIN');
@@ -216,7 +216,7 @@ test('hixie-76: a text frame over maxMessageSize closes the connection without d
 });
 
 test('hixie-76: length-prefixed binary frames (type 0x80..0xFE) are skipped; an oversized length closes', async () => {
-  const s = await echoServer(1000);
+  const s = await echoServer({ maxMessageSize: 1000 });
   const c = await open(s.port);
   // Length 200 = 0x81 0x48 in 7-bit groups; the payload contains 0xFF and 0x00 bytes to be ignored.
   const payload = Buffer.alloc(200, 0xff);
@@ -228,5 +228,35 @@ test('hixie-76: length-prefixed binary frames (type 0x80..0xFE) are skipped; an 
   c.sock.write(Buffer.from([0xfe, 0x8f, 0x50]));
   await c.until(() => c.ended, 'server FIN');
   c.sock.destroy();
+  await s.stop();
+});
+
+test('hixie-76: a text frame that is not UTF-8 closes the connection without delivering it', async () => {
+  const s = await echoServer();
+  const c = await open(s.port);
+  c.sock.write(Buffer.concat([text('ok'), Buffer.from([0x00, 0xc3, 0x28, 0xff])]));
+  await c.until(() => c.ended, 'server FIN');
+  assert.deepEqual(c.buf, Buffer.concat([text('ok'), Buffer.from([0xff, 0x00])]));
+  assert.deepEqual(s.messages, ['ok']);
+  c.sock.destroy();
+  await s.stop();
+});
+
+test('hixie-76: a client that never sends key3 is disconnected after the key3 timeout; one that does is not', async () => {
+  const s = await echoServer({ key3TimeoutMs: 300 });
+  const silent = new Raw(s.port);
+  const dropped = new Promise<void>((r) => silent.sock.once('close', () => r()));
+  silent.sock.write(request());
+  await silent.headers();
+  const good = await open(s.port);
+  const t0 = Date.now();
+  await dropped;
+  assert.ok(Date.now() - t0 >= 200, 'dropped before the timeout');
+  assert.equal(silent.buf.length, 0, 'no handshake answer without key3');
+  // The socket that completed its handshake in time is unaffected.
+  await new Promise((r) => setTimeout(r, 300));
+  good.sock.write(text('still here'));
+  assert.deepEqual(await good.take(12), text('still here'));
+  good.sock.destroy();
   await s.stop();
 });

@@ -106,6 +106,27 @@ test('Upgrade: websocket sent to non-websocket paths gets those paths\' normal H
   await stillServing();
 });
 
+test('a request offering another protocol (Connection: Upgrade, Upgrade: h2c) is plain HTTP: its body arrives, the socket stays usable, a hang-up is noticed', async () => {
+  const h2c = 'Host: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n';
+  const path = new URL(sessionUrl(srv.url + '/echo')).pathname;
+  assert.equal((await POST(srv.url + path + '/xhr')).body, 'o\n');
+  // The body of a send that carries the offer reaches the session (curl --http2 sends such requests).
+  const sent = await rawExchange(srv.port, `POST ${path}/xhr_send HTTP/1.1\r\n${h2c}Content-Length: 5\r\n\r\n["x"]` +
+    'GET /echo/info HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.match(sent, /^HTTP\/1\.1 204 /);
+  // ...and the connection stays open for the next request, answered in order.
+  assert.match(sent, /\r\n\r\nHTTP\/1\.1 200 [^]*"websocket":true/);
+  assert.equal((await POST(srv.url + path + '/xhr')).body, 'a["x"]\n');
+  // A poll that carries the offer and is abandoned frees the session as any cut poll does.
+  const cut = net.connect(srv.port, '127.0.0.1');
+  cut.write(`POST ${path}/xhr HTTP/1.1\r\n${h2c}Content-Length: 0\r\n\r\n`);
+  await sleep(200);
+  cut.destroy();
+  await sleep(100);
+  assert.equal((await POST(srv.url + path + '/xhr')).body, 'c[1002,"Connection interrupted"]\n');
+  await stillServing();
+});
+
 test('session ids with dots, "..", slashes or 10 KB of text are 404 (an encoded %2F is just text)', async () => {
   for (const id of ['a.b', '..', '.', 'x'.repeat(10_000)]) {
     assert.equal((await POST(`${srv.url}/echo/000/${id}/xhr`)).status, 404, id.slice(0, 20));

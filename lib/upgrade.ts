@@ -92,21 +92,68 @@ function replayAsHttp(server: UpgradeableServer, req: IncomingMessage, socket: D
   server.emit((socket as { encrypted?: boolean }).encrypted === true ? 'secureConnection' : 'connection', socket);
 }
 
+// Above this many header lines an upgrade request is not replayed: Node truncates the rawHeaders
+// of upgrade requests past a cap (1023 lines by default, fewer with a small maxHeadersCount), and
+// a head rebuilt without a Content-Length or Transfer-Encoding beyond it would read the body
+// as a second request. No real client sends that many.
+const REPLAY_MAX_HEADERS = 500;
+
+function tooManyHeaders(server: UpgradeableServer, req: IncomingMessage): boolean {
+  const lines = req.rawHeaders.length / 2;
+  const cap = (server as { maxHeadersCount?: number | null }).maxHeadersCount;
+  return lines >= REPLAY_MAX_HEADERS || (typeof cap === 'number' && cap > 0 && lines >= cap);
+}
+
+/**
+ * Runs `then` once no earlier response holds the socket. A request pipelined (or sent early on a
+ * keep-alive connection) behind one whose answer is still going out arrives while that response
+ * owns the socket: writing to it now would interleave two answers, and replaying it would hand
+ * the socket to a new parser while the old one still owes it to its queued responses.
+ */
+function afterEarlierResponses(socket: Duplex, then: () => void): void {
+  const earlier = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (earlier === undefined || earlier === null) {
+    then();
+    return;
+  }
+  const next = (): void => {
+    earlier.off('finish', next);
+    earlier.off('close', next);
+    // The earlier request asked to close the connection, or the client went away.
+    if (socket.destroyed || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    // Node has moved on to the next queued response, if any, by now.
+    afterEarlierResponses(socket, then);
+  };
+  earlier.on('finish', next);
+  earlier.on('close', next);
+}
+
 function onUpgrade(server: UpgradeableServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const shared = server.listeners('upgrade').length > 1;
   const sockjsPath = looksLikeSockJS(req.url);
   if (shared && !sockjsPath) return;
-  const app = server.listeners('request')[0] as AppHandler | undefined;
-  if (app === undefined) {
-    if (!shared) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    return;
-  }
-  if (!sockjsPath) {
-    replayAsHttp(server, req, socket, head);
-    return;
-  }
-  // Without this, a client that resets the connection mid-handshake crashes the process.
-  socket.on('error', ignoreError);
+  // Node took its own error listener off the socket: without one, a client that resets the
+  // connection (mid-handshake, or while this waits) would crash the process.
+  if (!socket.listeners('error').includes(ignoreError)) socket.on('error', ignoreError);
+  afterEarlierResponses(socket, () => {
+    const app = server.listeners('request')[0] as AppHandler | undefined;
+    if (app === undefined) {
+      if (!shared) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    } else if (sockjsPath) {
+      throughApp(app, shared, req, socket, head);
+    } else if (tooManyHeaders(server, req)) {
+      socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    } else {
+      replayAsHttp(server, req, socket, head);
+    }
+  });
+}
+
+/** A SockJS websocket handshake goes through the app, on a response bound to the raw socket. */
+function throughApp(app: AppHandler, shared: boolean, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const res = new ServerResponse(req);
   res.shouldKeepAlive = false;
   res.assignSocket(socket as never);

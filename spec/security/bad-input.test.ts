@@ -127,6 +127,42 @@ test('a request offering another protocol (Connection: Upgrade, Upgrade: h2c) is
   await stillServing();
 });
 
+test('a request with Connection: Upgrade behind one still being answered waits its turn: both answers arrive, in order', async () => {
+  const h2c = 'Host: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n';
+  const ws = 'Host: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+  for (const [second, answer] of [
+    [`GET /echo/info HTTP/1.1\r\n${h2c}\r\n`, /HTTP\/1\.1 200 [^]*"websocket":true/],
+    // A websocket handshake pipelined behind a pending answer used to crash the process.
+    [`GET /echo/websocket HTTP/1.1\r\n${ws}`, /HTTP\/1\.1 101 /],
+  ] as const) {
+    const path = new URL(sessionUrl(srv.url + '/ticker')).pathname;
+    assert.equal((await POST(srv.url + path + '/xhr')).body, 'o\n');
+    const sock = net.connect(srv.port, '127.0.0.1');
+    let out = '';
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => (out += d));
+    // The ticker answers this poll after up to a second; the second request comes meanwhile.
+    sock.write(`POST ${path}/xhr HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
+    await sleep(50);
+    sock.write(second);
+    await sleep(2000);
+    sock.destroy();
+    assert.match(out, /^HTTP\/1\.1 200 [^]*a\["tick!"\]\n/, out.slice(0, 200));
+    assert.match(out.slice(out.indexOf('a["tick!"]')), answer);
+  }
+  await stillServing();
+});
+
+test('a request with Connection: Upgrade and hundreds of header lines is refused with 431 (its headers may be cut short)', async () => {
+  let many = '';
+  for (let i = 0; i < 600; i++) many += `x-filler-${i}: y\r\n`;
+  const body = 'GET /echo/info HTTP/1.1\r\nHost: smuggled\r\n\r\n';
+  const reply = await rawExchange(srv.port, `POST /echo/000/h${Date.now()}/xhr_send HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n${many}Content-Length: ${body.length}\r\n\r\n${body}`);
+  assert.match(reply, /^HTTP\/1\.1 431 /);
+  assert.doesNotMatch(reply, /websocket/);
+  await stillServing();
+});
+
 test('session ids with dots, "..", slashes or 10 KB of text are 404 (an encoded %2F is just text)', async () => {
   for (const id of ['a.b', '..', '.', 'x'.repeat(10_000)]) {
     assert.equal((await POST(`${srv.url}/echo/000/${id}/xhr`)).status, 404, id.slice(0, 20));

@@ -131,6 +131,11 @@ function afterEarlierResponses(socket: Duplex, then: () => void): void {
   earlier.on('close', next);
 }
 
+/** An empty answer written straight to the socket, which then closes. */
+function endWith(socket: Duplex, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
 function onUpgrade(server: UpgradeableServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const shared = server.listeners('upgrade').length > 1;
   const sockjsPath = looksLikeSockJS(req.url);
@@ -141,11 +146,11 @@ function onUpgrade(server: UpgradeableServer, req: IncomingMessage, socket: Dupl
   afterEarlierResponses(socket, () => {
     const app = server.listeners('request')[0] as AppHandler | undefined;
     if (app === undefined) {
-      if (!shared) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (!shared) endWith(socket, '404 Not Found');
     } else if (sockjsPath) {
       throughApp(app, shared, req, socket, head);
     } else if (tooManyHeaders(server, req)) {
-      socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      endWith(socket, '431 Request Header Fields Too Large');
     } else {
       replayAsHttp(server, req, socket, head);
     }

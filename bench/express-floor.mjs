@@ -9,10 +9,10 @@
 // whole round trip on this machine.
 //   node bench/express-floor.mjs [--repeats N] [--json]
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { RawConnection, requestBytes } from './client/rawhttp.mjs';
-import { ROOT, clockTicks, nextPort, stop } from './harness.mjs';
+import { cpuTicks } from './client/util.mjs';
+import { ROOT, clockTicks, median, nextPort, stop } from './harness.mjs';
 
 const args = process.argv.slice(2);
 const repeats = args.includes('--repeats') ? Number(args[args.indexOf('--repeats') + 1]) : 3;
@@ -22,12 +22,6 @@ const CLK = clockTicks();
 const CONNECTIONS = 100;
 const WARMUP_MS = 1000;
 const MEASURE_MS = 3000;
-
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
 
 async function startServer(floor) {
   const port = await nextPort();
@@ -82,11 +76,6 @@ async function measure(floor) {
     await stop(child);
   }
 }
-
-const median = (v) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 const FLOORS = ['http', 'proto', 'express'];
 const runs = { http: [], proto: [], express: [] };

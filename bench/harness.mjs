@@ -37,6 +37,14 @@ export function cpuTimes() {
   }
 }
 
+/** The median of the finite numbers among `values`; null when there are none. */
+export function median(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return null;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
 /** True when a file under lib/ is newer than the build: the figures would not be the code's. */
 export function distIsStale() {
   const newest = (dir) => {

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScenarios, SERVER_NAMES } from './scenarios.mjs';
-import { ROOT, clockTicks, cpuTimes, distIsStale, exited, gitCommit, nextPort, shellLimits, stop } from './harness.mjs';
+import { ROOT, clockTicks, cpuTimes, distIsStale, exited, gitCommit, median, nextPort, shellLimits, stop } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERVER_FILES = {
@@ -164,13 +164,6 @@ async function measureOnce(scenario, server, env) {
 
 // ------------------------------------------------------------------------------------------------
 // Aggregation and the table
-
-function median(values) {
-  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
 
 function fmt(value, kind) {
   if (value === null || value === undefined) return '–';

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { cpuTicks, sleep } from '../client/util.mjs';
-import { ROOT, clockTicks, distIsStale, exited, gitCommit, nextPort, shellLimits, stop } from '../harness.mjs';
+import { ROOT, clockTicks, distIsStale, exited, gitCommit, median, nextPort, shellLimits, stop } from '../harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HOST = '127.0.0.1';
@@ -279,13 +279,6 @@ function request(method, port, p) {
 
 // ------------------------------------------------------------------------------------------------
 // One configuration: start its servers and generators, open the sessions, measure every mode.
-
-const median = (values) => {
-  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
 
 function ticksOf(pids) {
   let sum = 0;

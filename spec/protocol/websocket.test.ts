@@ -55,6 +55,47 @@ test('websocket: broken JSON makes the server close the socket, without a close 
   assert.notEqual(ws.closeCode, null);
 });
 
+test('websocket: long one-message payloads: raw control characters anywhere close the socket (1002); other text, escapes and multi-byte characters echo intact', async () => {
+  // Payloads above a few hundred bytes are checked four bytes at a time: every offset mod 4,
+  // both ends, and lengths around the word size must be caught.
+  const bad: string[] = [];
+  for (const size of [257, 258, 259, 260, 4096, 70_000]) {
+    for (const at of [0, 1, 2, 3, 4, 5, Math.floor(size / 2), size - 2, size - 1]) {
+      const ctl = String.fromCharCode([0x00, 0x01, 0x0a, 0x1f][at % 4]!);
+      bad.push('["' + 'x'.repeat(at) + ctl + 'x'.repeat(size - at - 1) + '"]');
+    }
+  }
+  const closes = await Promise.all(
+    bad.map(async (payload) => {
+      const ws = new WsClient(wsUrl('/echo'));
+      assert.equal(await ws.next(), 'o');
+      ws.send(payload);
+      const got = await ws.next();
+      if (got !== null) ws.close();
+      await ws.closed;
+      return { got, code: ws.closeCode };
+    }),
+  );
+  for (const [i, c] of closes.entries()) assert.deepEqual(c, { got: null, code: 1002 }, `payload #${i} (${bad[i]!.length} bytes)`);
+
+  const good = [
+    'é€😀 \u007f'.repeat(100),
+    'x'.repeat(4093) + '\u00ff',
+    ' ~'.repeat(3000),
+    'q"uote\\back\nslash'.repeat(50),
+    // Echoed with a 64-bit length in the frame header.
+    'y'.repeat(70_000),
+  ];
+  const ws = new WsClient(wsUrl('/echo'));
+  assert.equal(await ws.next(), 'o');
+  for (const m of good) {
+    ws.send(JSON.stringify([m]));
+    assert.deepEqual(JSON.parse((await ws.next())!.slice(1)), [m]);
+  }
+  ws.close();
+  await ws.closed;
+});
+
 test('websocket: a service that closes at once sends o, then c[3000,"Go away!"], then closes the socket', async () => {
   const ws = new WsClient(wsUrl('/close'));
   assert.equal(await ws.next(), 'o');

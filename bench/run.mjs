@@ -174,6 +174,17 @@ function fmt(value, kind) {
   return String(value);
 }
 
+// Runs of one cell whose largest and smallest figures differ by more than this factor are
+// marked: the median is then whichever run the machine allowed, quiet or noisy.
+const NOISY_SPREAD = 1.25;
+
+/** Largest over smallest of the positive figures of a cell's runs; null with fewer than two. */
+function spreadOf(values) {
+  const v = values.filter((x) => typeof x === 'number' && Number.isFinite(x) && x > 0);
+  if (v.length < 2) return null;
+  return Math.max(...v) / Math.min(...v);
+}
+
 function ratio(a, b) {
   if (typeof a !== 'number' || typeof b !== 'number' || b === 0) return null;
   return a / b;
@@ -203,15 +214,17 @@ function buildRows(scenarios, results, servers) {
     for (const m of sc.metrics) {
       const values = {};
       const clientBound = {};
+      const noisy = {};
       for (const s of servers) {
         const r = results[sc.id]?.[s];
         values[s] = r ? r.median[m.key] ?? null : undefined;
         clientBound[s] = r ? r.clientBound : false;
+        noisy[s] = r ? (r.spread[m.key] ?? 1) > NOISY_SPREAD : false;
       }
       const ratios = { ws: ratio(values.ours, values.ws), sockjs: ratio(values.ours, values.sockjs) };
       const { target, pass } = judge(m, values, ratios);
       rows.push({ scenario: sc.id, metric: m.label, key: m.key, better: m.better, values, ratios, target, pass,
-        clientBound: m.throughput ? clientBound : {}, fmt: m.fmt });
+        clientBound: m.throughput ? clientBound : {}, noisy, fmt: m.fmt });
     }
   }
   return rows;
@@ -230,7 +243,7 @@ function renderTable(rows, servers) {
     ...servers.map((s) => {
       const v = row.values[s];
       if (v === undefined) return 'n/a';
-      return fmt(v, row.fmt) + (row.clientBound[s] ? ' †' : '');
+      return fmt(v, row.fmt) + (row.clientBound[s] ? ' †' : '') + (row.noisy[s] ? ' ~' : '');
     }),
     ...ratioCols.map((r) => (row.ratios[r] === null ? '–' : row.ratios[r].toFixed(2) + '×')),
     row.target,
@@ -329,7 +342,12 @@ async function main() {
   for (const sc of scenarios) {
     for (const [server, slot] of Object.entries(results[sc.id] ?? {})) {
       slot.median = {};
-      for (const m of sc.metrics) slot.median[m.key] = median(slot.runs.map((r) => r.metrics[m.key]));
+      slot.spread = {};
+      for (const m of sc.metrics) {
+        const values = slot.runs.map((r) => r.metrics[m.key]);
+        slot.median[m.key] = median(values);
+        slot.spread[m.key] = spreadOf(values);
+      }
       // The client is the likely bottleneck when it used (nearly) a whole core.
       slot.clientBound = median(slot.runs.map((r) => r.info?.client_cpu_pct)) > 90;
       if (slot.runs.length === 0) {
@@ -369,6 +387,9 @@ async function main() {
     '',
     `${meta.mode} mode, "ours" mounted ${opts.mount === "http" ? "on the http.Server (installHandlers)" : "in an Express app"}, median of ${opts.repeats} run(s) per cell; ${meta.cpus} CPUs (${meta.cpu_model}), Node ${meta.node}, commit ${meta.commit ?? '?'}, ${meta.seconds.toFixed(0)} s, 1-min load average median ${meta.loadavg_1min.median.toFixed(2)} (max ${meta.loadavg_1min.max.toFixed(2)})${stealPct === null ? '' : `, CPU steal ${stealPct.toFixed(1)}%`}.`,
     'Ratios are ours divided by the other server, from this run only. † the load generator used >90% of a core: the figure may be client-bound.',
+    ...(rows.some((r) => Object.values(r.noisy).some(Boolean))
+      ? [`~ the runs of that cell differ by more than ${Math.round((NOISY_SPREAD - 1) * 100)}% (largest over smallest): its median is as noisy as the machine was (--json has every run).`]
+      : []),
     ...notes.map((n) => 'note: ' + n),
   ].join('\n');
 

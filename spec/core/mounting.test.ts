@@ -5,6 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import express from 'express';
 import connect from 'connect';
 import sockjs, { type SockJSRouter } from '../../lib/index.js';
@@ -214,4 +216,43 @@ test('mounting: an Express 4 app (and an Express 4 Router around it) serves HTTP
   r.attach(s.server);
   await roundTrips(s.url + '/v4/echo');
   await s.close();
+});
+
+test('mounting: a request held open in Express (xhr-streaming) does not keep the app router\'s next() and its closures alive', async () => {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const refs: WeakRef<object>[] = [];
+  const app = express();
+  app.use((_req, _res, next) => {
+    refs.push(new WeakRef(next));
+    next();
+  });
+  const service = echo(sockjs());
+  app.use('/echo', service);
+  const srv = await listen(app);
+  try {
+    const url = new URL(sessionUrl(srv.url + '/echo') + '/xhr_streaming');
+    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST' });
+    const res = await new Promise<http.IncomingMessage>((resolve) => req.once('response', resolve).end());
+    // The prelude and the open frame: the request is now held by its session. (Breaking out of
+    // a for-await loop would destroy the response, and the session with it.)
+    await new Promise<void>((resolve) => {
+      let got = '';
+      res.on('data', (chunk) => {
+        got += String(chunk);
+        if (got.endsWith('o\n')) resolve();
+      });
+    });
+    // deref() keeps its target alive until the current job ends: collect in later turns only.
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      gc();
+    }
+    assert.equal(service.connections.size, 1, 'the stream is still open');
+    assert.equal(refs.length, 1);
+    assert.equal(refs[0]!.deref(), undefined, 'next() is still reachable while the stream is open');
+    req.destroy();
+  } finally {
+    await srv.close();
+  }
 });

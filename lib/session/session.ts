@@ -251,8 +251,15 @@ export class Session {
           flushScheduled = true;
           process.nextTick(flushDirty);
         }
-        this.flush();
-        return this.state === OPEN && this.underWater();
+        // Decided before the write, as for raw messages: a write that may leave the buffers over
+        // the mark (at most 3 bytes a UTF-16 unit) carries the completion callback, the one
+        // thing that will bring 'drain' if no other write follows.
+        if (this.socketBuffered + this.queued * 3 > this.host.highWaterMark) this.needDrain = true;
+        this.flush(false);
+        if (this.state !== OPEN) return false;
+        if (!this.underWater()) return false;
+        this.needDrain = false;
+        return true;
       }
       if (!this.scheduled) {
         this.scheduled = true;
@@ -318,8 +325,8 @@ export class Session {
     // waits for the next receiver, whose flush does.
   }
 
-  /** Sends everything queued as one frame to the attached receiver. */
-  flush(): void {
+  /** Sends everything queued as one frame to the attached receiver; `drain`: may emit 'drain' (not from inside write()). */
+  flush(drain = true): void {
     const recv = this.recv;
     const queue = this.queue;
     if (recv === null || queue === null) return;
@@ -338,7 +345,7 @@ export class Session {
         return;
       }
     }
-    if (this.needDrain) this.drainCheck();
+    if (drain && this.needDrain) this.drainCheck();
   }
 
   get bufferedAmount(): number {

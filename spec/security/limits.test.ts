@@ -242,6 +242,84 @@ test('verify: runs once per session before it opens (sync or async); false, thro
   await s.close();
 });
 
+test('backpressure: long messages written one per tick (each sent at once) to a paused websocket reader: write() turns false, and drain follows', async () => {
+  for (const raw of [false, true]) {
+    const s = await service({ high_water_mark: 16 * 1024, max_buffered_bytes: 256 * 1024 * 1024 });
+    const ws = new WsClient(raw ? s.ws + '/websocket' : sessionUrl(s.ws) + '/websocket');
+    if (raw) await ws.opened;
+    else assert.equal(await ws.next(), 'o');
+    const conn = s.conns[0]!;
+    ws.ws.pause();
+    const message = 'm'.repeat(6000);
+    let written = 0;
+    // One write per tick, so that every one goes out on its own, until the buffers are full.
+    while (written < 20_000) {
+      written++;
+      if (!conn.write(message)) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(written < 20_000, 'write() returned false');
+    const drained = new Promise<boolean>((resolve) => {
+      conn.once('drain', () => resolve(true));
+      setTimeout(() => resolve(false), 5000);
+    });
+    ws.ws.resume();
+    let got = 0;
+    while (got < written) {
+      const frame = await ws.next(5000);
+      if (frame === null) break;
+      got += raw ? 1 : (JSON.parse(frame.slice(1)) as string[]).length;
+    }
+    assert.equal(got, written, raw ? 'raw' : 'framed');
+    assert.equal(await drained, true, `'drain' followed (${raw ? 'raw' : 'framed'})`);
+    ws.close();
+    await s.close();
+  }
+});
+
+test('backpressure: long websocket echoes (header and received bytes, written straight to the socket) reach a paused reader once and in order, and drain follows', async () => {
+  let echoed = 0;
+  const s = await service({ high_water_mark: 16 * 1024, max_buffered_bytes: 256 * 1024 * 1024 }, (r) =>
+    r.on('connection', (c) =>
+      c.on('data', (m) => {
+        echoed++;
+        c.write(m);
+      }),
+    ),
+  );
+  const ws = new WsClient(sessionUrl(s.ws) + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  const conn = s.conns[0]!;
+  let drains = 0;
+  conn.on('drain', () => drains++);
+  // 20 MB: more than loopback's socket buffers take, so the server's own buffer grows. One
+  // message per tick, so that each echo is written on its own (no batching into one frame).
+  const want = Array.from({ length: 4000 }, (_, i) => String(i).padStart(6, '0') + 'q'.repeat(5000));
+  ws.ws.pause();
+  for (const m of want) {
+    ws.send(JSON.stringify([m]));
+    await new Promise((r) => setImmediate(r));
+  }
+  for (let i = 0; i < 250 && echoed < want.length; i++) await sleep(20);
+  const buffered = conn.bufferedAmount;
+  const drainsBefore = drains;
+  ws.ws.resume();
+  const got: string[] = [];
+  while (got.length < want.length) {
+    const frame = await ws.next(5000);
+    if (frame === null) break;
+    got.push(...(JSON.parse(frame.slice(1)) as string[]));
+  }
+  assert.equal(echoed, want.length);
+  assert.ok(buffered >= 1024 * 1024, `the server buffered ${buffered} bytes for the paused reader`);
+  assert.equal(got.length, want.length);
+  assert.ok(got.every((m, i) => m === want[i]), 'every echo once, in order');
+  for (let i = 0; i < 50 && drains === drainsBefore; i++) await sleep(10);
+  assert.ok(drains > drainsBefore, "'drain' followed once the reader caught up");
+  ws.close();
+  await s.close();
+});
+
 test('backpressure: a slow websocket reader (framed and raw) gets every message once and in order, with drain between bursts', async () => {
   for (const raw of [false, true]) {
     const s = await service({ high_water_mark: 8 * 1024 });

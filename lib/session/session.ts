@@ -279,7 +279,8 @@ export class Session {
     const recv = this.recv;
     // Decided before the write, so that the write carries the completion callback if needed.
     const owed = this.needDrain;
-    if (this.socketBuffered + message.length > this.host.highWaterMark) this.needDrain = true;
+    // At most 3 bytes a UTF-16 unit: the bound must not miss a write that goes over the mark.
+    if (this.socketBuffered + message.length * 3 > this.host.highWaterMark) this.needDrain = true;
     recv.sendRaw!(message);
     this.host.stats.msgOut[this.transport]++;
     this.socketBuffered = recv.bufferedAmount;

@@ -242,36 +242,45 @@ test('verify: runs once per session before it opens (sync or async); false, thro
   await s.close();
 });
 
+/** A service with one websocket session (framed or raw) whose client has stopped reading. */
+async function pausedReader(raw: boolean, mark: number) {
+  const s = await service({ high_water_mark: mark, max_buffered_bytes: 256 * 1024 * 1024 });
+  const ws = new WsClient(raw ? s.ws + '/websocket' : sessionUrl(s.ws) + '/websocket');
+  if (raw) await ws.opened;
+  else assert.equal(await ws.next(), 'o');
+  ws.ws.pause();
+  return { s, ws, conn: s.conns[0]! };
+}
+
+/** Resumes the reader; resolves with the messages it got and whether 'drain' followed. */
+async function resumeReader(ws: WsClient, conn: Connection, raw: boolean, expected: number): Promise<{ got: number; drained: boolean }> {
+  const drained = new Promise<boolean>((resolve) => {
+    conn.once('drain', () => resolve(true));
+    setTimeout(() => resolve(false), 5000);
+  });
+  ws.ws.resume();
+  let got = 0;
+  while (got < expected) {
+    const frame = await ws.next(5000);
+    if (frame === null) break;
+    got += raw ? 1 : (JSON.parse(frame.slice(1)) as string[]).length;
+  }
+  return { got, drained: await drained };
+}
+
 test('backpressure: long messages written one per tick (each sent at once) to a paused websocket reader: write() turns false, and drain follows', async () => {
-  for (const [raw, message] of [[false, 'm'.repeat(6000)], [true, 'm'.repeat(6000)]] as const) {
-    const s = await service({ high_water_mark: 16 * 1024, max_buffered_bytes: 256 * 1024 * 1024 });
-    const ws = new WsClient(raw ? s.ws + '/websocket' : sessionUrl(s.ws) + '/websocket');
-    if (raw) await ws.opened;
-    else assert.equal(await ws.next(), 'o');
-    const conn = s.conns[0]!;
-    ws.ws.pause();
+  for (const raw of [false, true]) {
+    const { s, ws, conn } = await pausedReader(raw, 16 * 1024);
     let written = 0;
     // One write per tick, so that every one goes out on its own, until the buffers are full.
     while (written < 20_000) {
       written++;
-      if (!conn.write(message)) break;
+      if (!conn.write('m'.repeat(6000))) break;
       await new Promise((r) => setImmediate(r));
     }
     assert.ok(written < 20_000, 'write() returned false');
-    const drained = new Promise<boolean>((resolve) => {
-      conn.once('drain', () => resolve(true));
-      setTimeout(() => resolve(false), 5000);
-    });
-    ws.ws.resume();
-    let got = 0;
-    while (got < written) {
-      const frame = await ws.next(5000);
-      if (frame === null) break;
-      got += raw ? 1 : (JSON.parse(frame.slice(1)) as string[]).length;
-    }
-    const label = `${raw ? 'raw' : 'framed'}, ${message.length} characters`;
-    assert.equal(got, written, label);
-    assert.equal(await drained, true, `'drain' followed (${label})`);
+    const label = raw ? 'raw' : 'framed';
+    assert.deepEqual(await resumeReader(ws, conn, raw, written), { got: written, drained: true }, label);
     ws.close();
     await s.close();
   }
@@ -280,12 +289,7 @@ test('backpressure: long messages written one per tick (each sent at once) to a 
 test('backpressure: a message whose characters fit under high_water_mark but whose UTF-8 bytes do not turns write() false, and drain follows', async () => {
   const mark = 64 * 1024;
   for (const raw of [false, true]) {
-    const s = await service({ high_water_mark: mark, max_buffered_bytes: 256 * 1024 * 1024 });
-    const ws = new WsClient(raw ? s.ws + '/websocket' : sessionUrl(s.ws) + '/websocket');
-    if (raw) await ws.opened;
-    else assert.equal(await ws.next(), 'o');
-    const conn = s.conns[0]!;
-    ws.ws.pause();
+    const { s, ws, conn } = await pausedReader(raw, mark);
     // Fill the socket until a little waits in the server's own buffer.
     let written = 0;
     while (conn.bufferedAmount === 0 && written < 20_000) {
@@ -298,19 +302,8 @@ test('backpressure: a message whose characters fit under high_water_mark but who
     // As many characters as the mark has room for, three UTF-8 bytes each.
     assert.equal(conn.write('€'.repeat(mark - buffered - 8)), false);
     written++;
-    const drained = new Promise<boolean>((resolve) => {
-      conn.once('drain', () => resolve(true));
-      setTimeout(() => resolve(false), 5000);
-    });
-    ws.ws.resume();
-    let got = 0;
-    while (got < written) {
-      const frame = await ws.next(5000);
-      if (frame === null) break;
-      got += raw ? 1 : (JSON.parse(frame.slice(1)) as string[]).length;
-    }
-    assert.equal(got, written, raw ? 'raw' : 'framed');
-    assert.equal(await drained, true, `'drain' followed (${raw ? 'raw' : 'framed'})`);
+    const label = raw ? 'raw' : 'framed';
+    assert.deepEqual(await resumeReader(ws, conn, raw, written), { got: written, drained: true }, label);
     ws.close();
     await s.close();
   }

@@ -271,18 +271,21 @@ async function resumeReader(ws: WsClient, conn: Connection, raw: boolean, expect
 test('backpressure: long messages written one per tick (each sent at once) to a paused websocket reader: write() turns false, and drain follows', async () => {
   for (const raw of [false, true]) {
     const { s, ws, conn } = await pausedReader(raw, 16 * 1024);
-    let written = 0;
-    // One write per tick, so that every one goes out on its own, until the buffers are full.
-    while (written < 20_000) {
-      written++;
-      if (!conn.write('m'.repeat(6000))) break;
-      await new Promise((r) => setImmediate(r));
+    try {
+      let written = 0;
+      // One write per tick, so that every one goes out on its own, until the buffers are full.
+      while (written < 20_000) {
+        written++;
+        if (!conn.write('m'.repeat(6000))) break;
+        await new Promise((r) => setImmediate(r));
+      }
+      assert.ok(written < 20_000, 'write() returned false');
+      const label = raw ? 'raw' : 'framed';
+      assert.deepEqual(await resumeReader(ws, conn, raw, written), { got: written, drained: true }, label);
+    } finally {
+      ws.close();
+      await s.close();
     }
-    assert.ok(written < 20_000, 'write() returned false');
-    const label = raw ? 'raw' : 'framed';
-    assert.deepEqual(await resumeReader(ws, conn, raw, written), { got: written, drained: true }, label);
-    ws.close();
-    await s.close();
   }
 });
 
@@ -290,22 +293,25 @@ test('backpressure: a message whose characters fit under high_water_mark but who
   const mark = 64 * 1024;
   for (const raw of [false, true]) {
     const { s, ws, conn } = await pausedReader(raw, mark);
-    // Fill the socket until a little waits in the server's own buffer.
-    let written = 0;
-    while (conn.bufferedAmount === 0 && written < 20_000) {
-      assert.equal(conn.write('f'.repeat(2000)), true);
+    try {
+      // Fill the socket until a little waits in the server's own buffer.
+      let written = 0;
+      while (conn.bufferedAmount === 0 && written < 20_000) {
+        assert.equal(conn.write('f'.repeat(2000)), true);
+        written++;
+        await new Promise((r) => setImmediate(r));
+      }
+      const buffered = conn.bufferedAmount;
+      assert.ok(buffered > 0 && buffered < mark - 8192, `${buffered} bytes wait in the server`);
+      // As many characters as the mark has room for, three UTF-8 bytes each.
+      assert.equal(conn.write('€'.repeat(mark - buffered - 8)), false);
       written++;
-      await new Promise((r) => setImmediate(r));
+      const label = raw ? 'raw' : 'framed';
+      assert.deepEqual(await resumeReader(ws, conn, raw, written), { got: written, drained: true }, label);
+    } finally {
+      ws.close();
+      await s.close();
     }
-    const buffered = conn.bufferedAmount;
-    assert.ok(buffered > 0 && buffered < mark - 8192, `${buffered} bytes wait in the server`);
-    // As many characters as the mark has room for, three UTF-8 bytes each.
-    assert.equal(conn.write('€'.repeat(mark - buffered - 8)), false);
-    written++;
-    const label = raw ? 'raw' : 'framed';
-    assert.deepEqual(await resumeReader(ws, conn, raw, written), { got: written, drained: true }, label);
-    ws.close();
-    await s.close();
   }
 });
 

@@ -129,32 +129,37 @@ test('redis adapter: an outage is one adapter_error per process, broadcasts stay
   await sleep(200);
   const ca = await a.client();
   const cb = await b.client();
-  await stopRedis();
-  for (let i = 0; i < 100 && (a.errors.length === 0 || b.errors.length === 0); i++) await sleep(50);
-  assert.equal(a.errors.length, 1);
-  assert.equal(b.errors.length, 1);
-  // Still serving: local delivery works during the outage; the packet waits for Redis.
-  a.r.broadcast('during');
-  assert.deepEqual(await collect(ca, 1), ['during']);
-  await sleep(500);
-  assert.equal(a.errors.length, 1, 'one error per outage, not one per retry');
-  await startRedis();
-  // Both processes reconnect and resubscribe by themselves. Pub/sub keeps no log: what was
-  // published before the other side resubscribed is not seen there; order is kept throughout.
-  const seen: string[] = [];
-  for (let i = 0; i < 60 && !seen.some((m) => m.startsWith('probe')); i++) {
-    a.r.broadcast('probe' + i);
-    seen.push(...(await collect(cb, 1, 250).catch(() => [] as string[])));
+  // A failed assertion must still stop both nodes, or the file waits for its timeout.
+  try {
+    await stopRedis();
+    for (let i = 0; i < 100 && (a.errors.length === 0 || b.errors.length === 0); i++) await sleep(50);
+    assert.equal(a.errors.length, 1);
+    assert.equal(b.errors.length, 1);
+    // Still serving: local delivery works during the outage; the packet waits for Redis.
+    a.r.broadcast('during');
+    assert.deepEqual(await collect(ca, 1), ['during']);
+    await sleep(500);
+    assert.equal(a.errors.length, 1, 'one error per outage, not one per retry');
+    await startRedis();
+    // Both processes reconnect and resubscribe by themselves. Pub/sub keeps no log: what was
+    // published before the other side resubscribed is not seen there; order is kept throughout.
+    const seen: string[] = [];
+    for (let i = 0; i < 60 && !seen.some((m) => m.startsWith('probe')); i++) {
+      a.r.broadcast('probe' + i);
+      seen.push(...(await collect(cb, 1, 250).catch(() => [] as string[])));
+    }
+    assert.ok(seen.some((m) => m.startsWith('probe')), 'delivery across processes resumed');
+    const probes = seen.filter((m) => m.startsWith('probe')).map((m) => Number(m.slice(5)));
+    assert.deepEqual(probes, [...probes].sort((x, y) => x - y));
+    if (seen.includes('during')) assert.equal(seen[0], 'during', 'the queued packet went out first');
+    assert.equal(a.errors.length, 1);
+  } finally {
+    if (redis === null) await startRedis();
+    ca.close();
+    cb.close();
+    await a.close();
+    await b.close();
   }
-  assert.ok(seen.some((m) => m.startsWith('probe')), 'delivery across processes resumed');
-  const probes = seen.filter((m) => m.startsWith('probe')).map((m) => Number(m.slice(5)));
-  assert.deepEqual(probes, [...probes].sort((x, y) => x - y));
-  if (seen.includes('during')) assert.equal(seen[0], 'during', 'the queued packet went out first');
-  assert.equal(a.errors.length, 1);
-  ca.close();
-  cb.close();
-  await a.close();
-  await b.close();
 });
 
 test('redis adapter: options are validated', () => {

@@ -242,36 +242,41 @@ test('verify: runs once per session before it opens (sync or async); false, thro
   await s.close();
 });
 
-/** A service with one websocket session (framed or raw) whose client has stopped reading. */
-async function pausedReader(raw: boolean, mark: number) {
+/**
+ * A service with one websocket session (framed or raw) whose client has stopped reading: `fill`
+ * writes to it and says how many messages it wrote; then the client reads again and must get
+ * every one, and the connection must emit 'drain'.
+ */
+async function pausedReader(raw: boolean, mark: number, fill: (conn: Connection) => Promise<number>): Promise<void> {
   const s = await service({ high_water_mark: mark, max_buffered_bytes: 256 * 1024 * 1024 });
   const ws = new WsClient(raw ? s.ws + '/websocket' : sessionUrl(s.ws) + '/websocket');
-  if (raw) await ws.opened;
-  else assert.equal(await ws.next(), 'o');
-  ws.ws.pause();
-  return { s, ws, conn: s.conns[0]! };
-}
-
-/** Resumes the reader; resolves with the messages it got and whether 'drain' followed. */
-async function resumeReader(ws: WsClient, conn: Connection, raw: boolean, expected: number): Promise<{ got: number; drained: boolean }> {
-  const drained = new Promise<boolean>((resolve) => {
-    conn.once('drain', () => resolve(true));
-    setTimeout(() => resolve(false), 5000);
-  });
-  ws.ws.resume();
-  let got = 0;
-  while (got < expected) {
-    const frame = await ws.next(5000);
-    if (frame === null) break;
-    got += raw ? 1 : (JSON.parse(frame.slice(1)) as string[]).length;
+  try {
+    if (raw) await ws.opened;
+    else assert.equal(await ws.next(), 'o');
+    ws.ws.pause();
+    const conn = s.conns[0]!;
+    const written = await fill(conn);
+    const drained = new Promise<boolean>((resolve) => {
+      conn.once('drain', () => resolve(true));
+      setTimeout(() => resolve(false), 5000);
+    });
+    ws.ws.resume();
+    let got = 0;
+    while (got < written) {
+      const frame = await ws.next(5000);
+      if (frame === null) break;
+      got += raw ? 1 : (JSON.parse(frame.slice(1)) as string[]).length;
+    }
+    assert.deepEqual({ got, drained: await drained }, { got: written, drained: true }, raw ? 'raw' : 'framed');
+  } finally {
+    ws.close();
+    await s.close();
   }
-  return { got, drained: await drained };
 }
 
 test('backpressure: long messages written one per tick (each sent at once) to a paused websocket reader: write() turns false, and drain follows', async () => {
   for (const raw of [false, true]) {
-    const { s, ws, conn } = await pausedReader(raw, 16 * 1024);
-    try {
+    await pausedReader(raw, 16 * 1024, async (conn) => {
       let written = 0;
       // One write per tick, so that every one goes out on its own, until the buffers are full.
       while (written < 20_000) {
@@ -280,20 +285,15 @@ test('backpressure: long messages written one per tick (each sent at once) to a 
         await new Promise((r) => setImmediate(r));
       }
       assert.ok(written < 20_000, 'write() returned false');
-      const label = raw ? 'raw' : 'framed';
-      assert.deepEqual(await resumeReader(ws, conn, raw, written), { got: written, drained: true }, label);
-    } finally {
-      ws.close();
-      await s.close();
-    }
+      return written;
+    });
   }
 });
 
 test('backpressure: a message whose characters fit under high_water_mark but whose UTF-8 bytes do not turns write() false, and drain follows', async () => {
   const mark = 64 * 1024;
   for (const raw of [false, true]) {
-    const { s, ws, conn } = await pausedReader(raw, mark);
-    try {
+    await pausedReader(raw, mark, async (conn) => {
       // Fill the socket until a little waits in the server's own buffer.
       let written = 0;
       while (conn.bufferedAmount === 0 && written < 20_000) {
@@ -305,13 +305,8 @@ test('backpressure: a message whose characters fit under high_water_mark but who
       assert.ok(buffered > 0 && buffered < mark - 8192, `${buffered} bytes wait in the server`);
       // As many characters as the mark has room for, three UTF-8 bytes each.
       assert.equal(conn.write('€'.repeat(mark - buffered - 8)), false);
-      written++;
-      const label = raw ? 'raw' : 'framed';
-      assert.deepEqual(await resumeReader(ws, conn, raw, written), { got: written, drained: true }, label);
-    } finally {
-      ws.close();
-      await s.close();
-    }
+      return written + 1;
+    });
   }
 });
 

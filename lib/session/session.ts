@@ -251,10 +251,7 @@ export class Session {
           flushScheduled = true;
           process.nextTick(flushDirty);
         }
-        // Decided before the write, as for raw messages: a write that may leave the buffers over
-        // the mark (at most 3 bytes a UTF-16 unit) carries the completion callback, the one
-        // thing that will bring 'drain' if no other write follows.
-        if (this.socketBuffered + this.queued * 3 > this.host.highWaterMark) this.needDrain = true;
+        if (this.mayGoOver(this.queued)) this.needDrain = true;
         this.flush(false);
         if (this.state !== OPEN) return false;
         if (!this.underWater()) return false;
@@ -277,10 +274,8 @@ export class Session {
   sendRaw(message: string): boolean {
     if (this.state !== OPEN || this.recv === null) return false;
     const recv = this.recv;
-    // Decided before the write, so that the write carries the completion callback if needed.
     const owed = this.needDrain;
-    // At most 3 bytes a UTF-16 unit: the bound must not miss a write that goes over the mark.
-    if (this.socketBuffered + message.length * 3 > this.host.highWaterMark) this.needDrain = true;
+    if (this.mayGoOver(message.length)) this.needDrain = true;
     recv.sendRaw!(message);
     this.host.stats.msgOut[this.transport]++;
     this.socketBuffered = recv.bufferedAmount;
@@ -289,6 +284,15 @@ export class Session {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Whether writing `units` UTF-16 units now may leave the buffers over the high-water mark (at
+   * most 3 bytes a unit). Decided before a write that goes out at once, so that such a write
+   * carries the completion callback: with no write after it, that is what brings 'drain'.
+   */
+  private mayGoOver(units: number): boolean {
+    return this.socketBuffered + units * 3 > this.host.highWaterMark;
   }
 
   /** True while buffered bytes are under the high-water mark; enforces the hard limit. */

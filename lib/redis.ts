@@ -43,6 +43,9 @@ interface WirePacket {
   e?: readonly string[];
 }
 
+// After a publish failed on a connection that stayed up, the queue is sent again this much later.
+const RETRY_MS = 200;
+
 type RedisModule = { createClient(options: { url: string; socket: { reconnectStrategy: (retries: number) => number } }): RedisClientLike };
 
 class RedisAdapter implements Adapter {
@@ -57,6 +60,10 @@ class RedisAdapter implements Adapter {
   private dropped = 0;
   private down = false;
   private closed = false;
+  /** Packets put back at the front of the queue since it last drained (failures come in order). */
+  private requeued = 0;
+  /** A drain retry is pending: a publish failed while the client still reported ready. */
+  private retrying = false;
 
   constructor(private readonly options: RedisAdapterOptions) {
     this.channel = options.channel ?? 'sockjs-express';
@@ -110,9 +117,18 @@ class RedisAdapter implements Adapter {
 
   private send(raw: string): void {
     this.pub!.publish(this.channel, raw).catch((err: unknown) => {
-      // Lost on the way out: keep it for the next connection, at the front to keep the order.
-      this.queue.unshift(raw);
+      // Lost on the way out: keep it for the next try, ahead of what was queued since, and
+      // behind the packets that failed before it (publishes fail in the order they were sent).
+      this.queue.splice(this.requeued++, 0, raw);
       this.failed(err instanceof Error ? err : new Error(String(err)));
+      // A client that still reports ready sends no 'ready' to wait for: try again shortly.
+      if (!this.retrying && this.pub !== null && this.pub.isReady) {
+        this.retrying = true;
+        setTimeout(() => {
+          this.retrying = false;
+          this.ready();
+        }, RETRY_MS).unref();
+      }
     });
   }
 
@@ -146,6 +162,7 @@ class RedisAdapter implements Adapter {
     }
     const pending = this.queue;
     this.queue = [];
+    this.requeued = 0;
     for (const raw of pending) this.send(raw);
   }
 

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import express from 'express';
 import sockjs, { type Connection, type SockJSRouter } from '../../lib/index.js';
-import { redisAdapter } from '../../lib/redis.js';
+import { redisAdapter, type RedisClientLike } from '../../lib/redis.js';
 import { WsClient, sessionUrl, sleep } from '../support/client.js';
 
 let port = 0;
@@ -160,6 +160,68 @@ test('redis adapter: an outage is one adapter_error per process, broadcasts stay
     await a.close();
     await b.close();
   }
+});
+
+/** An in-process stand-in for node-redis: pub/sub on a shared set of listeners; publishes can be made to fail. */
+class LocalRedis implements RedisClientLike {
+  isReady = false;
+  private readyListeners: (() => void)[] = [];
+  constructor(
+    private readonly bus: Set<(message: string) => void>,
+    readonly control: { failPublishes: number },
+  ) {}
+  connect(): Promise<void> {
+    this.isReady = true;
+    for (const l of this.readyListeners) l();
+    return Promise.resolve();
+  }
+  publish(_channel: string, message: string): Promise<number> {
+    if (this.control.failPublishes > 0) {
+      this.control.failPublishes--;
+      return Promise.reject(new Error('publish failed, connection still up'));
+    }
+    return Promise.resolve().then(() => {
+      for (const l of this.bus) l(message);
+      return this.bus.size;
+    });
+  }
+  subscribe(_channel: string, listener: (message: string) => void): Promise<void> {
+    this.bus.add(listener);
+    return Promise.resolve();
+  }
+  duplicate(): LocalRedis {
+    return new LocalRedis(this.bus, this.control);
+  }
+  on(event: 'error' | 'ready', listener: (() => void) | ((err: Error) => void)): this {
+    if (event === 'ready') this.readyListeners.push(listener as () => void);
+    return this;
+  }
+  quit(): Promise<void> {
+    this.isReady = false;
+    return Promise.resolve();
+  }
+}
+
+test('redis adapter: a publish that fails while the connection stays up is sent again, and what follows it keeps its order', async () => {
+  const bus = new Set<(message: string) => void>();
+  const control = { failPublishes: 0 };
+  const a = redisAdapter({ client: new LocalRedis(bus, control) });
+  const b = redisAdapter({ client: new LocalRedis(bus, control) });
+  const errors: Error[] = [];
+  const got: string[] = [];
+  a.bind({ deliver: () => {}, error: (err) => errors.push(err) });
+  b.bind({ deliver: (p) => got.push(p.message), error: (err) => errors.push(err) });
+  await sleep(20); // both connected and subscribed
+  // Every publish in flight fails (as when a connection drops), yet the client reports ready
+  // again at once: no 'ready' event will come to send them.
+  control.failPublishes = 4;
+  for (const m of ['m1', 'm2', 'm3', 'm4']) a.publish({ room: null, message: m });
+  await sleep(0);
+  a.publish({ room: null, message: 'm5' });
+  for (let i = 0; i < 100 && got.length < 5; i++) await sleep(20);
+  assert.deepEqual(got, ['m1', 'm2', 'm3', 'm4', 'm5']);
+  assert.equal(errors.length, 1, 'one adapter_error for the failure');
+  await Promise.all([a.close(), b.close()]);
 });
 
 test('redis adapter: options are validated', () => {

@@ -53,17 +53,12 @@ const TEXT = { binary: false };
 const POOLED = 4096;
 const sharedFrames = new EncodedFrameCache((frame) => frame);
 
-// What sendFrame() found the long frame to be: the echo of the payload just received.
-let echoBytes: Buffer | null = null;
-
-function frameData(frame: string): string | Buffer | null {
+function frameData(frame: string): string | Buffer {
   const shared = sharedFrames.shared(frame);
   if (shared !== null) return shared;
   // Under a third of POOLED characters is under POOLED bytes: no byte count needed first.
   if (frame.length < POOLED / 3 || (frame.length < POOLED && Buffer.byteLength(frame) < POOLED)) return Buffer.from(frame);
-  // An echo of the long message just received: `a` + the bytes it came in, with no encoding.
-  echoBytes = echoPayloadOf(frame);
-  return echoBytes !== null ? null : frame;
+  return frame;
 }
 
 const OPEN = WebSocket.OPEN;
@@ -133,8 +128,14 @@ class WebSocketReceiver implements Receiver {
 
   sendFrame(frame: string): boolean {
     const data = this.legacy ? frame : frameData(frame);
-    if (data === null) this.writeEcho(echoBytes!);
-    else this.write(data, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
+    if (typeof data !== 'string') {
+      this.write(data, data.length);
+      return true;
+    }
+    // An echo of the long message just received: `a` + the bytes it came in, with no encoding.
+    const echo = this.legacy ? null : echoPayloadOf(data);
+    if (echo !== null) this.writeEcho(echo);
+    else this.write(data, Buffer.byteLength(data));
     return true;
   }
 
@@ -153,11 +154,15 @@ class WebSocketReceiver implements Receiver {
     this.ws.ping?.();
   }
 
-  private write(data: string | Buffer, bytes: number): void {
+  /** Counts the bytes going out; the completion callback, only while a drain is owed (no per-message closure otherwise). */
+  private sending(bytes: number): (() => void) | undefined {
     const session = this.session;
     session.host.stats.bytesOut[session.transport] += bytes;
-    // The completion callback only while a drain is owed: no per-message closure otherwise.
-    const done = session.needDrain ? (this.onWritten ??= () => session.drainCheck()) : undefined;
+    return session.needDrain ? (this.onWritten ??= () => session.drainCheck()) : undefined;
+  }
+
+  private write(data: string | Buffer, bytes: number): void {
+    const done = this.sending(bytes);
     if (this.legacy) this.ws.send(data, undefined, done);
     else if (done === undefined) this.ws.send(data, TEXT);
     else this.ws.send(data, TEXT, done);
@@ -175,12 +180,10 @@ class WebSocketReceiver implements Receiver {
       this.write(Buffer.concat([ECHO_PREFIX, payload], bytes), bytes);
       return;
     }
-    const session = this.session;
-    session.host.stats.bytesOut[session.transport] += bytes;
+    const done = this.sending(bytes);
     socket.cork();
     socket.write(echoHeader(bytes));
-    if (session.needDrain) socket.write(payload, (this.onWritten ??= () => session.drainCheck()));
-    else socket.write(payload);
+    socket.write(payload, done);
     socket.uncork();
   }
 

@@ -322,35 +322,38 @@ test('backpressure: long websocket echoes (header and received bytes, written st
   );
   const ws = new WsClient(sessionUrl(s.ws) + '/websocket');
   assert.equal(await ws.next(), 'o');
-  const conn = s.conns[0]!;
-  let drains = 0;
-  conn.on('drain', () => drains++);
-  // 20 MB: more than loopback's socket buffers take, so the server's own buffer grows. One
-  // message per tick, so that each echo is written on its own (no batching into one frame).
-  const want = Array.from({ length: 4000 }, (_, i) => String(i).padStart(6, '0') + 'q'.repeat(5000));
-  ws.ws.pause();
-  for (const m of want) {
-    ws.send(JSON.stringify([m]));
-    await new Promise((r) => setImmediate(r));
+  try {
+    const conn = s.conns[0]!;
+    let drains = 0;
+    conn.on('drain', () => drains++);
+    // 20 MB: more than loopback's socket buffers take, so the server's own buffer grows. One
+    // message per tick, so that each echo is written on its own (no batching into one frame).
+    const want = Array.from({ length: 4000 }, (_, i) => String(i).padStart(6, '0') + 'q'.repeat(5000));
+    ws.ws.pause();
+    for (const m of want) {
+      ws.send(JSON.stringify([m]));
+      await new Promise((r) => setImmediate(r));
+    }
+    for (let i = 0; i < 250 && echoed < want.length; i++) await sleep(20);
+    const buffered = conn.bufferedAmount;
+    const drainsBefore = drains;
+    ws.ws.resume();
+    const got: string[] = [];
+    while (got.length < want.length) {
+      const frame = await ws.next(5000);
+      if (frame === null) break;
+      got.push(...(JSON.parse(frame.slice(1)) as string[]));
+    }
+    assert.equal(echoed, want.length);
+    assert.ok(buffered >= 1024 * 1024, `the server buffered ${buffered} bytes for the paused reader`);
+    assert.equal(got.length, want.length);
+    assert.ok(got.every((m, i) => m === want[i]), 'every echo once, in order');
+    for (let i = 0; i < 50 && drains === drainsBefore; i++) await sleep(10);
+    assert.ok(drains > drainsBefore, "'drain' followed once the reader caught up");
+  } finally {
+    ws.close();
+    await s.close();
   }
-  for (let i = 0; i < 250 && echoed < want.length; i++) await sleep(20);
-  const buffered = conn.bufferedAmount;
-  const drainsBefore = drains;
-  ws.ws.resume();
-  const got: string[] = [];
-  while (got.length < want.length) {
-    const frame = await ws.next(5000);
-    if (frame === null) break;
-    got.push(...(JSON.parse(frame.slice(1)) as string[]));
-  }
-  assert.equal(echoed, want.length);
-  assert.ok(buffered >= 1024 * 1024, `the server buffered ${buffered} bytes for the paused reader`);
-  assert.equal(got.length, want.length);
-  assert.ok(got.every((m, i) => m === want[i]), 'every echo once, in order');
-  for (let i = 0; i < 50 && drains === drainsBefore; i++) await sleep(10);
-  assert.ok(drains > drainsBefore, "'drain' followed once the reader caught up");
-  ws.close();
-  await s.close();
 });
 
 test('backpressure: a slow websocket reader (framed and raw) gets every message once and in order, with drain between bursts', async () => {

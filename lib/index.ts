@@ -28,6 +28,8 @@ export type {
 } from './options.js';
 export type { ReadyState, CloseCause } from './session/session.js';
 export type { UpgradeableServer } from './upgrade.js';
+export { expressServer, expressServerOptions } from './express-server.js';
+export type { ExpressAppLike, ExpressServerOptions } from './express-server.js';
 export { Stats } from './stats.js';
 export { prometheusText, metricsHandler, PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 export type { HasStats } from './metrics.js';

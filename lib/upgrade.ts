@@ -5,7 +5,8 @@
  * logging) sees websockets exactly as it sees HTTP transports and can refuse them with a normal
  * HTTP answer. The websocket route then claims the socket back from that response.
  */
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { responseClassFor } from './express-server.js';
 import type { Duplex } from 'node:stream';
 import type { EventEmitter } from 'node:events';
 
@@ -159,7 +160,8 @@ function onUpgrade(server: UpgradeableServer, req: IncomingMessage, socket: Dupl
 
 /** A SockJS websocket handshake goes through the app, on a response bound to the raw socket. */
 function throughApp(app: AppHandler, shared: boolean, req: IncomingMessage, socket: Duplex, head: Buffer): void {
-  const res = new ServerResponse(req);
+  // Under expressServer(app), born with the app's prototype like every other response.
+  const res = new (responseClassFor(req))(req);
   res.shouldKeepAlive = false;
   res.assignSocket(socket as never);
   res.on('finish', () => {

@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import express from 'express';
 import connect from 'connect';
 import sockjs, { type SockJSRouter } from '../../lib/index.js';
-import { POST, WsClient, sessionUrl } from '../support/client.js';
+import { POST, WsClient, roundTrips, sessionUrl } from '../support/client.js';
 
 function echo(r: SockJSRouter): SockJSRouter {
   r.on('connection', (c) => c.on('data', (m) => c.write(m)));
@@ -31,18 +31,6 @@ async function listen(handler: http.RequestListener): Promise<{ server: http.Ser
   };
 }
 
-/** xhr round trip and websocket round trip against one service base URL. */
-async function roundTrips(base: string): Promise<void> {
-  const s = sessionUrl(base);
-  assert.equal((await POST(s + '/xhr')).body, 'o\n');
-  assert.equal((await POST(s + '/xhr_send', { body: '["via xhr"]' })).status, 204);
-  assert.equal((await POST(s + '/xhr')).body, 'a["via xhr"]\n');
-  const ws = new WsClient(sessionUrl(base.replace('http', 'ws')) + '/websocket');
-  assert.equal(await ws.next(), 'o');
-  ws.send('["via ws"]');
-  assert.equal(await ws.next(), 'a["via ws"]');
-  ws.close();
-}
 
 test('mounting: a nested path (/a/b/echo) serves HTTP and websocket transports, and the prefix is reported', async () => {
   const app = express();

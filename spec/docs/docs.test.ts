@@ -132,11 +132,13 @@ function sourceOf(b: Block, ext: string): { text: string; before: number } {
   const target = b.attrs.get('signature');
   if (target !== undefined) {
     const real = target === 'module' ? "typeof import('sockjs-express')" : target;
+    // Node's http types, for signatures that take or give its servers and options.
     const text =
       `import type { ${exportedNames().join(', ')} } from 'sockjs-express';\n` +
+      `import type * as http from 'node:http';\n` +
       `interface Documented {\n${b.code}}\n` +
       `export const check: Documented = null as unknown as ${real};\n`;
-    return { text, before: 2 };
+    return { text, before: 3 };
   }
   // Each block is a module of its own, so blocks never share top-level names.
   return { text: ext === '.cjs' ? b.code : b.code + 'export {};\n', before: 0 };

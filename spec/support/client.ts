@@ -2,6 +2,7 @@
  * Hand-made SockJS clients for tests: plain HTTP requests, streaming responses read chunk by
  * chunk, and websockets, all over real sockets on 127.0.0.1.
  */
+import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -195,3 +196,16 @@ export function rawExchange(port: number, text: string | Buffer, ms = 1000): Pro
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** An echo service's xhr round trip and websocket round trip, against its base URL. */
+export async function roundTrips(base: string): Promise<void> {
+  const s = sessionUrl(base);
+  assert.equal((await POST(s + '/xhr')).body, 'o\n');
+  assert.equal((await POST(s + '/xhr_send', { body: '["via xhr"]' })).status, 204);
+  assert.equal((await POST(s + '/xhr')).body, 'a["via xhr"]\n');
+  const ws = new WsClient(sessionUrl(base.replace('http', 'ws')) + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  ws.send('["via ws"]');
+  assert.equal(await ws.next(), 'a["via ws"]');
+  ws.close();
+}

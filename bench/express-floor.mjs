@@ -2,11 +2,12 @@
 // What Express costs per HTTP request, with no SockJS code: the same request (an xhr_send-like
 // POST under /echo, answered 204) against a bare http.Server, the same server giving req and res
 // Express's prototypes first (the first thing an Express app does to a request), and an Express
-// app that mounts the same handler, driven by the polling bench's lean client (100 keep-alive
+// app that mounts the same handler, and that app on expressServer(app) (requests and responses
+// created with the app's prototypes), driven by the polling bench's lean client (100 keep-alive
 // connections, back to back). Reports requests/s and the server's CPU µs per request (from
-// /proc), median of the repeats. It explains the Express-mounted xhr-polling row of `npm run
-// bench`: each round trip is two requests, and Express's share alone is more than sockjs-node's
-// whole round trip on this machine.
+// /proc), median of the repeats. Each xhr-polling round trip is two requests: under app.listen()
+// Express's share alone was more than sockjs-node's whole round trip on this machine, hence
+// expressServer(app) (docs/performance.md, "What Express costs").
 //   node bench/express-floor.mjs [--repeats N] [--json]
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -77,8 +78,8 @@ async function measure(floor) {
   }
 }
 
-const FLOORS = ['http', 'proto', 'express'];
-const runs = { http: [], proto: [], express: [] };
+const FLOORS = ['http', 'proto', 'express', 'born'];
+const runs = Object.fromEntries(FLOORS.map((f) => [f, []]));
 for (let i = 0; i < repeats; i++) {
   // The order rotates, so that a disturbance does not always hit the same server.
   for (const floor of FLOORS.map((_, k) => FLOORS[(k + i) % FLOORS.length])) {
@@ -100,6 +101,7 @@ if (json) {
   const h = result.http;
   const p = result.proto;
   const e = result.express;
+  const b = result.born;
   const row = (label, r) =>
     console.log(`| ${label.padEnd(40)} | ${Math.round(r.requests_per_s).toLocaleString('en-US').padStart(10)} | ${r.server_cpu_us_per_request.toFixed(1).padStart(21)} |`);
   console.log(`| ${'server (no SockJS)'.padEnd(40)} | requests/s | server CPU µs/request |`);
@@ -107,5 +109,7 @@ if (json) {
   row('bare http.Server', h);
   row("bare, req/res given Express's prototypes", p);
   row('Express app, app.use()', e);
-  console.log(`Express adds ${(e.server_cpu_us_per_request - h.server_cpu_us_per_request).toFixed(1)} µs of server CPU per request (median of ${repeats}); switching the prototypes of req and res alone adds ${(p.server_cpu_us_per_request - h.server_cpu_us_per_request).toFixed(1)} µs.`);
+  row('the same app on expressServer(app)', b);
+  const over = (r) => (r.server_cpu_us_per_request - h.server_cpu_us_per_request).toFixed(1);
+  console.log(`Express adds ${over(e)} µs of server CPU per request (median of ${repeats}); switching the prototypes of req and res alone adds ${over(p)} µs; on expressServer(app), Express adds ${over(b)} µs.`);
 }

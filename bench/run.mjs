@@ -25,6 +25,13 @@ const SERVER_FILES = {
   ws: 'servers/ws.mjs',
 };
 const SERVER_KIND = { ours: 'sockjs', sockjs: 'sockjs', ws: 'ws' };
+const MOUNT_LABELS = {
+  express: 'in an Express app on expressServer(app)',
+  listen: 'in an Express app on http.createServer(app), as app.listen()',
+  http: 'on the http.Server (installHandlers)',
+};
+// How "ours" is mounted (--mount); servers/ours.mjs reads it from BENCH_MOUNT.
+let MOUNT = 'express';
 
 // ------------------------------------------------------------------------------------------------
 // Command line
@@ -36,8 +43,10 @@ function usage() {
   --repeats N  repeats per scenario and server; the median is reported (default 3, quick 1)
   --only X     scenarios whose id or group starts with one of the comma-separated X
   --servers S  comma-separated subset of: ours, sockjs, ws
-  --mount M    how "ours" is mounted: express (default: in an Express app, as users do) or
-               http (installHandlers on the http.Server, as sockjs-node is: like for like)
+  --mount M    how "ours" is mounted: express (default: in an Express app served by
+               expressServer(app), as the README recommends), listen (the same app on
+               http.createServer(app), which is what app.listen() does) or http (installHandlers
+               on the http.Server, as sockjs-node is: like for like)
   --list       list the scenarios and exit`;
 }
 
@@ -56,11 +65,13 @@ function parseArgs(argv) {
     else if (name === '--list') opts.list = true;
     else if (name === '--mount') {
       const m = value();
-      if (m !== 'express' && m !== 'http') throw new Error(`--mount takes express or http\n${usage()}`);
-      // "ours" mounted in an Express app (the default, as users mount it) or straight on the
-      // http.Server like sockjs-node (the library's own cost, like for like).
+      if (!Object.hasOwn(MOUNT_LABELS, m)) throw new Error(`--mount takes express, listen or http\n${usage()}`);
+      // "ours" mounted in an Express app (the default, as users mount it; on expressServer(app)
+      // or, with listen, on http.createServer(app)) or straight on the http.Server like
+      // sockjs-node (the library's own cost, like for like).
       SERVER_FILES.ours = m === 'http' ? 'servers/ours-http.mjs' : 'servers/ours.mjs';
       opts.mount = m;
+      MOUNT = m;
     }
     else if (name === '--repeats') opts.repeats = Number(value());
     else if (name === '--only') opts.only = value().split(',').map((s) => s.trim()).filter(Boolean);
@@ -98,7 +109,7 @@ async function startServer(name, fds) {
   const port = await nextPort();
   const child = spawnNode(['--expose-gc', path.join(HERE, SERVER_FILES[name])], {
     fds,
-    env: { PORT: String(port), NODE_ENV: 'production' },
+    env: { PORT: String(port), NODE_ENV: 'production', BENCH_MOUNT: MOUNT },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise((resolve, reject) => {
@@ -385,7 +396,7 @@ async function main() {
   const table = renderTable(rows, servers);
   const footer = [
     '',
-    `${meta.mode} mode, "ours" mounted ${opts.mount === "http" ? "on the http.Server (installHandlers)" : "in an Express app"}, median of ${opts.repeats} run(s) per cell; ${meta.cpus} CPUs (${meta.cpu_model}), Node ${meta.node}, commit ${meta.commit ?? '?'}, ${meta.seconds.toFixed(0)} s, 1-min load average median ${meta.loadavg_1min.median.toFixed(2)} (max ${meta.loadavg_1min.max.toFixed(2)})${stealPct === null ? '' : `, CPU steal ${stealPct.toFixed(1)}%`}.`,
+    `${meta.mode} mode, "ours" mounted ${MOUNT_LABELS[opts.mount]}, median of ${opts.repeats} run(s) per cell; ${meta.cpus} CPUs (${meta.cpu_model}), Node ${meta.node}, commit ${meta.commit ?? '?'}, ${meta.seconds.toFixed(0)} s, 1-min load average median ${meta.loadavg_1min.median.toFixed(2)} (max ${meta.loadavg_1min.max.toFixed(2)})${stealPct === null ? '' : `, CPU steal ${stealPct.toFixed(1)}%`}.`,
     'Ratios are ours divided by the other server, from this run only. † the load generator used >90% of a core: the figure may be client-bound.',
     ...(rows.some((r) => Object.values(r.noisy).some(Boolean))
       ? [`~ the runs of that cell differ by more than ${Math.round((NOISY_SPREAD - 1) * 100)}% (largest over smallest): its median is as noisy as the machine was (--json has every run).`]

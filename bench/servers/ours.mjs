@@ -1,9 +1,11 @@
 // Bench server: sockjs-express (this project, built into dist/). Serves /echo and /broadcast
-// with the same settings as sockjs-node.cjs, plus GET /__mem (memory after a forced GC).
+// with the same settings as sockjs-node.cjs, plus GET /__mem (memory after a forced GC). The app
+// is served by expressServer(app), as the README recommends, or with BENCH_MOUNT=listen by
+// http.createServer(app), which is what app.listen() does.
 // Run: PORT=8081 node --expose-gc bench/servers/ours.mjs
 import http from 'node:http';
 import express from 'express';
-import sockjs from '../../dist/esm/index.js';
+import sockjs, { expressServer } from '../../dist/esm/index.js';
 import { SETTINGS, memReport } from './common.mjs';
 
 const port = Number(process.env.PORT || 8081);
@@ -27,7 +29,7 @@ bc.on('connection', (conn) => {
 });
 app.use('/broadcast', bc);
 
-const server = http.createServer(app);
+const server = process.env.BENCH_MOUNT === 'listen' ? http.createServer(app) : expressServer(app);
 echo.attach(server);
 bc.attach(server);
 server.listen(port, '127.0.0.1', () => console.log(`listening ${port}`));

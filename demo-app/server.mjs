@@ -4,10 +4,9 @@
 //   npm start            (from the repository root: builds, then serves http://localhost:3000)
 //   PORT=4000 npm start
 import express from 'express';
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import sockjs, { multiplex } from 'sockjs-express';
+import sockjs, { expressServer, multiplex } from 'sockjs-express';
 
 const require = createRequire(import.meta.url);
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -142,7 +141,7 @@ export function createDemo() {
   }, 1000);
   statsTimer.unref();
 
-  const server = http.createServer(app);
+  const server = expressServer(app);
   service.attach(server);
   return {
     app,

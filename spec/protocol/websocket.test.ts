@@ -56,11 +56,12 @@ test('websocket: broken JSON makes the server close the socket, without a close 
 });
 
 test('websocket: long one-message payloads: raw control characters anywhere close the socket (1002); other text, escapes and multi-byte characters echo intact', async () => {
-  // Payloads above a few hundred bytes are checked four bytes at a time: every offset mod 4,
-  // both ends, and lengths around the word size must be caught.
+  // Payloads above a few hundred bytes are checked four bytes at a time, four words a turn:
+  // every offset mod 4, both ends, the words after the last full turn, and lengths that leave
+  // 0 to 3 words (and 0 to 3 bytes) over must be caught.
   const bad: string[] = [];
-  for (const size of [257, 258, 259, 260, 4096, 70_000]) {
-    for (const at of [0, 1, 2, 3, 4, 5, Math.floor(size / 2), size - 2, size - 1]) {
+  for (const size of [257, 258, 259, 260, 265, 266, 267, 268, 269, 270, 271, 272, 4096, 70_000]) {
+    for (const at of [0, 1, 2, 3, 4, 5, Math.floor(size / 2), size - 17, size - 13, size - 9, size - 5, size - 2, size - 1]) {
       const ctl = String.fromCharCode([0x00, 0x01, 0x0a, 0x1f][at % 4]!);
       bad.push('["' + 'x'.repeat(at) + ctl + 'x'.repeat(size - at - 1) + '"]');
     }

@@ -9,11 +9,11 @@
  *   PORT=8081 npm run test-server
  */
 import express from 'express';
-import http from 'node:http';
+import type http from 'node:http';
 import { createRequire } from 'node:module';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import sockjs, { metricsHandler, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
+import sockjs, { expressServer, metricsHandler, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
 
 const require = createRequire(import.meta.url);
 export const SOCKJS_CLIENT_BUNDLE = require.resolve('sockjs-client/dist/sockjs.min.js');
@@ -82,7 +82,8 @@ export async function startTestServer(
   );
 
   app.get('/metrics', metricsHandler(services));
-  const server = http.createServer(app);
+  // As the README recommends (every test through it runs on requests born with the app's prototypes).
+  const server = expressServer(app);
   for (const r of Object.values(services)) r.attach(server);
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   const actual = (server.address() as { port: number }).port;

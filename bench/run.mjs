@@ -23,8 +23,10 @@ const SERVER_FILES = {
   ours: 'servers/ours.mjs',
   sockjs: 'servers/sockjs-node.cjs',
   ws: 'servers/ws.mjs',
+  // Only for idle-xhr, and only when asked for (--servers ...,floor): Node's own floor.
+  floor: 'servers/http-floor.mjs',
 };
-const SERVER_KIND = { ours: 'sockjs', sockjs: 'sockjs', ws: 'ws' };
+const SERVER_KIND = { ours: 'sockjs', sockjs: 'sockjs', ws: 'ws', floor: 'sockjs' };
 const MOUNT_LABELS = {
   express: 'in an Express app on expressServer(app)',
   listen: 'in an Express app on http.createServer(app), as app.listen()',
@@ -37,12 +39,13 @@ let MOUNT = 'express';
 // Command line
 
 function usage() {
-  return `usage: node bench/run.mjs [--quick] [--json] [--repeats N] [--only a,b] [--servers ours,sockjs,ws] [--list]
+  return `usage: node bench/run.mjs [--quick] [--json] [--repeats N] [--only a,b] [--servers ours,sockjs,ws,floor] [--list]
   --quick      short windows, reduced matrix, 1 repeat (finishes in under a minute)
   --json       print raw results as JSON on stdout (the table goes to stderr)
   --repeats N  repeats per scenario and server; the median is reported (default 3, quick 1)
   --only X     scenarios whose id or group starts with one of the comma-separated X
-  --servers S  comma-separated subset of: ours, sockjs, ws
+  --servers S  comma-separated subset of: ours, sockjs, ws, floor (a bare http.Server holding
+               the streams open: measured in idle-xhr only, and only when named here)
   --mount M    how "ours" is mounted: express (default: in an Express app served by
                expressServer(app), as the README recommends), listen (the same app on
                http.createServer(app), which is what app.listen() does) or http (installHandlers

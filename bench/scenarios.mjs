@@ -9,6 +9,7 @@ export const SERVER_NAMES = {
   ours: 'ours',
   sockjs: 'sockjs-node',
   ws: 'ws',
+  floor: 'bare http',
 };
 
 const SIZE_LABEL = { 32: '32B', 4096: '4KB' };
@@ -151,7 +152,7 @@ export function buildScenarios({ quick }) {
     group: 'idle-xhr',
     title: `${idleSessions.toLocaleString('en-US')} idle xhr-streaming sessions: server memory per session`,
     client: 'idle',
-    servers: ['ours', 'sockjs'],
+    servers: ['ours', 'sockjs', 'floor'],
     params: { ...idleParams, transport: 'xhr_streaming' },
     maxFds: idleSessions,
     metrics: [

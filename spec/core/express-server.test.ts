@@ -82,6 +82,28 @@ test('expressServer: a SockJS service answers over HTTP and websocket transports
   }
 });
 
+test('expressServer: an Express 4 app gets born requests too, and serves SockJS over HTTP and websocket', async () => {
+  const { default: express4 } = (await import('express4')) as { default: typeof express };
+  const app = express4();
+  const echo = sockjs();
+  echo.on('connection', (c) => c.on('data', (m) => c.write(m)));
+  app.use('/echo', echo);
+  const server = expressServer(app);
+  echo.attach(server);
+  let born = 0;
+  // After the app (the upgrade hook sends handshakes to the server's first 'request' listener).
+  server.on('request', (req: http.IncomingMessage) => {
+    if (Object.getPrototypeOf(req) === app.request && responseClassFor(req).prototype === app.response) born++;
+  });
+  const s = await listening(server);
+  try {
+    await roundTrips(s.url + '/echo');
+    assert.equal(born, 3);
+  } finally {
+    await s.close();
+  }
+});
+
 test('expressServer: server options are passed on (maxHeaderSize)', async () => {
   const app = express();
   app.get('/', (_req, res) => res.send('ok'));

@@ -5,7 +5,7 @@
  * Why: Express's app.handle calls Object.setPrototypeOf on every req and res. V8 then gives each
  * of those objects a hidden class of its own (properties added afterwards no longer follow a
  * shared transition), so every property access in Node's http code and the app's misses its
- * inline caches and goes through the runtime. On a 2-core VM that costs about 70 µs of CPU per
+ * inline caches and goes through the runtime. On a 2-core VM that costs 40-70 µs of CPU per
  * request, more than Node's whole handling of it (docs/performance.md). Born with the right
  * prototype, Express's switch is a no-op and all requests share hidden classes.
  */

@@ -137,6 +137,16 @@ function endWith(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
+/**
+ * The app a server serves: the 'request' listener that is an Express or Connect app (it has a
+ * `handle` method), else the first. A listener added in front of the app (a request logger)
+ * must not be taken for it.
+ */
+function appOf(server: UpgradeableServer): AppHandler | undefined {
+  const listeners = server.listeners('request') as AppHandler[];
+  return listeners.find((l) => typeof (l as { handle?: unknown }).handle === 'function') ?? listeners[0];
+}
+
 function onUpgrade(server: UpgradeableServer, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const shared = server.listeners('upgrade').length > 1;
   const sockjsPath = looksLikeSockJS(req.url);
@@ -145,7 +155,7 @@ function onUpgrade(server: UpgradeableServer, req: IncomingMessage, socket: Dupl
   // connection (mid-handshake, or while this waits) would crash the process.
   if (!socket.listeners('error').includes(ignoreError)) socket.on('error', ignoreError);
   afterEarlierResponses(socket, () => {
-    const app = server.listeners('request')[0] as AppHandler | undefined;
+    const app = appOf(server);
     if (app === undefined) {
       if (!shared) endWith(socket, '404 Not Found');
     } else if (sockjsPath) {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import sockjs, { expressServer, expressServerOptions } from '../../lib/index.js';
@@ -91,15 +92,25 @@ test('expressServer: an Express 4 app gets born requests too, and serves SockJS 
   const server = expressServer(app);
   echo.attach(server);
   let born = 0;
-  // After the app (the upgrade hook sends handshakes to the server's first 'request' listener).
-  server.on('request', (req: http.IncomingMessage) => {
+  // In front of the app: the upgrade hook must still send handshakes to the app, not to this.
+  server.prependListener('request', (req: http.IncomingMessage) => {
     if (Object.getPrototypeOf(req) === app.request && responseClassFor(req).prototype === app.response) born++;
   });
+  // Upgraded sockets are not the server's to close: a stuck handshake's would keep close() waiting.
+  const sockets = new Set<Duplex>();
+  server.on('connection', (socket: Duplex) => sockets.add(socket));
   const s = await listening(server);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await roundTrips(s.url + '/echo');
+    // A handshake sent to the wrong listener is never answered: fail instead of hanging.
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no answer in 10 s: the handshake did not reach the app')), 10_000);
+    });
+    await Promise.race([roundTrips(s.url + '/echo'), stuck]);
     assert.equal(born, 3);
   } finally {
+    clearTimeout(timer);
+    for (const socket of sockets) socket.destroy();
     await s.close();
   }
 });

@@ -92,11 +92,14 @@ function expressApp(app: unknown, caller: string): ExpressAppLike {
  * (Node's own by default) are the constructors that run.
  */
 export function expressServerOptions(app: ExpressAppLike, base: Partial<ExpressServerOptions> = {}): Partial<ExpressServerOptions> {
-  const checked = expressApp(app, 'expressServerOptions(app)');
-  const IncomingMessage = bornWith(base.IncomingMessage ?? http.IncomingMessage, checked.request);
-  const ServerResponse = bornWith(base.ServerResponse ?? http.ServerResponse, checked.response);
+  return bornClasses(expressApp(app, 'expressServerOptions(app)'), base);
+}
+
+function bornClasses(app: ExpressAppLike, base: Partial<ExpressServerOptions>): Partial<ExpressServerOptions> {
+  const IncomingMessage = bornWith(base.IncomingMessage ?? http.IncomingMessage, app.request);
+  const ServerResponse = bornWith(base.ServerResponse ?? http.ServerResponse, app.response);
   if (IncomingMessage === null || ServerResponse === null) return { ...base };
-  responseClasses.set(checked.request, ServerResponse);
+  responseClasses.set(app.request, ServerResponse);
   return { IncomingMessage, ServerResponse };
 }
 
@@ -107,6 +110,5 @@ export function expressServerOptions(app: ExpressAppLike, base: Partial<ExpressS
  */
 export function expressServer(app: ExpressAppLike, options: http.ServerOptions = {}): http.Server {
   const checked = expressApp(app, 'expressServer(app)');
-  const classes = expressServerOptions(checked, options as Partial<ExpressServerOptions>);
-  return http.createServer({ ...options, ...classes }, checked);
+  return http.createServer({ ...options, ...bornClasses(checked, options as Partial<ExpressServerOptions>) }, checked);
 }

@@ -1,9 +1,11 @@
 /**
- * Sending one message to many connections: the message is quoted once for all framed sessions
- * (and their frames are then encoded once, see session.ts), raw websockets get it as it is.
+ * Sending one message to many connections: the message is quoted once for all framed sessions,
+ * and the frames they send in this round are built and encoded once (SharedFrame); raw websockets
+ * get it as it is.
  */
 import type { Connection } from './connection.js';
-import { quote, shareQuoted } from './protocol/frames.js';
+import { quote } from './protocol/frames.js';
+import { SharedFrame } from './protocol/shared-frame.js';
 import { OPEN } from './session/session.js';
 
 /**
@@ -11,22 +13,15 @@ import { OPEN } from './session/session.js';
  * (including connections over their high-water mark, which queue it).
  */
 export function sendToAll(conns: Iterable<Connection>, message: string, except: ReadonlySet<string> | null): number {
-  let quoted: string | null = null;
+  let shared: SharedFrame | null = null;
   let sent = 0;
   for (const conn of conns) {
     if (except !== null && except.has(conn.id)) continue;
     const s = conn.session;
     if (s.state !== OPEN) continue;
     sent++;
-    if (s.raw) {
-      s.sendRaw(message);
-    } else {
-      if (quoted === null) {
-        quoted = quote(message);
-        shareQuoted(quoted);
-      }
-      s.sendQuoted(quoted);
-    }
+    if (s.raw) s.sendRaw(message);
+    else s.sendShared((shared ??= new SharedFrame(quote(message))));
   }
   return sent;
 }

@@ -13,6 +13,7 @@ import type { LogFunction, ResolvedOptions, TransportName } from './options.js';
 import { createLogger, requestId } from './log.js';
 import { CLOSED, Session, type CloseCause, type SessionHost } from './session/session.js';
 import { SessionStore } from './session/store.js';
+import { FlushScheduler } from './session/flush.js';
 import { createWebSocketServer } from './transports/websocket.js';
 import { Stats, transportIndex } from './stats.js';
 import { Rooms } from './rooms.js';
@@ -65,6 +66,7 @@ export class Service implements SessionHost {
   readonly wss: WebSocketServer;
   readonly stats: Stats;
   readonly rooms = new Rooms();
+  readonly flusher = new FlushScheduler();
   readonly adapter: Adapter;
   accepting = true;
   /** Where the service is mounted, learnt from its first request (the default metrics label). */

@@ -5,7 +5,6 @@
  */
 import { Duplex } from 'node:stream';
 import { forwardRequestDetails, type Connection, type RequestDetails } from '../connection.js';
-import { emitData } from '../session/session.js';
 
 const utf8 = new TextDecoder();
 
@@ -49,7 +48,7 @@ export class SockJSConnection extends Duplex {
     if (flowing === null) return;
     // Flowing with nothing buffered, push() would emit 'data' at once; emitting it here skips the
     // stream's per-chunk bookkeeping (and the tick it schedules). Anything else queues in order.
-    if (flowing && self.readableLength === 0 && !self.destroyed) emitData(self, message);
+    if (flowing && self.readableLength === 0 && !self.destroyed) self.emit('data', message);
     else self.push(message);
   }
 

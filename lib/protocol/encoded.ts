@@ -1,28 +1,14 @@
 /**
- * Frames a transport wraps in its envelope (a newline, `data: `, a script tag), encoded to bytes
- * once per shared frame (see sharedFrameId in frames.ts): a broadcast hands the same frame to
- * every session.
+ * A transport's envelope (a newline, `data: `, a script tag) around a frame, as bytes: a frame that
+ * several sessions send (SharedFrame) is encoded once for all of them.
  */
-import { sharedFrameId } from './frames.js';
+import type { Envelope, SharedFrame } from './shared-frame.js';
 
-export class EncodedFrameCache {
-  private id = 0;
-  private bytes: Buffer = Buffer.alloc(0);
+export function envelope(slot: number, wrap: (frame: string) => string): Envelope {
+  return { slot, wrap };
+}
 
-  constructor(private readonly wrap: (frame: string) => string) {}
-
-  get(frame: string): Buffer {
-    return this.shared(frame) ?? Buffer.from(this.wrap(frame));
-  }
-
-  /** The bytes of `frame` if it is this round's shared frame (encoded on first use), else null. */
-  shared(frame: string): Buffer | null {
-    const id = sharedFrameId(frame);
-    if (id === 0) return null;
-    if (id !== this.id) {
-      this.id = id;
-      this.bytes = Buffer.from(this.wrap(frame));
-    }
-    return this.bytes;
-  }
+/** `frame` in `env`, as bytes. */
+export function encodeFrame(env: Envelope, frame: string, shared: SharedFrame | null | undefined): Buffer {
+  return shared != null ? shared.encoded(env) : Buffer.from(env.wrap(frame));
 }

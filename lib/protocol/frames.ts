@@ -47,56 +47,8 @@ function plainQuote(message: string): string | null {
   return quoted;
 }
 
-// The message most recently decoded from a payload that was exactly `["<message>"]` (no escape,
-// no space), and that payload when the decoder has it as a string. Echo and relay handlers write
-// back the message they were just handed: its quoting is then `"<message>"` (a slice of the
-// payload), known without a scan of its text.
-let decodedMessage: string | null = null;
-let decodedPayload: string | null = null;
-// The decoder saw only ASCII, so none of SockJS's extra escapes can apply.
-let decodedAscii = false;
-// Its quoting, once asked for: the same string for every session a relay writes it to.
-let decodedQuoted: string | null = null;
-// The payload's bytes, when the decoder had them (websocket messages), and the frame queueFrame()
-// built of its quoting alone: that frame's bytes are `a` + the payload's bytes.
-let decodedBytes: Buffer | null = null;
-let echoFrame: string | null = null;
-// Only frames this long take the echo path: for shorter ones a comparison with a frame of equal
-// length (a content comparison) would cost more than encoding.
-const ECHO_MIN = 4096;
-
-/**
- * For decoders: `payload` is exactly `["` + message + `"]` (null: the decoder has no string of it);
- * `ascii` when the decoder knows the message has only ASCII characters; `bytes` that payload as
- * received, when the decoder has it.
- */
-export function rememberDecoded(message: string, payload: string | null, ascii: boolean, bytes: Buffer | null = null): void {
-  decodedMessage = message;
-  decodedPayload = payload;
-  decodedQuoted = null;
-  decodedAscii = ascii;
-  decodedBytes = bytes;
-  echoFrame = null;
-}
-
-/** The bytes of `frame` when it is the echo of the payload just decoded (long frames only): `a` + the payload. */
-export function echoPayloadOf(frame: string): Buffer | null {
-  return echoFrame !== null && frame === echoFrame ? decodedBytes : null;
-}
-
 /** JSON-quotes one message the SockJS way. Call once per message and reuse the result. */
 export function quote(message: string): string {
-  // Content comparison when not the same string; unequal lengths fail at once.
-  if (message === decodedMessage) {
-    if (decodedQuoted !== null) {
-      // Asked again: a relay writing the message it was handed to several connections.
-      shareQuoted(decodedQuoted);
-      return decodedQuoted;
-    }
-    if (decodedAscii || ((message as string & WellFormedString).isWellFormed() && !UNSAFE.test(message))) {
-      return (decodedQuoted = decodedPayload !== null ? decodedPayload.slice(1, -1) : '"' + message + '"');
-    }
-  }
   if (message.length >= PLAIN_MIN) {
     const plain = plainQuote(message);
     if (plain !== null) return plain;
@@ -109,49 +61,6 @@ export function quote(message: string): string {
 /** `a[...]` from messages that are already quoted. */
 export function arrayFrame(quoted: readonly string[]): string {
   return quoted.length === 1 ? 'a[' + quoted[0] + ']' : 'a[' + quoted.join(',') + ']';
-}
-
-// A quoted message that several sessions send in this flush round (a broadcast, or a relay
-// handler writing the message it was handed to many connections): its frame is built once, and
-// each transport encodes that frame once (sharedFrameId). Both are recognised as the very same
-// string objects. Nothing is marked for one-to-one traffic, so an echo never compares its frame
-// with an earlier one of equal length: a content comparison, and a flatten of concatenated strings.
-let sharedQuoted: string | null = null;
-let sharedFrame: string | null = null;
-let sharedId = 0;
-
-/** Marks a quoted message as going to several sessions in this flush round. */
-export function shareQuoted(quoted: string): void {
-  if (quoted === sharedQuoted) return;
-  sharedQuoted = quoted;
-  sharedFrame = null;
-}
-
-/** Ends the flush round: what was shared is forgotten. */
-export function endShare(): void {
-  sharedQuoted = null;
-  sharedFrame = null;
-}
-
-/** The frame of a session's queued messages (quoted), built once for a shared message. */
-export function queueFrame(quoted: readonly string[]): string {
-  if (quoted.length !== 1) return arrayFrame(quoted);
-  const q = quoted[0]!;
-  if (sharedQuoted !== null && q === sharedQuoted) {
-    // Shared first: one encoding for every session beats copying the payload for each.
-    if (sharedFrame === null) {
-      sharedFrame = 'a[' + q + ']';
-      sharedId++;
-    }
-    return sharedFrame;
-  }
-  if (q.length >= ECHO_MIN && decodedBytes !== null && q === decodedQuoted) return (echoFrame ??= 'a[' + q + ']');
-  return 'a[' + q + ']';
-}
-
-/** Non-zero for this round's shared frame, one number per shared frame: transports keep its encoding under it. */
-export function sharedFrameId(frame: string): number {
-  return sharedFrame !== null && frame === sharedFrame ? sharedId : 0;
 }
 
 export function closeFrame(code: number, reason: string): string {

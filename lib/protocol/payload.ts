@@ -2,7 +2,6 @@
  * Decoding what clients send: a JSON array of strings (xhr_send, jsonp_send, framed websocket).
  * The error messages are the ones the protocol suite expects in 500 bodies.
  */
-import { rememberDecoded } from './frames.js';
 
 export class PayloadError extends Error {
   constructor(message: string) {
@@ -18,10 +17,8 @@ export const NOT_STRINGS = 'Payload must be a JSON array of strings.';
 /**
  * Parses `["m1","m2"]` into messages. A bare JSON string is accepted as one message (sockjs-node
  * and older clients send that over websockets). Throws PayloadError on anything else.
- * `bytes`: the payload as received, when the caller has it (a websocket message): an echo of a
- * long message then goes back out as those bytes (see frames.ts).
  */
-export function decodeMessages(text: string, bytes: Buffer | null = null): string[] {
+export function decodeMessages(text: string): string[] {
   if (text.length === 0) throw new PayloadError(PAYLOAD_EXPECTED);
   let value: unknown;
   try {
@@ -31,14 +28,6 @@ export function decodeMessages(text: string, bytes: Buffer | null = null): strin
   }
   if (typeof value === 'string') return [value];
   if (!Array.isArray(value)) throw new PayloadError(NOT_STRINGS);
-  if (value.length === 1) {
-    const only: unknown = value[0];
-    if (typeof only !== 'string') throw new PayloadError(NOT_STRINGS);
-    // Every escape or space makes the payload longer than `["` + message + `"]`.
-    // As many bytes as characters: all ASCII, so none of SockJS's extra escapes can apply.
-    if (text.length === only.length + 4) rememberDecoded(only, text, bytes !== null && bytes.length === text.length, bytes);
-    return value as string[];
-  }
   for (let i = 0; i < value.length; i++) {
     if (typeof value[i] !== 'string') throw new PayloadError(NOT_STRINGS);
   }

@@ -7,15 +7,9 @@
  * and one socket write (a message of 4 KiB or more goes to a websocket or streaming response at
  * once). Inbound: transports decode payloads and call deliver().
  */
-import { EventEmitter } from 'node:events';
-import {
-  ANOTHER_CONNECTION_FRAME,
-  HEARTBEAT_FRAME,
-  OPEN_FRAME,
-  closeFrame,
-  endShare,
-  queueFrame,
-} from '../protocol/frames.js';
+import { ANOTHER_CONNECTION_FRAME, HEARTBEAT_FRAME, OPEN_FRAME, arrayFrame, closeFrame } from '../protocol/frames.js';
+import type { SharedFrame } from '../protocol/shared-frame.js';
+import type { FlushScheduler } from './flush.js';
 import type { Connection } from '../connection.js';
 import type { Stats } from '../stats.js';
 import type { Rooms } from '../rooms.js';
@@ -31,9 +25,10 @@ export type CloseCause = 'server' | 'client' | 'interrupted' | 'timeout' | 'limi
 
 /** Something that carries frames to the client: a websocket, or one HTTP response. */
 export interface Receiver {
-  /** Writes one frame in the transport's envelope. Returns false when the receiver can take no
-   *  more frames (a polling response is answered, or a streaming one reached response_limit). */
-  sendFrame(frame: string): boolean;
+  /** Writes one frame in the transport's envelope (`shared`: the same frame goes to other
+   *  sessions, encode it through it). Returns false when the receiver can take no more frames (a
+   *  polling response is answered, or a streaming one reached response_limit). */
+  sendFrame(frame: string, shared?: SharedFrame | null): boolean;
   /** Raw websocket only: one message, unframed. */
   sendRaw?(message: string): void;
   /** Raw websocket only: a protocol-level ping in place of the `h` frame. */
@@ -60,6 +55,7 @@ export interface SessionHost {
   readonly maxBuffered: number;
   readonly stats: Stats;
   readonly rooms: Rooms;
+  readonly flusher: FlushScheduler;
   /** Called once, after the open frame went out: emits the router's 'connection' event. */
   opened(session: Session): void;
   /** Called once, when the session is closed (the 'close' event follows). */
@@ -77,62 +73,11 @@ const enum TimerMode {
   Linger,
 }
 
-// Sessions written to during this tick, flushed together at its end. Two arrays swap so that a
-// flush that writes again (an echo handler inside 'data') schedules into the other one. They keep
-// their storage between ticks (emptying an array by `length = 0` drops it, and every tick would
-// allocate it again), so a count tells how much of `dirty` is in use.
-let dirty: (Session | null)[] = [];
-let dirtyCount = 0;
-let spare: (Session | null)[] = [];
-let flushScheduled = false;
 // A message this long (in characters, quoted) goes to a streaming receiver at once, with what is
 // queued before it, not at the end of the tick: batching saves nothing at that size (its bytes
 // cost more than the write), and holding big messages back stalls a client that keeps a few in
 // flight, which then waits for the whole batch before it sends more.
 const EAGER_FLUSH = 4096;
-// The session flushed last. When a write finds its own session there and nothing else waiting
-// in this tick, one client has the server to itself: its first reply goes out at once, so the
-// client works on it while the server handles the rest of what it read, instead of both taking
-// turns over whole batches (each turn a wake-up of the other side). With other sessions waiting
-// the loop is busy, and batching saves more than overlap gains.
-let lastFlushed: Session | null = null;
-
-function flushDirty(): void {
-  flushScheduled = false;
-  const list = dirty;
-  const n = dirtyCount;
-  dirty = spare;
-  dirtyCount = 0;
-  spare = list;
-  for (let i = 0; i < n; i++) {
-    const s = list[i]!;
-    // Cleared as it goes: a closed session must not stay reachable from here.
-    list[i] = null;
-    s.scheduled = false;
-    s.flush();
-  }
-  endShare();
-}
-
-/** EventEmitter's listener table, as emit() reads it. */
-interface ListenerTable {
-  _events?: { data?: unknown };
-}
-
-/**
- * `emitter.emit('data', message)`. emit() finds listeners under a computed key, a lookup that is
- * megamorphic across all the emitters of a process. The usual case, one 'data' listener, is read
- * by name and called as emit() calls it; with captureRejections on, emit() must see the
- * listener's promise.
- */
-export function emitData(emitter: Connection | EventEmitter, message: string): void {
-  const listener = (emitter as unknown as ListenerTable)._events?.data;
-  if (typeof listener === 'function' && !EventEmitter.captureRejections) {
-    (listener as (this: unknown, message: string) => void).call(emitter, message);
-  } else {
-    (emitter as EventEmitter).emit('data', message);
-  }
-}
 
 function onTimer(session: Session): void {
   session.timerFired();
@@ -143,6 +88,8 @@ export class Session {
   recv: Receiver | null = null;
   /** Quoted messages waiting for a receiver; null while empty (most sessions, most of the time). */
   queue: string[] | null = null;
+  /** Instead of `queue`: messages that other sessions send in this round too (see SharedFrame). */
+  shared: SharedFrame | null = null;
   /** Characters held in `queue` (bytes for ASCII text; UTF-16 units otherwise), for bufferedAmount and limits. */
   queued = 0;
   scheduled = false;
@@ -157,6 +104,8 @@ export class Session {
   private timerMode = TimerMode.None;
   /** When a frame last went to the receiver (ms); `h` goes out after heartbeat_delay of silence. */
   private lastSent = 0;
+  /** This session's number in its service's FlushScheduler. */
+  private readonly serial: number;
   /** The receiver's socket buffer as last seen (after a flush), so write() need not ask it. */
   private socketBuffered = 0;
   /**
@@ -174,7 +123,9 @@ export class Session {
     readonly transport: number,
     /** Raw websocket: messages go out unframed, one per websocket message. */
     readonly raw = false,
-  ) {}
+  ) {
+    this.serial = host.flusher.nextSerial();
+  }
 
   // ---- receivers ---------------------------------------------------------------------------
 
@@ -195,7 +146,7 @@ export class Session {
       this.host.opened(this);
       return;
     }
-    if (this.queue !== null) {
+    if (this.queue !== null || this.shared !== null) {
       // Messages written while no receiver was attached go first, even after close.
       this.recv = recv;
       this.flush();
@@ -239,18 +190,42 @@ export class Session {
   /** Queues one already-quoted message; false once the session is not open. */
   sendQuoted(quoted: string): boolean {
     if (this.state !== OPEN) return false;
+    if (this.shared !== null) this.unshare();
     if (this.queue === null) this.queue = [quoted];
     else this.queue.push(quoted);
     this.queued += quoted.length;
+    return this.afterQueued(quoted.length);
+  }
+
+  /**
+   * Queues a message that other sessions are sent in this round too (`message`: one quoted
+   * message). While a session's queue holds only such messages, in the same order as other
+   * sessions', they all send one frame, built and encoded once.
+   */
+  sendShared(message: SharedFrame): boolean {
+    if (this.state !== OPEN) return false;
+    if (this.queue !== null || this.recv === null) return this.sendQuoted(message.quoted);
+    const run = this.shared === null ? message : this.shared.then(message);
+    this.queued += run.size - (this.shared === null ? 0 : this.shared.size);
+    this.shared = run;
+    return this.afterQueued(message.quoted.length);
+  }
+
+  /** The shared run becomes this session's own queue (another message is not shared). */
+  private unshare(): void {
+    this.queue = this.shared!.messages();
+    this.shared = null;
+  }
+
+  /** After a message of `length` characters was queued: flush now or at the end of the tick. */
+  private afterQueued(length: number): boolean {
     const recv = this.recv;
     if (recv !== null) {
+      const flusher = this.host.flusher;
       // Not while a 'drain' is owed: flush() may emit it, and never from inside write().
-      if (recv.streams === true && !this.needDrain && (quoted.length >= EAGER_FLUSH || (lastFlushed === this && !flushScheduled && recv.cheapFrames === true))) {
-        if (!flushScheduled) {
-          // Later writes of this tick are batched as usual.
-          flushScheduled = true;
-          process.nextTick(flushDirty);
-        }
+      if (recv.streams === true && !this.needDrain && (length >= EAGER_FLUSH || (flusher.lastFlushed === this.serial && !flusher.pending && recv.cheapFrames === true))) {
+        // Later writes of this tick are batched as usual.
+        flusher.due();
         if (this.mayGoOver(this.queued)) this.needDrain = true;
         this.flush(false);
         if (this.state !== OPEN) return false;
@@ -260,11 +235,7 @@ export class Session {
       }
       if (!this.scheduled) {
         this.scheduled = true;
-        dirty[dirtyCount++] = this;
-        if (!flushScheduled) {
-          flushScheduled = true;
-          process.nextTick(flushDirty);
-        }
+        flusher.add(this);
       }
     }
     return this.underWater();
@@ -307,6 +278,7 @@ export class Session {
   /** The client stopped reading and the buffers hit max_buffered_bytes: drop it. */
   private overflow(): void {
     this.queue = null;
+    this.shared = null;
     this.queued = 0;
     this.socketBuffered = 0;
     this.needDrain = false;
@@ -333,14 +305,26 @@ export class Session {
   /** Sends everything queued as one frame to the attached receiver; `drain`: may emit 'drain' (not from inside write()). */
   flush(drain = true): void {
     const recv = this.recv;
+    if (recv === null) return;
     const queue = this.queue;
-    if (recv === null || queue === null) return;
-    this.queue = null;
-    this.queued = 0;
-    lastFlushed = this;
+    const shared = this.shared;
+    let sent: boolean;
+    if (queue !== null) {
+      this.queue = null;
+      this.queued = 0;
+      this.host.stats.msgOut[this.transport] += queue.length;
+      sent = recv.sendFrame(arrayFrame(queue));
+    } else if (shared !== null) {
+      this.shared = null;
+      this.queued = 0;
+      this.host.stats.msgOut[this.transport] += shared.count;
+      sent = recv.sendFrame(shared.frame, shared);
+    } else {
+      return;
+    }
+    this.host.flusher.lastFlushed = this.serial;
     this.lastSent = Date.now();
-    this.host.stats.msgOut[this.transport] += queue.length;
-    if (!recv.sendFrame(queueFrame(queue))) {
+    if (!sent) {
       this.socketBuffered = 0;
       this.release();
     } else {
@@ -367,7 +351,7 @@ export class Session {
     stats.msgIn[this.transport] += messages.length;
     stats.bytesIn[this.transport] += bytes;
     for (let i = 0; i < messages.length && this.state === OPEN; i++) {
-      emitData(conn, messages[i]!);
+      conn.emit('data', messages[i]!);
     }
   }
 
@@ -376,7 +360,7 @@ export class Session {
     const stats = this.host.stats;
     stats.msgIn[this.transport]++;
     stats.bytesIn[this.transport] += bytes;
-    emitData(this.connection!, message);
+    this.connection!.emit('data', message);
   }
 
   // ---- closing -----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service.js';
 import { cors, noCache, sessionCookie } from '../http/headers.js';
-import { EncodedFrameCache } from '../protocol/encoded.js';
+import { encodeFrame, envelope } from '../protocol/encoded.js';
+import type { SharedFrame } from '../protocol/shared-frame.js';
 import { ResponseReceiver } from './receiver.js';
 
 // sockjs-client runs decodeURI() on every event's data, so '%' must be sent as %25; CR, LF and NUL
@@ -17,11 +18,11 @@ function eventData(frame: string): string {
   return 'data: ' + data + '\r\n\r\n';
 }
 
-const eventFrames = new EncodedFrameCache(eventData);
+const EVENT = envelope(2, eventData);
 
 class EventSourceReceiver extends ResponseReceiver {
-  protected encode(frame: string): Buffer {
-    return eventFrames.get(frame);
+  protected encode(frame: string, shared: SharedFrame | null | undefined): Buffer {
+    return encodeFrame(EVENT, frame, shared);
   }
 }
 

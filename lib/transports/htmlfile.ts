@@ -6,18 +6,20 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service.js';
 import { noCache, sessionCookie } from '../http/headers.js';
 import { HTML } from '../http/respond.js';
-import { EncodedFrameCache } from '../protocol/encoded.js';
+import { encodeFrame, envelope } from '../protocol/encoded.js';
+import type { SharedFrame } from '../protocol/shared-frame.js';
 import { ResponseReceiver } from './receiver.js';
 import { callbackParam } from './callback.js';
 
 // '<' is escaped so that a message containing "</script>" cannot end the script element.
-const htmlFrames = new EncodedFrameCache(
+const HTML_FRAME = envelope(
+  3,
   (frame) => '<script>\np(' + JSON.stringify(frame).replace(/</g, '\\u003c') + ');\n</script>\r\n',
 );
 
 class HtmlFileReceiver extends ResponseReceiver {
-  protected encode(frame: string): Buffer {
-    return htmlFrames.get(frame);
+  protected encode(frame: string, shared: SharedFrame | null | undefined): Buffer {
+    return encodeFrame(HTML_FRAME, frame, shared);
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Receiver, Session } from '../session/session.js';
+import type { SharedFrame } from '../protocol/shared-frame.js';
 
 /**
  * Node keeps a response's head (`_header`) for as long as the response lives, as it built it: by
@@ -48,11 +49,11 @@ export abstract class ResponseReceiver implements Receiver {
   }
 
   /** One frame in the transport's envelope, as bytes. */
-  protected abstract encode(frame: string): Buffer;
+  protected abstract encode(frame: string, shared: SharedFrame | null | undefined): Buffer;
 
-  sendFrame(frame: string): boolean {
+  sendFrame(frame: string, shared?: SharedFrame | null): boolean {
     if (this.ended) return false;
-    const chunk = this.encode(frame);
+    const chunk = this.encode(frame, shared);
     this.session.host.stats.bytesOut[this.session.transport] += chunk.length;
     const done = this.session.needDrain ? this.written() : undefined;
     if (this.limit === 0) {

@@ -8,8 +8,9 @@ import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PayloadError, decodeMessages } from '../protocol/payload.js';
-import { echoPayloadOf, rememberDecoded } from '../protocol/frames.js';
-import { EncodedFrameCache } from '../protocol/encoded.js';
+import { envelope } from '../protocol/encoded.js';
+import { plainSingle } from '../protocol/plain-payload.js';
+import type { SharedFrame } from '../protocol/shared-frame.js';
 import { sendError } from '../http/respond.js';
 import type { Service } from '../service.js';
 import type { Receiver, Session } from '../session/session.js';
@@ -63,48 +64,16 @@ function frameSenderOf(ws: MessageSocket): FrameSender | null {
 // What a frame or raw message goes to `ws` as. Below 4 KiB as a Buffer that Buffer.from() slices
 // from Node's shared pool: a string would cost a native allocation in the socket write. From
 // 4 KiB on as the string itself: a Buffer of its own costs more than the write's native copy.
-// A broadcast's shared frame is encoded once, for every session, whatever its size.
+// A frame several sessions send (a broadcast) is encoded once, for all of them, whatever its size.
 const POOLED = 4096;
-const sharedFrames = new EncodedFrameCache((frame) => frame);
+const WEBSOCKET = envelope(0, (frame) => frame);
 
-function frameData(frame: string): string | Buffer {
-  const shared = sharedFrames.shared(frame);
-  if (shared !== null) return shared;
+function frameData(frame: string, shared: SharedFrame | null | undefined): string | Buffer {
+  if (shared != null) return shared.encoded(WEBSOCKET);
   // Under a third of POOLED characters is under POOLED bytes: no byte count needed first.
   if (frame.length < POOLED / 3 || (frame.length < POOLED && Buffer.byteLength(frame) < POOLED)) return Buffer.from(frame);
   return frame;
 }
-
-const OPEN = WebSocket.OPEN;
-const ECHO_PREFIX = Buffer.from('a');
-
-/**
- * The header of an unmasked final text frame of `length` payload bytes (RFC 6455 §5.2), followed
- * by `a`: with the received bytes after it, the echo frame. Sent in two writes, the bytes are not
- * copied into a new buffer: a 4 KB+ Buffer of its own is allocated outside Node's pool, and its
- * malloc on this thread and free on V8's sweeper thread contended for the allocator's lock (a
- * futex per message in a profile of 100 sessions echoing 4 KB).
- */
-function echoHeader(length: number): Buffer {
-  const long = length > 0xffff;
-  const head = Buffer.allocUnsafe(long ? 11 : 5);
-  head[0] = 0x81;
-  if (long) {
-    head[1] = 127;
-    head.writeUInt32BE(0, 2);
-    head.writeUInt32BE(length, 6);
-  } else {
-    head[1] = 126;
-    head.writeUInt16BE(length, 2);
-  }
-  head[head.length - 1] = 0x61;
-  return head;
-}
-
-// A raw websocket message as it arrived, text and bytes: echo and relay handlers send back the
-// text they were handed, and those bytes then go out as they came, without encoding them again.
-let relayText: string | null = null;
-let relayBytes: Buffer = Buffer.alloc(0);
 
 /**
  * `ws`'s WebSocket carrying its session's receiver: the socket listeners below are shared
@@ -130,8 +99,6 @@ class WebSocketReceiver implements Receiver {
     private readonly ws: MessageSocket,
     /** hixie-76 sockets take text only. */
     private readonly legacy: boolean,
-    /** The socket `ws` runs on (null for hixie-76): long echoes are written to it directly. */
-    private readonly socket: Duplex | null,
   ) {
     this.sender = legacy ? null : frameSenderOf(ws);
   }
@@ -144,25 +111,13 @@ class WebSocketReceiver implements Receiver {
     return true;
   }
 
-  sendFrame(frame: string): boolean {
-    const data = this.legacy ? frame : frameData(frame);
-    if (typeof data !== 'string') {
-      this.write(data, data.length);
-      return true;
-    }
-    // An echo of the long message just received: `a` + the bytes it came in, with no encoding.
-    const echo = this.legacy ? null : echoPayloadOf(data);
-    if (echo !== null) this.writeEcho(echo);
-    else this.write(data, Buffer.byteLength(data));
+  sendFrame(frame: string, shared?: SharedFrame | null): boolean {
+    const data = this.legacy ? frame : frameData(frame, shared);
+    this.write(data, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
     return true;
   }
 
   sendRaw(message: string): void {
-    // Content comparison when not the same string; unequal lengths fail at once.
-    if (message === relayText && !this.legacy) {
-      this.write(relayBytes, relayBytes.length);
-      return;
-    }
     const n = Buffer.byteLength(message);
     this.write(this.legacy || n >= POOLED ? message : Buffer.from(message), n);
   }
@@ -188,25 +143,6 @@ class WebSocketReceiver implements Receiver {
     else this.ws.send(data, TEXT, done);
   }
 
-  /**
-   * `a` + `payload` as one websocket frame, written to the socket `ws` runs on. Safe beside `ws`'s
-   * own writes: each is a whole frame, written at once; `ws` queues frames only for compression
-   * (off here); once it began closing, `ws` itself refuses the data, as for any other frame.
-   */
-  private writeEcho(payload: Buffer): void {
-    const socket = this.socket;
-    const bytes = payload.length + 1;
-    if (socket === null || this.ws.readyState !== OPEN) {
-      this.write(Buffer.concat([ECHO_PREFIX, payload], bytes), bytes);
-      return;
-    }
-    const done = this.sending(bytes);
-    socket.cork();
-    socket.write(echoHeader(bytes));
-    socket.write(payload, done);
-    socket.uncork();
-  }
-
   end(code?: number, reason?: string): void {
     this.ws.close(wireCode(code), wireReason(reason));
   }
@@ -225,8 +161,6 @@ class WebSocketReceiver implements Receiver {
     if (typeof data !== 'string' && isBinary !== true) {
       const one = plainSingle(data);
       if (one !== null) {
-        // The bytes matter only to a long message's echo (see frames.ts).
-        rememberDecoded(one, null, scannedAscii, data.length > SCAN_MAX ? data : null);
         session.deliverOne(one, data.length);
         return;
       }
@@ -237,7 +171,7 @@ class WebSocketReceiver implements Receiver {
     let messages: string[];
     try {
       if (text === null) throw new PayloadError('Payload is not valid UTF-8.');
-      messages = decodeMessages(text, typeof data === 'string' ? null : data);
+      messages = decodeMessages(text);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
       session.abort(1002, 'Broken framing.', 'client');
@@ -253,13 +187,7 @@ class WebSocketReceiver implements Receiver {
       this.ws.close(1007, 'Message is not valid UTF-8');
       return;
     }
-    if (typeof data === 'string') {
-      this.session.deliverOne(text, Buffer.byteLength(data));
-      return;
-    }
-    relayText = text;
-    relayBytes = data;
-    this.session.deliverOne(text, data.length);
+    this.session.deliverOne(text, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
   }
 
   closed(code: number | undefined, reason: Buffer | undefined): void {
@@ -292,72 +220,6 @@ function onClose(this: ReceiverHolder, code?: number, reason?: Buffer): void {
 // Socket errors (resets, protocol violations) end in 'close'; without a listener they would throw.
 function onError(this: ReceiverHolder, err: Error): void {
   (this.recv as WebSocketReceiver).failed(err);
-}
-
-// Up to this size a payload is scanned here byte by byte; longer ones by native searches and a
-// scan four bytes at a time (see plainLong).
-const SCAN_MAX = 256;
-
-// Whether the last message plainSingle() returned is all ASCII.
-let scannedAscii = false;
-
-/**
- * The message of a payload that is exactly `["<text>"]`, text without `"`, `\` or control
- * characters, or null: decoded once, where JSON.parse would decode, copy, and build an array.
- * `ws` has checked the UTF-8 of text frames, so any other byte is part of a valid character.
- */
-function plainSingle(data: Buffer): string | null {
-  const n = data.length;
-  if (n < 4 || data[0] !== 0x5b || data[1] !== 0x22 || data[n - 2] !== 0x22 || data[n - 1] !== 0x5d) return null;
-  if (n > SCAN_MAX) return plainLong(data, n);
-  let bits = 0;
-  for (let i = 2; i < n - 2; i++) {
-    const c = data[i]!;
-    if (c < 0x20 || c === 0x22 || c === 0x5c) return null;
-    bits |= c;
-  }
-  scannedAscii = bits < 0x80;
-  return data.toString('utf8', 2, n - 2);
-}
-
-// For 4 KB, a third less CPU than decoding the whole payload and JSON.parse (which scans, then
-// copies the text out of it): the text is decoded once, straight from the bytes.
-function plainLong(data: Buffer, n: number): string | null {
-  if (data.indexOf(0x22, 2) !== n - 2 || data.indexOf(0x5c, 2) !== -1 || hasControlByte(data, 2, n - 2)) return null;
-  const message = data.toString('utf8', 2, n - 2);
-  scannedAscii = message.length === n - 4;
-  return message;
-}
-
-/** Whether a byte in data[from, to) is below 0x20. */
-function hasControlByte(data: Buffer, from: number, to: number): boolean {
-  let i = from;
-  // Byte by byte up to a 4-byte boundary in memory: a typed array view must start on one.
-  while (i < to && ((data.byteOffset + i) & 3) !== 0) if (data[i++]! < 0x20) return true;
-  const words = (to - i) >>> 2;
-  if (words > 0) {
-    const w32 = new Int32Array(data.buffer, data.byteOffset + i, words);
-    // (w - 0x20202020) & ~w has a byte's top bit set when that byte, or one below it in the
-    // word, is under 0x20: exact as to whether any is (the word test for a zero byte, shifted).
-    // Four words a turn: a quarter less time per 4 KB than one (loop overhead, not the test).
-    let acc = 0;
-    let k = 0;
-    for (; k + 4 <= words; k += 4) {
-      const w0 = w32[k]!;
-      const w1 = w32[k + 1]!;
-      const w2 = w32[k + 2]!;
-      const w3 = w32[k + 3]!;
-      acc |= ((w0 - 0x20202020) & ~w0) | ((w1 - 0x20202020) & ~w1) | ((w2 - 0x20202020) & ~w2) | ((w3 - 0x20202020) & ~w3);
-    }
-    for (; k < words; k++) {
-      const w = w32[k]!;
-      acc |= (w - 0x20202020) & ~w;
-    }
-    if ((acc & 0x80808080) !== 0) return true;
-    i += words << 2;
-  }
-  while (i < to) if (data[i++]! < 0x20) return true;
-  return false;
 }
 
 function messageText(data: Buffer | string, isBinary: boolean | undefined): string | null {
@@ -407,7 +269,7 @@ function openSession(
   }
   const session = svc.createSession(req, null, raw ? 'websocket-raw' : 'websocket', locals);
   const socket = ws as unknown as MessageSocket;
-  const recv = new WebSocketReceiver(svc, session, socket, wire === null, wire);
+  const recv = new WebSocketReceiver(svc, session, socket, wire === null);
   ws.recv = recv;
   const stats = svc.stats;
   stats.connectionsActive++;

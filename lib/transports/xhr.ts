@@ -7,15 +7,16 @@ import type { Service } from '../service.js';
 import type { Session } from '../session/session.js';
 import { cors, noCache, sessionCookie } from '../http/headers.js';
 import { JAVASCRIPT, TEXT, noContent } from '../http/respond.js';
-import { EncodedFrameCache } from '../protocol/encoded.js';
+import { encodeFrame, envelope } from '../protocol/encoded.js';
+import type { SharedFrame } from '../protocol/shared-frame.js';
 import { ResponseReceiver } from './receiver.js';
 import { deliverPayload } from './send.js';
 
-const xhrFrames = new EncodedFrameCache((frame) => frame + '\n');
+const XHR = envelope(1, (frame) => frame + '\n');
 
 class XhrReceiver extends ResponseReceiver {
-  protected encode(frame: string): Buffer {
-    return xhrFrames.get(frame);
+  protected encode(frame: string, shared: SharedFrame | null | undefined): Buffer {
+    return encodeFrame(XHR, frame, shared);
   }
 }
 

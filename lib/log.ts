@@ -32,9 +32,23 @@ function format(fields: LogFields | undefined): string {
   return out;
 }
 
+/**
+ * The user's log function, made unable to throw into the session machinery: the log line is called
+ * in the middle of opening and closing sessions. What it threw becomes a process warning.
+ */
+function safeLog(userLog: LogFunction): LogFunction {
+  return (severity, message, fields) => {
+    try {
+      userLog(severity, message, fields);
+    } catch (err) {
+      process.emitWarning(`the log function threw (${String(err)}); sessions go on without that line`, { type: 'SockJSLogWarning', code: 'SOCKJS_LOG_THREW' });
+    }
+  };
+}
+
 /** The logger a service uses: the user's, or DEBUG-driven stderr output, or nothing. */
 export function createLogger(userLog: LogFunction | null, env: string | undefined = process.env.DEBUG): LogFunction {
-  if (userLog !== null) return userLog;
+  if (userLog !== null) return safeLog(userLog);
   const enabled = new Set<LogSeverity>((['debug', 'info', 'warn', 'error'] as const).filter((s) => debugEnabled(s, env)));
   if (enabled.size === 0) return () => {};
   return (severity, message, fields) => {

@@ -11,7 +11,7 @@ import { iframePage, type IframePage } from './http/iframe.js';
 import { sendError } from './http/respond.js';
 import type { LogFunction, ResolvedOptions, TransportName } from './options.js';
 import { createLogger, requestId } from './log.js';
-import { CLOSED, Session, type CloseCause, type SessionHost } from './session/session.js';
+import { CLOSED, CONNECTING, Session, type CloseCause, type SessionHost } from './session/session.js';
 import { SessionStore } from './session/store.js';
 import { FlushScheduler } from './session/flush.js';
 import { createWebSocketServer } from './transports/websocket.js';
@@ -180,7 +180,15 @@ export class Service implements SessionHost {
     }
     this.admit(req, res, () => {
       // Another request may have opened it while an asynchronous verify ran.
-      use(this.store.get(sessionId) ?? this.createSession(req, sessionId, protocol, localsOf(res)));
+      const session = this.store.get(sessionId) ?? this.createSession(req, sessionId, protocol, localsOf(res));
+      try {
+        use(session);
+      } catch (err) {
+        // User code (a cookie_needed handler) threw before the session got its receiver: nothing
+        // would ever open or expire it.
+        if (session.state === CONNECTING) this.forget(session);
+        throw err;
+      }
     });
   }
 

@@ -170,10 +170,10 @@ export class Session {
   receiverGone(recv: Receiver, code = 1002, reason = 'Connection interrupted', cause: CloseCause = 'interrupted'): void {
     if (this.recv !== recv) return;
     this.recv = null;
-    if (this.state === OPEN) {
-      this.closeWith(code, reason, cause);
-    }
+    const closing = this.state === OPEN;
+    if (closing) this.closeWith(code, reason, cause);
     if (this.state >= CLOSING) this.setTimer(TimerMode.Linger);
+    if (closing) this.emitClose();
   }
 
   /** Ends the current receiver (answered, or full) and waits for the next one. */
@@ -287,6 +287,7 @@ export class Session {
     this.closeWith(3100, 'Send buffer full', 'limit');
     if (recv !== null) recv.destroy();
     this.setTimer(TimerMode.Linger);
+    this.emitClose();
   }
 
   /** A receiver's socket drained (or a flush happened): owe 'drain' no longer if under water. */
@@ -372,6 +373,7 @@ export class Session {
     this.closeWith(code, reason, cause);
     if (this.recv !== null) this.sendClose();
     else this.setTimer(TimerMode.Linger);
+    this.emitClose();
     return true;
   }
 
@@ -386,17 +388,23 @@ export class Session {
     this.recv = null;
     if (recv !== null) recv.end(code, reason);
     this.setTimer(TimerMode.Linger);
+    this.emitClose();
   }
 
+  /** The state change of every close; the caller finishes with the receiver and the timer, then emitClose(). */
   private closeWith(code: number, reason: string, cause: CloseCause): void {
     this.state = CLOSING;
     this.closeCode = code;
     this.closeReason = reason;
     this.closeFrameText = closeFrame(code, reason);
-    this.host.closed(this, cause);
     this.state = CLOSED;
+    this.host.closed(this, cause);
+  }
+
+  /** 'close', once the session is done with its receiver and timer: a listener that throws leaves nothing half done. */
+  private emitClose(): void {
     const conn = this.connection;
-    if (conn !== null) conn.emit('close', code, reason);
+    if (conn !== null) conn.emit('close', this.closeCode, this.closeReason);
   }
 
   private sendClose(): void {
@@ -467,11 +475,15 @@ export class Session {
         return;
       }
       case TimerMode.Disconnect:
+      {
         // No receiver came back in time: the client is gone.
         this.timerMode = TimerMode.None;
-        if (this.state === OPEN) this.closeWith(1006, 'Session timed out', 'timeout');
+        const closing = this.state === OPEN;
+        if (closing) this.closeWith(1006, 'Session timed out', 'timeout');
         this.setTimer(TimerMode.Linger);
+        if (closing) this.emitClose();
         return;
+      }
       case TimerMode.Linger:
         this.timerMode = TimerMode.None;
         this.timer = null;

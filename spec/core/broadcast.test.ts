@@ -169,3 +169,41 @@ test('adapter: an adapter error is logged and emitted as adapter_error, never th
   assert.throws(() => sockjs({ adapter: {} as never }), /"adapter" must be an adapter object with bind\(\), publish\(\) and close\(\)/);
   await s.close();
 });
+
+/** Every message of the `a[...]` frames a client reads until it has `count` of them. */
+async function messages(c: WsClient, count: number): Promise<string[]> {
+  const out: string[] = [];
+  while (out.length < count) {
+    const frame = await c.next();
+    assert.ok(frame !== null && frame.startsWith('a'), 'expected an a[...] frame, got ' + String(frame));
+    out.push(...(JSON.parse(frame.slice(1)) as string[]));
+  }
+  return out;
+}
+
+test('rooms: sends of one tick reach each member in order, whatever else it was sent meanwhile (shared runs of frames)', async () => {
+  const s = await service();
+  try {
+    const [a, b, c, d] = [await s.ws(), await s.ws(), await s.ws(), await s.ws()];
+    const [ca, cb, cc] = s.conns;
+    ca!.join('x');
+    cb!.join('x');
+    cc!.join('x').join('y');
+    // In one tick: room x, a private write to b, room y (c only), room x again, a broadcast.
+    s.r.to('x').send('1');
+    cb!.write('own');
+    s.r.to('y').send('y');
+    s.r.to('x').send('2');
+    s.r.broadcast('all');
+    assert.deepEqual(await messages(a, 3), ['1', '2', 'all']);
+    assert.deepEqual(await messages(b, 4), ['1', 'own', '2', 'all']);
+    assert.deepEqual(await messages(c, 4), ['1', 'y', '2', 'all']);
+    assert.deepEqual(await messages(d, 1), ['all']);
+    // The next tick starts afresh: nothing of the last run is sent again.
+    s.r.to('x').send('3');
+    assert.deepEqual(await messages(a, 1), ['3']);
+    assert.deepEqual(await messages(c, 1), ['3']);
+  } finally {
+    await s.close();
+  }
+});

@@ -1,0 +1,59 @@
+/**
+ * One sockjs() service mounted at /svc of an Express app on 127.0.0.1 (port 0), with the
+ * connections it opened and their close events recorded: the set-up most tests start from.
+ */
+import http from 'node:http';
+import express from 'express';
+import sockjs, { type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
+
+export interface TestService {
+  readonly r: SockJSRouter;
+  readonly app: express.Express;
+  readonly server: http.Server;
+  /** `http://127.0.0.1:<port>` */
+  readonly root: string;
+  /** The service's base URL, `<root>/svc`. */
+  readonly url: string;
+  /** The same with `ws:`. */
+  readonly ws: string;
+  /** Every connection the service opened, in order. */
+  readonly conns: Connection[];
+  /** Every 'close' event of those connections, in order. */
+  readonly closes: [code: number, reason: string][];
+  /** Resolves with the next connection the service opens. */
+  nextConnection(): Promise<Connection>;
+  close(): Promise<void>;
+}
+
+export async function startService(opts: SockJSOptions = {}, setup?: (r: SockJSRouter, app: express.Express) => void): Promise<TestService> {
+  const app = express();
+  const r = sockjs(opts);
+  const conns: Connection[] = [];
+  const closes: [number, string][] = [];
+  r.on('connection', (c) => {
+    conns.push(c);
+    c.on('close', (code, reason) => closes.push([code, reason]));
+  });
+  setup?.(r, app);
+  app.use('/svc', r);
+  const server = http.createServer(app);
+  r.attach(server);
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const root = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    r,
+    app,
+    server,
+    root,
+    url: root + '/svc',
+    ws: 'ws' + root.slice(4) + '/svc',
+    conns,
+    closes,
+    nextConnection: () => new Promise((res) => r.once('connection', res)),
+    async close() {
+      server.closeAllConnections();
+      await r.close();
+      await new Promise<void>((res) => server.close(() => res()));
+    },
+  };
+}

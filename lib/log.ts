@@ -4,6 +4,7 @@
  * request id, session id and transport it is about; nothing is logged per message.
  */
 import type { IncomingMessage } from 'node:http';
+import { registries } from './registry.js';
 import type { LogFields, LogFunction, LogSeverity } from './options.js';
 
 const NAMESPACE = 'sockjs-express';
@@ -56,16 +57,15 @@ export function createLogger(userLog: LogFunction | null, env: string | undefine
   };
 }
 
-let counter = 0;
-const ids = new WeakMap<IncomingMessage, string>();
 
 /** The request's id: its X-Request-Id when it is a sane token, else one made up here. */
 export function requestId(req: IncomingMessage): string {
-  let id = ids.get(req);
+  const reg = registries;
+  let id = reg.requestIds.get(req);
   if (id === undefined) {
     const given = req.headers['x-request-id'];
-    id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : 'r' + (++counter).toString(36);
-    ids.set(req, id);
+    id = typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : 'r' + (++reg.requestCount).toString(36);
+    reg.requestIds.set(req, id);
   }
   return id;
 }

@@ -53,9 +53,12 @@ const COMMA = 44;
 /** Per underlying connection: its open channels by wire topic. */
 type Table<C extends ConnectionLike> = Map<string, ChannelConnection<C>>;
 
-// Set in ChannelConnection's static block: lets the multiplexer end a channel without exposing a method.
-let finish: <C extends ConnectionLike>(ch: ChannelConnection<C>, code: number, reason: string) => void;
-let drained: <C extends ConnectionLike>(ch: ChannelConnection<C>) => void;
+/** What the multiplexer may do to a channel without a public method: filled in once by ChannelConnection's static block. */
+interface ChannelControl {
+  finish<C extends ConnectionLike>(ch: ChannelConnection<C>, code: number, reason: string): void;
+  drained<C extends ConnectionLike>(ch: ChannelConnection<C>): void;
+}
+const control = {} as ChannelControl;
 
 /**
  * One client's subscription to one channel. It has the Connection API: write/close/end, readyState,
@@ -77,8 +80,8 @@ export class ChannelConnection<C extends ConnectionLike = Connection> extends Ev
   #needDrain = false;
 
   static {
-    finish = (ch, code, reason) => ch.#finish(code, reason);
-    drained = (ch) => {
+    control.finish = (ch, code, reason) => ch.#finish(code, reason);
+    control.drained = (ch) => {
       if (!ch.#needDrain || !ch.#open) return;
       ch.#needDrain = false;
       ch.emit('drain');
@@ -247,10 +250,10 @@ export class Multiplexer<C extends ConnectionLike = Connection> {
     const table: Table<C> = new Map();
     conn.on('data', (message) => this.#receive(conn, table, message));
     conn.on('close', (code, reason) => {
-      for (const ch of [...table.values()]) finish(ch, code, reason);
+      for (const ch of [...table.values()]) control.finish(ch, code, reason);
     });
     conn.on('drain', () => {
-      for (const ch of [...table.values()]) drained(ch);
+      for (const ch of [...table.values()]) control.drained(ch);
     });
   }
 
@@ -277,7 +280,7 @@ export class Multiplexer<C extends ConnectionLike = Connection> {
         }
         // The client library keeps one channel per name: a second `sub` replaced the first on its
         // side, so the old one ends here too (without `uns`, which would close the new one).
-        if (previous !== undefined) finish(previous, 1000, 'Resubscribed');
+        if (previous !== undefined) control.finish(previous, 1000, 'Resubscribed');
         const ch = new ChannelConnection<C>(conn, channel, table);
         table.set(topic, ch);
         (channel.connections as Set<ChannelConnection<C>>).add(ch);
@@ -286,7 +289,7 @@ export class Multiplexer<C extends ConnectionLike = Connection> {
       }
       case 'uns': {
         const ch = table.get(topic);
-        if (ch !== undefined) finish(ch, 1000, 'Unsubscribed');
+        if (ch !== undefined) control.finish(ch, 1000, 'Unsubscribed');
         return;
       }
       default:

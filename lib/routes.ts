@@ -86,7 +86,7 @@ export function route(svc: Service, req: IncomingMessage, res: ServerResponse): 
     return;
   }
   if (path === '/info') {
-    if (method === 'GET' || method === 'HEAD') info(req, res, svc.options);
+    if (method === 'GET' || method === 'HEAD') info(req, res, svc.options, svc.entropy);
     else if (method === 'OPTIONS') preflight(req, res, svc.options, 'OPTIONS, GET');
     else methodNotAllowed(res, 'OPTIONS, GET');
     return;

@@ -8,6 +8,7 @@ import type { WebSocketServer } from 'ws';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Connection } from './connection.js';
 import { iframePage, type IframePage } from './http/iframe.js';
+import { EntropyPool } from './http/info.js';
 import { sendError } from './http/respond.js';
 import type { LogFunction, ResolvedOptions, TransportName } from './options.js';
 import { createLogger, requestId } from './log.js';
@@ -67,6 +68,7 @@ export class Service implements SessionHost {
   readonly stats: Stats;
   readonly rooms = new Rooms();
   readonly flusher = new FlushScheduler();
+  readonly entropy = new EntropyPool();
   readonly adapter: Adapter;
   accepting = true;
   /** Where the service is mounted, learnt from its first request (the default metrics label). */

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { responseClassFor } from './express-server.js';
+import { registries, type PendingUpgrade, type UpgradeListener } from './registry.js';
 import type { Duplex } from 'node:stream';
 import type { EventEmitter } from 'node:events';
 
@@ -15,19 +16,11 @@ export interface UpgradeableServer extends EventEmitter {
   listeners(event: string | symbol): Function[];
 }
 
-interface PendingUpgrade {
-  readonly socket: Duplex;
-  readonly head: Buffer;
-  readonly res: ServerResponse;
-  claimed: boolean;
-}
 
 type AppHandler = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
-type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-
-const pending = new WeakMap<IncomingMessage, PendingUpgrade>();
-const hooked = new WeakMap<object, UpgradeListener>();
+const pending = registries.pendingUpgrades;
+const hooked = registries.upgradeHooks;
 
 function ignoreError(): void {}
 

@@ -8,28 +8,31 @@ import type { ResolvedOptions } from '../options.js';
 import { cors, noCache } from './headers.js';
 import { JSON_TYPE, sendBody } from './respond.js';
 
-// Entropy comes from a pooled buffer: one randomBytes() call serves 1024 requests.
 const POOL = 4096;
-let pool = randomBytes(POOL);
-let offset = 0;
 
-/** A uniformly random integer in [0, 2^32 - 1]. */
-export function entropy(): number {
-  if (offset === POOL) {
-    pool = randomBytes(POOL);
-    offset = 0;
+/** Entropy from a pooled buffer: one randomBytes() call serves 1024 requests. */
+export class EntropyPool {
+  private pool = randomBytes(POOL);
+  private offset = 0;
+
+  /** A uniformly random integer in [0, 2^32 - 1]. */
+  next(): number {
+    if (this.offset === POOL) {
+      this.pool = randomBytes(POOL);
+      this.offset = 0;
+    }
+    const n = this.pool.readUInt32BE(this.offset);
+    this.offset += 4;
+    return n;
   }
-  const n = pool.readUInt32BE(offset);
-  offset += 4;
-  return n;
 }
 
-export function info(req: IncomingMessage, res: ServerResponse, options: ResolvedOptions): void {
+export function info(req: IncomingMessage, res: ServerResponse, options: ResolvedOptions, entropy: EntropyPool): void {
   noCache(res);
   cors(req, res, options);
   const body =
     '{"websocket":' + !options.disabled.has('websocket') +
     ',"origins":' + JSON.stringify(options.origin_list) + ',"cookie_needed":' + (options.cookie_needed !== null) +
-    ',"entropy":' + entropy() + '}';
+    ',"entropy":' + entropy.next() + '}';
   sendBody(res, 200, JSON_TYPE, body);
 }

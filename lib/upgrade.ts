@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { responseClassFor } from './express-server.js';
+import { responseOnSocket } from './internals.js';
 import { registries, type PendingUpgrade, type UpgradeListener } from './registry.js';
 import type { Duplex } from 'node:stream';
 import type { EventEmitter } from 'node:events';
@@ -105,8 +106,8 @@ function tooManyHeaders(server: UpgradeableServer, req: IncomingMessage): boolea
  * the socket to a new parser while the old one still owes it to its queued responses.
  */
 function afterEarlierResponses(socket: Duplex, then: () => void): void {
-  const earlier = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (earlier === undefined || earlier === null) {
+  const earlier = responseOnSocket(socket);
+  if (earlier === null) {
     then();
     return;
   }

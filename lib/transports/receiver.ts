@@ -6,17 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Receiver, Session } from '../session/session.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
-
-/**
- * Node keeps a response's head (`_header`) for as long as the response lives, as it built it: by
- * concatenation, which V8 holds as a tree of some 25 string pieces (about 800 bytes). A streaming
- * response lives as long as its session; reading one character makes V8 flatten the tree in
- * place into a single string.
- */
-function flattenHead(res: ServerResponse): void {
-  const head = (res as ServerResponse & { _header?: unknown })._header;
-  if (typeof head === 'string' && head.length > 0) head.charCodeAt(0);
-}
+import { flattenHead } from '../internals.js';
 
 export abstract class ResponseReceiver implements Receiver {
   private ended = false;

@@ -12,6 +12,7 @@ import { envelope } from '../protocol/encoded.js';
 import { plainSingle } from '../protocol/plain-payload.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
 import { sendError } from '../http/respond.js';
+import { TEXT_FRAME, frameSenderOf, type FrameSender } from '../internals.js';
 import type { Service } from '../service.js';
 import type { Receiver, Session } from '../session/session.js';
 import { Hixie76Socket, isHixie76Request } from './hixie76.js';
@@ -46,20 +47,6 @@ function wireReason(reason: string | undefined): string {
 }
 
 const TEXT = { binary: false };
-// ws.send(data, TEXT) spreads TEXT into a literal of its defaults, and a key already there is
-// defined through V8's runtime: about 1.3 µs of every message sent (perf, 100 sessions at 10k
-// msg/s). `ws`'s frame writer (its WebSocket#_sender, ws 8) takes these finished options.
-const TEXT_FRAME = { binary: false, compress: false, fin: true, mask: false };
-
-/** `ws`'s frame writer: what ws.send() ends in once it has checked the state and built options. */
-interface FrameSender {
-  send(data: string | Buffer, options: typeof TEXT_FRAME, cb?: (err?: Error | null) => void): void;
-}
-
-function frameSenderOf(ws: MessageSocket): FrameSender | null {
-  const sender = (ws as { _sender?: Partial<FrameSender> | null })._sender;
-  return typeof sender?.send === 'function' ? (sender as FrameSender) : null;
-}
 
 // What a frame or raw message goes to `ws` as. Below 4 KiB as a Buffer that Buffer.from() slices
 // from Node's shared pool: a string would cost a native allocation in the socket write. From

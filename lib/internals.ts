@@ -1,0 +1,48 @@
+/**
+ * Every use of another package's or Node's private fields, in one place. Each is pinned by
+ * spec/core/internals.test.ts, which fails the day the field changes shape, and each has a
+ * fallback, which that test forces with SOCKJS_EXPRESS_NO_INTERNALS=1. What each one buys is in
+ * docs/performance.md ("Borrowed internals").
+ */
+import type { ServerResponse } from 'node:http';
+
+const enabled = process.env.SOCKJS_EXPRESS_NO_INTERNALS !== '1';
+
+/** The options `ws.send(text, { binary: false })` hands its frame writer on a server socket without compression. */
+export const TEXT_FRAME = Object.freeze({ binary: false, mask: false, compress: false, fin: true });
+
+/** `ws`'s frame writer (WebSocket#_sender, ws 8): what ws.send() ends in once it has built its options. */
+export interface FrameSender {
+  send(data: string | Buffer, options: typeof TEXT_FRAME, cb?: (err?: Error | null) => void): void;
+}
+
+/**
+ * The frame writer of a `ws` socket, or null (fallback: ws.send). ws.send spreads its options into
+ * a literal of its defaults, a key at a time through V8's runtime, on every message.
+ */
+export function frameSenderOf(ws: object): FrameSender | null {
+  if (!enabled) return null;
+  const sender = (ws as { _sender?: Partial<FrameSender> | null })._sender;
+  return typeof sender?.send === 'function' ? (sender as FrameSender) : null;
+}
+
+/**
+ * Node keeps a response's head (`_header`) for as long as the response lives, as it built it: by
+ * concatenation, which V8 holds as a tree of string pieces. A streaming response lives as long as
+ * its session; reading one character makes V8 flatten the tree in place into a single string.
+ * Fallback: the tree stays.
+ */
+export function flattenHead(res: ServerResponse): void {
+  if (!enabled) return;
+  const head = (res as ServerResponse & { _header?: unknown })._header;
+  if (typeof head === 'string' && head.length > 0) head.charCodeAt(0);
+}
+
+/**
+ * The response that owns a server socket at the moment (Node's socket._httpMessage): a request
+ * pipelined behind it must wait for it. Fallback (null): no wait, as for a fresh connection.
+ */
+export function responseOnSocket(socket: object): ServerResponse | null {
+  if (!enabled) return null;
+  return (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+}

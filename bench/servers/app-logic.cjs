@@ -1,0 +1,32 @@
+// The application every app-shaped bench server runs (bench/servers/app-*.{mjs,cjs}): the same
+// functions on every server, so that only the library around them differs.
+'use strict';
+
+/** RPC: `{"id":n,"op":"add","a":x,"b":y}` in, `{"id":n,"result":x+y}` out; null for anything else. */
+function rpcReply(req) {
+  if (req === null || typeof req !== 'object' || req.op !== 'add') return null;
+  return { id: req.id, result: req.a + req.b };
+}
+
+/** Chat: the room and name a `{"join":room,"name":name}` message asks for; null if it is not one. */
+function joinOf(msg) {
+  if (msg === null || typeof msg !== 'object' || typeof msg.join !== 'string' || typeof msg.name !== 'string') return null;
+  return { room: msg.join, name: msg.name };
+}
+
+/** Chat: what a room receives for `{"text":...}` from `name`; null if the message has no text. */
+function envelope(name, room, msg) {
+  if (msg === null || typeof msg !== 'object' || typeof msg.text !== 'string') return null;
+  return { from: name, room, text: msg.text, ts: Date.now() };
+}
+
+/** JSON.parse that answers null for bad input instead of throwing. */
+function parse(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+module.exports = { rpcReply, joinOf, envelope, parse };

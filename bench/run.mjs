@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench`: sockjs-express (ours) side by side with sockjs-node and a raw `ws` server.
+// `npm run bench`: sockjs-express (ours) side by side with sockjs-node, a raw `ws` server and (in the
+// application-shaped scenarios) socket.io 4.
 //
 // Each server runs as its own child process (bench/servers/*), fresh for every measurement; one
 // load generator process (bench/client/load.mjs) drives it and reports JSON back. The server's

@@ -13,8 +13,8 @@ const T_TEXT = 1;
 const T_CLOSE = 8;
 const T_PING = 9;
 
-/** A masked client frame carrying `payload` (a Buffer) with `opcode`. */
-function clientFrame(opcode, payload) {
+/** A client frame carrying `payload` (a Buffer) with `opcode`, masked with `key` (4 bytes). */
+export function clientFrame(opcode, payload, key = KEY) {
   const n = payload.length;
   const ext = n < 126 ? 0 : n < 65536 ? 2 : 8;
   const frame = Buffer.allocUnsafe(2 + ext + 4 + n);
@@ -28,8 +28,8 @@ function clientFrame(opcode, payload) {
     frame.writeBigUInt64BE(BigInt(n), 2);
   }
   const at = 2 + ext;
-  for (let i = 0; i < 4; i++) frame[at + i] = KEY[i];
-  for (let i = 0; i < n; i++) frame[at + 4 + i] = payload[i] ^ KEY[i & 3];
+  for (let i = 0; i < 4; i++) frame[at + i] = key[i];
+  for (let i = 0; i < n; i++) frame[at + 4 + i] = payload[i] ^ key[i & 3];
   return frame;
 }
 const CLOSE_FRAME = clientFrame(T_CLOSE, Buffer.from([0x03, 0xe8])); // 1000

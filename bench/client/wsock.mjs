@@ -7,6 +7,7 @@
 //              pings `2` answered `3`. onData sees event packets only.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { clientFrame } from './rawws.mjs';
 import { HOST, countMessages, sessionPath } from './util.mjs';
 
 const WS_OPTIONS = { perMessageDeflate: false, skipUTF8Validation: true, maxPayload: 64 * 1024 * 1024 };
@@ -22,24 +23,10 @@ const maskedFrames = new WeakMap();
 function maskedFrame(payload) {
   let frame = maskedFrames.get(payload);
   if (frame !== undefined) return frame;
-  const n = payload.length;
-  const lenBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
-  const head = 2 + lenBytes;
-  frame = Buffer.allocUnsafe(head + 4 + n);
-  frame[0] = 0x81; // FIN, text
-  if (lenBytes === 0) frame[1] = 0x80 | n;
-  else if (lenBytes === 2) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(n, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(n), 2);
-  }
   let key;
   do key = randomBytes(4);
   while ((key[0] | key[1] | key[2] | key[3]) === 0);
-  key.copy(frame, head);
-  for (let i = 0; i < n; i++) frame[head + 4 + i] = payload[i] ^ key[i & 3];
+  frame = clientFrame(1, payload, key);
   maskedFrames.set(payload, frame);
   return frame;
 }

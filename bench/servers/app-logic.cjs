@@ -20,6 +20,30 @@ function envelope(name, room, msg) {
   return { from: name, room, text: msg.text, ts: Date.now() };
 }
 
+/**
+ * Rooms as an app keeps them when its library has none (sockjs-node, `ws`): a Map of Sets.
+ * `join` answers the room's members (the sender sends to them); `leave` drops empty rooms.
+ */
+class Rooms {
+  constructor() {
+    this.map = new Map();
+  }
+
+  join(room, member) {
+    let members = this.map.get(room);
+    if (members === undefined) this.map.set(room, (members = new Set()));
+    members.add(member);
+    return members;
+  }
+
+  leave(room, member) {
+    const members = this.map.get(room);
+    if (members === undefined) return;
+    members.delete(member);
+    if (members.size === 0) this.map.delete(room);
+  }
+}
+
 /** JSON.parse that answers null for bad input instead of throwing. */
 function parse(text) {
   try {
@@ -29,4 +53,4 @@ function parse(text) {
   }
 }
 
-module.exports = { rpcReply, joinOf, envelope, parse };
+module.exports = { rpcReply, joinOf, envelope, parse, Rooms };

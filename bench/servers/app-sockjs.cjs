@@ -6,7 +6,7 @@
 const http = require('node:http');
 const sockjs = require('sockjs');
 const { memReport } = require('./mem.cjs');
-const { rpcReply, joinOf, envelope, parse } = require('./app-logic.cjs');
+const { rpcReply, joinOf, envelope, parse, Rooms } = require('./app-logic.cjs');
 
 const port = Number(process.env.PORT || 8082);
 const SETTINGS = { response_limit: 128 * 1024, heartbeat_delay: 25000, disconnect_delay: 5000 };
@@ -49,7 +49,7 @@ mount('rpc', {}, (s) => s.on('connection', (conn) => conn.on('data', (m) => {
   const reply = rpcReply(parse(m));
   if (reply !== null) conn.write(JSON.stringify(reply));
 })));
-const rooms = new Map();
+const rooms = new Rooms();
 mount('chat', {}, (s) => s.on('connection', (conn) => {
   let me = null;
   let members = null;
@@ -58,9 +58,7 @@ mount('chat', {}, (s) => s.on('connection', (conn) => {
     if (me === null) {
       me = joinOf(msg);
       if (me === null) return;
-      members = rooms.get(me.room);
-      if (members === undefined) rooms.set(me.room, (members = new Set()));
-      members.add(conn);
+      members = rooms.join(me.room, conn);
       conn.write(JSON.stringify({ joined: me.room }));
       return;
     }
@@ -70,9 +68,7 @@ mount('chat', {}, (s) => s.on('connection', (conn) => {
     for (const c of members) c.write(out);
   });
   conn.on('close', () => {
-    if (members === null) return;
-    members.delete(conn);
-    if (members.size === 0) rooms.delete(me.room);
+    if (me !== null) rooms.leave(me.room, conn);
   });
 }));
 

@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import { memReport } from './common.mjs';
 
 const require = createRequire(import.meta.url);
-const { rpcReply, joinOf, envelope, parse } = require('./app-logic.cjs');
+const { rpcReply, joinOf, envelope, parse, Rooms } = require('./app-logic.cjs');
 const port = Number(process.env.PORT || 8083);
 const server = http.createServer((req, res) => {
   if (req.url === '/__mem') {
@@ -19,7 +19,7 @@ const server = http.createServer((req, res) => {
   res.end();
 });
 
-const rooms = new Map();
+const rooms = new Rooms();
 function chat(ws) {
   let me = null;
   let members = null;
@@ -28,9 +28,7 @@ function chat(ws) {
     if (me === null) {
       me = joinOf(msg);
       if (me === null) return;
-      members = rooms.get(me.room);
-      if (members === undefined) rooms.set(me.room, (members = new Set()));
-      members.add(ws);
+      members = rooms.join(me.room, ws);
       ws.send(JSON.stringify({ joined: me.room }));
       return;
     }
@@ -40,9 +38,7 @@ function chat(ws) {
     for (const c of members) c.send(out);
   });
   ws.on('close', () => {
-    if (members === null) return;
-    members.delete(ws);
-    if (members.size === 0) rooms.delete(me.room);
+    if (me !== null) rooms.leave(me.room, ws);
   });
 }
 

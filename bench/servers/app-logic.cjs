@@ -44,6 +44,34 @@ class Rooms {
   }
 }
 
+/**
+ * One chat member on a library without rooms: its first message joins (answered `{"joined"}`),
+ * every later one goes to the room, wrapped. `send(member, text)` writes to one member.
+ */
+function chatMember(rooms, member, send) {
+  let me = null;
+  let members = null;
+  return {
+    data(text) {
+      const msg = parse(text);
+      if (me === null) {
+        me = joinOf(msg);
+        if (me === null) return;
+        members = rooms.join(me.room, member);
+        send(member, JSON.stringify({ joined: me.room }));
+        return;
+      }
+      const env = envelope(me.name, me.room, msg);
+      if (env === null) return;
+      const out = JSON.stringify(env);
+      for (const m of members) send(m, out);
+    },
+    close() {
+      if (me !== null) rooms.leave(me.room, member);
+    },
+  };
+}
+
 /** JSON.parse that answers null for bad input instead of throwing. */
 function parse(text) {
   try {
@@ -53,4 +81,4 @@ function parse(text) {
   }
 }
 
-module.exports = { rpcReply, joinOf, envelope, parse, Rooms };
+module.exports = { rpcReply, joinOf, envelope, parse, Rooms, chatMember };

@@ -6,7 +6,7 @@
 const http = require('node:http');
 const sockjs = require('sockjs');
 const { memReport } = require('./mem.cjs');
-const { rpcReply, joinOf, envelope, parse, Rooms } = require('./app-logic.cjs');
+const { rpcReply, parse, Rooms, chatMember } = require('./app-logic.cjs');
 
 const port = Number(process.env.PORT || 8082);
 const SETTINGS = { response_limit: 128 * 1024, heartbeat_delay: 25000, disconnect_delay: 5000 };
@@ -50,26 +50,11 @@ mount('rpc', {}, (s) => s.on('connection', (conn) => conn.on('data', (m) => {
   if (reply !== null) conn.write(JSON.stringify(reply));
 })));
 const rooms = new Rooms();
+const write = (conn, text) => conn.write(text);
 mount('chat', {}, (s) => s.on('connection', (conn) => {
-  let me = null;
-  let members = null;
-  conn.on('data', (m) => {
-    const msg = parse(m);
-    if (me === null) {
-      me = joinOf(msg);
-      if (me === null) return;
-      members = rooms.join(me.room, conn);
-      conn.write(JSON.stringify({ joined: me.room }));
-      return;
-    }
-    const env = envelope(me.name, me.room, msg);
-    if (env === null) return;
-    const out = JSON.stringify(env);
-    for (const c of members) c.write(out);
-  });
-  conn.on('close', () => {
-    if (me !== null) rooms.leave(me.room, conn);
-  });
+  const member = chatMember(rooms, conn, write);
+  conn.on('data', member.data);
+  conn.on('close', member.close);
 }));
 
 const server = http.createServer((req, res) => {

@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
 import { memReport } from './common.mjs';
 
 const require = createRequire(import.meta.url);
-const { rpcReply, joinOf, envelope, parse, Rooms } = require('./app-logic.cjs');
+const { rpcReply, parse, Rooms, chatMember } = require('./app-logic.cjs');
 const port = Number(process.env.PORT || 8083);
 const server = http.createServer((req, res) => {
   if (req.url === '/__mem') {
@@ -20,26 +20,11 @@ const server = http.createServer((req, res) => {
 });
 
 const rooms = new Rooms();
+const send = (ws, text) => ws.send(text);
 function chat(ws) {
-  let me = null;
-  let members = null;
-  ws.on('message', (data) => {
-    const msg = parse(data.toString());
-    if (me === null) {
-      me = joinOf(msg);
-      if (me === null) return;
-      members = rooms.join(me.room, ws);
-      ws.send(JSON.stringify({ joined: me.room }));
-      return;
-    }
-    const env = envelope(me.name, me.room, msg);
-    if (env === null) return;
-    const out = JSON.stringify(env);
-    for (const c of members) c.send(out);
-  });
-  ws.on('close', () => {
-    if (me !== null) rooms.leave(me.room, ws);
-  });
+  const member = chatMember(rooms, ws, send);
+  ws.on('message', (data) => member.data(data.toString()));
+  ws.on('close', member.close);
 }
 
 const wss = new WebSocketServer({ server, perMessageDeflate: false });

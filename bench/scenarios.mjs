@@ -88,6 +88,7 @@ export function buildScenarios({ quick }) {
       { key: 'all_back_ms', label: 'ms until all are back', better: 'lower', fmt: 'ms', target: { vs: 'sockjs', op: '<=', value: 1.0 } },
       { key: 'connect_p99_ms', label: 'connect p99 ms', better: 'lower', fmt: 'ms', target: { vs: 'sockjs', op: '<=', value: 1.0 } },
       { key: 'failed', label: 'failed', better: 'lower', fmt: 'int', target: { abs: '<=', value: 0, unit: '' } },
+      { key: 'server_cpu_us_per_session', label: 'server CPU µs/session (old closed, new opened)', better: 'lower', fmt: 'us' },
     ],
   });
   const churnSessions = quick ? 4000 : 16_000;

@@ -277,7 +277,8 @@ export function appScenarios({ port, pid, kind: serverKind, P, CLK }) {
 
   // ---------------------------------------------------------------------------------------------
   // Reconnect storm: `sessions` open, all dropped at once, all reconnecting at once. Connect time
-  // is from a session's own start to its open; nothing is retried (a failure counts).
+  // is from a session's own start to its open; nothing is retried (a failure counts). The
+  // server's CPU, from the drop until all are back, covers closing the old sessions too.
   async function storm() {
     const N = P.sessions;
     const first = [];
@@ -323,7 +324,7 @@ export function appScenarios({ port, pid, kind: serverKind, P, CLK }) {
     const missing = N - back - failed;
     const pct = percentiles(times.subarray(0, back), [50, 99, 100]);
     return {
-      metrics: { all_back_ms: back === N ? last - t0 : null, connect_p99_ms: pct[99], failed: failed + missing },
+      metrics: { all_back_ms: back === N ? last - t0 : null, connect_p99_ms: pct[99], failed: failed + missing, server_cpu_us_per_session: w.server_cpu_us_per },
       info: { ...w, connect_p50_ms: pct[50], connect_max_ms: pct[100], reconnected: back, never_answered: missing,
         first_error: firstError === null ? null : String(firstError.message ?? firstError) },
     };

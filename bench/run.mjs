@@ -11,6 +11,7 @@
 //   npm run bench -- --only ws-echo,broadcast --servers ours,ws
 //   npm run bench -- --json             raw results as JSON on stdout
 //   npm run bench -- --repeats 5
+//   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench -- --only app-churn --servers ours
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench`: sockjs-express (ours) side by side with sockjs-node and a raw `ws` server.
+// `npm run bench`: sockjs-express (ours) side by side with sockjs-node, a raw `ws` server and (in the
+// application-shaped scenarios) socket.io 4.
 //
 // Each server runs as its own child process (bench/servers/*), fresh for every measurement; one
 // load generator process (bench/client/load.mjs) drives it and reports JSON back. The server's
@@ -10,6 +11,7 @@
 //   npm run bench -- --only ws-echo,broadcast --servers ours,ws
 //   npm run bench -- --json             raw results as JSON on stdout
 //   npm run bench -- --repeats 5
+//   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench -- --only app-churn --servers ours
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -23,10 +25,19 @@ const SERVER_FILES = {
   ours: 'servers/ours.mjs',
   sockjs: 'servers/sockjs-node.cjs',
   ws: 'servers/ws.mjs',
+  sio: 'servers/app-sio.mjs',
   // Only for idle-xhr, and only when asked for (--servers ...,floor): Node's own floor.
   floor: 'servers/http-floor.mjs',
 };
-const SERVER_KIND = { ours: 'sockjs', sockjs: 'sockjs', ws: 'ws', floor: 'sockjs' };
+const SERVER_KIND = { ours: 'sockjs', sockjs: 'sockjs', ws: 'ws', sio: 'sio', floor: 'sockjs' };
+// The application-shaped scenarios (`app: true`) run the same app on every server: for ours and
+// sockjs-node the standard test server with all its services, plus /rpc and /chat.
+const APP_SERVER_FILES = {
+  ours: 'servers/app-ours.mjs',
+  sockjs: 'servers/app-sockjs.cjs',
+  ws: 'servers/app-ws.mjs',
+  sio: 'servers/app-sio.mjs',
+};
 const MOUNT_LABELS = {
   express: 'in an Express app on expressServer(app)',
   listen: 'in an Express app on http.createServer(app), as app.listen()',
@@ -44,7 +55,8 @@ function usage() {
   --json       print raw results as JSON on stdout (the table goes to stderr)
   --repeats N  repeats per scenario and server; the median is reported (default 3, quick 1)
   --only X     scenarios whose id or group starts with one of the comma-separated X
-  --servers S  comma-separated subset of: ours, sockjs, ws, floor (a bare http.Server holding
+  --servers S  comma-separated subset of: ours, sockjs, ws, sio (socket.io 4: in the
+               application-shaped scenarios only), floor (a bare http.Server holding
                the streams open: measured in idle-xhr only, and only when named here)
   --mount M    how "ours" is mounted: express (default: in an Express app served by
                expressServer(app), as the README recommends), listen (the same app on
@@ -54,7 +66,7 @@ function usage() {
 }
 
 function parseArgs(argv) {
-  const opts = { quick: false, json: false, repeats: null, only: null, servers: ['ours', 'sockjs', 'ws'], list: false, mount: 'express' };
+  const opts = { quick: false, json: false, repeats: null, only: null, servers: ['ours', 'sockjs', 'ws', 'sio'], list: false, mount: 'express' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -79,7 +91,8 @@ function parseArgs(argv) {
     else if (name === '--repeats') opts.repeats = Number(value());
     else if (name === '--only') opts.only = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (name === '--servers') {
-      opts.servers = value().split(',').map((s) => s.trim()).map((s) => (s === 'sockjs-node' ? 'sockjs' : s));
+      const alias = { 'sockjs-node': 'sockjs', 'socket.io': 'sio' };
+      opts.servers = value().split(',').map((s) => s.trim()).map((s) => alias[s] ?? s);
       for (const s of opts.servers) if (!SERVER_FILES[s]) throw new Error(`unknown server ${s}\n${usage()}`);
     } else if (name === '--help' || name === '-h') {
       console.log(usage());
@@ -108,9 +121,10 @@ function spawnNode(args, { fds, env, stdio }) {
   });
 }
 
-async function startServer(name, fds) {
+async function startServer(name, fds, app) {
   const port = await nextPort();
-  const child = spawnNode(['--expose-gc', path.join(HERE, SERVER_FILES[name])], {
+  const file = app ? APP_SERVER_FILES[name] : SERVER_FILES[name];
+  const child = spawnNode(['--expose-gc', ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(HERE, file)], {
     fds,
     env: { PORT: String(port), NODE_ENV: 'production', BENCH_MOUNT: MOUNT },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -158,7 +172,7 @@ async function runClient(config, fds, deadlineMs) {
 }
 
 async function measureOnce(scenario, server, env) {
-  const srv = await startServer(server, env.fds);
+  const srv = await startServer(server, env.fds, scenario.app === true);
   try {
     const config = {
       scenario: scenario.client,
@@ -205,6 +219,11 @@ function ratio(a, b) {
 }
 
 function judge(metric, values, ratios) {
+  if (metric.targets) {
+    const each = metric.targets.map((target) => judge({ target }, values, ratios));
+    const pass = each.some((j) => j.pass === 'FAIL') ? 'FAIL' : each.some((j) => j.pass === 'n/a') ? 'n/a' : 'PASS';
+    return { target: each.map((j) => j.target).join(' & '), pass };
+  }
   const t = metric.target;
   if (!t) return { target: '', pass: '' };
   if (t.vs) {
@@ -215,7 +234,7 @@ function judge(metric, values, ratios) {
     const ok = t.op === '>=' ? r >= t.value : r <= t.value;
     return { target: label, pass: ok ? 'PASS' : 'FAIL' };
   }
-  const label = t.abs === '±' ? `within ±${t.value} ${t.unit}` : `${t.abs}${t.value} ${t.unit}`;
+  const label = (t.abs === '±' ? `within ±${t.value} ${t.unit}` : `${t.abs}${t.value} ${t.unit}`).trim();
   const v = values.ours;
   if (typeof v !== 'number') return { target: label, pass: 'n/a' };
   const ok = t.abs === '±' ? Math.abs(v) <= t.value : t.abs === '<=' ? v <= t.value : v >= t.value;
@@ -235,7 +254,7 @@ function buildRows(scenarios, results, servers) {
         clientBound[s] = r ? r.clientBound : false;
         noisy[s] = r ? (r.spread[m.key] ?? 1) > NOISY_SPREAD : false;
       }
-      const ratios = { ws: ratio(values.ours, values.ws), sockjs: ratio(values.ours, values.sockjs) };
+      const ratios = { ws: ratio(values.ours, values.ws), sockjs: ratio(values.ours, values.sockjs), sio: ratio(values.ours, values.sio) };
       const { target, pass } = judge(m, values, ratios);
       rows.push({ scenario: sc.id, metric: m.label, key: m.key, better: m.better, values, ratios, target, pass,
         clientBound: m.throughput ? clientBound : {}, noisy, fmt: m.fmt });
@@ -249,6 +268,7 @@ function renderTable(rows, servers) {
   const ratioCols = [];
   if (servers.includes('ours') && servers.includes('ws')) ratioCols.push('ws');
   if (servers.includes('ours') && servers.includes('sockjs')) ratioCols.push('sockjs');
+  if (servers.includes('ours') && servers.includes('sio')) ratioCols.push('sio');
   for (const r of ratioCols) head.push(`ours/${SERVER_NAMES[r]}`);
   head.push('target', 'pass');
   const body = rows.map((row) => [
@@ -312,6 +332,7 @@ async function main() {
       }
     }
   }
+  log(`file descriptors: ${need} needed (the largest scenario's sessions + 512), soft limit ${limits.soft}, hard ${limits.hard}: children run with ulimit -n ${fds}`);
   const env = { fds, clkTck: clockTicks(), deadlineMs: opts.quick ? 30_000 : 180_000 };
   for (const n of notes) log('note: ' + n);
 

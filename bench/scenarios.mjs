@@ -1,14 +1,17 @@
 // The scenario matrix of `npm run bench`: what the load generator runs, against which servers,
 // which figures go into the table, and the project's target for each.
 //
-// Target kinds:
-//   { vs: 'ws' | 'sockjs', op: '>=' | '<=', value }  ratio ours/<other> measured in the same run
-//   { abs: '<=' | '>=' | '±', value, unit }           ours' own figure
+// Target kinds (a metric has one `target`, or `targets`, all of which must hold):
+//   { vs: 'ws' | 'sockjs' | 'sio', op: '>=' | '<=', value }  ratio ours/<other> measured in the same run
+//   { abs: '<=' | '>=' | '±', value, unit }                   ours' own figure
+// Scenarios with `app: true` run on the application servers (bench/servers/app-*): for ours and
+// sockjs-node the standard test server's services plus /rpc and /chat (app-logic.cjs).
 
 export const SERVER_NAMES = {
   ours: 'ours',
   sockjs: 'sockjs-node',
   ws: 'ws',
+  sio: 'socket.io',
   floor: 'bare http',
 };
 
@@ -19,6 +22,93 @@ export function buildScenarios({ quick }) {
   const win = quick ? { warmupMs: 250, measureMs: 500 } : { warmupMs: 1000, measureMs: 3000 };
   const idleSessions = quick ? 2000 : 10_000;
   const list = [];
+  const APP_SERVERS = ['ours', 'sockjs', 'ws', 'sio'];
+
+  // --- application-shaped (issues #19 and #16) ----------------------------------------------------
+  const appWin = quick ? { warmupMs: 300, measureMs: 700 } : { warmupMs: 1000, measureMs: 2500 };
+  const rpcSessions = quick ? 200 : 1000;
+  list.push({
+    id: `rpc ${rpcSessions}x4`,
+    group: 'rpc',
+    title: `RPC: ${rpcSessions.toLocaleString('en-US')} sessions, 4 requests outstanding each; the server parses {"id","op","a","b"} and replies {"id","result"}, every reply checked`,
+    client: 'rpc',
+    app: true,
+    servers: APP_SERVERS,
+    params: { sessions: rpcSessions, window: 4, ...appWin },
+    maxFds: rpcSessions,
+    metrics: [
+      { key: 'req_per_s', label: 'requests/s', better: 'higher', fmt: 'int', throughput: true },
+      { key: 'server_cpu_us_per_req', label: 'server CPU µs/request (saturated)', better: 'lower', fmt: 'us' },
+    ],
+  });
+  list.push({
+    id: 'rpc-fixed 5k/s',
+    group: 'rpc-fixed',
+    title: `RPC at a fixed 5,000 requests/s over ${rpcSessions.toLocaleString('en-US')} sessions: server CPU per request and latency`,
+    client: 'rpc-fixed',
+    app: true,
+    servers: APP_SERVERS,
+    params: { sessions: rpcSessions, rate: 5000, warmupMs: appWin.warmupMs, measureMs: quick ? 1000 : 3000 },
+    maxFds: rpcSessions,
+    metrics: [
+      { key: 'server_cpu_us_per_req', label: 'server CPU µs/request', better: 'lower', fmt: 'us',
+        targets: [{ vs: 'sio', op: '<=', value: 0.6 }, { vs: 'ws', op: '<=', value: 0.9 }] },
+      { key: 'latency_p50_ms', label: 'latency p50 ms', better: 'lower', fmt: 'ms' },
+      { key: 'latency_p99_ms', label: 'latency p99 ms', better: 'lower', fmt: 'ms', target: { vs: 'ws', op: '<=', value: 1.0 } },
+    ],
+  });
+  const chatSessions = quick ? 200 : 1000;
+  list.push({
+    id: `chat 20x${chatSessions / 20}`,
+    group: 'chat',
+    title: `chat fan-out: ${chatSessions.toLocaleString('en-US')} sessions in 20 rooms; each message parsed, wrapped as {"from","room","text","ts"} and sent to its room (200 outstanding); every delivery counted per receiver`,
+    client: 'chat',
+    app: true,
+    servers: APP_SERVERS,
+    params: { sessions: chatSessions, rooms: 20, window: 200, ...appWin },
+    maxFds: chatSessions,
+    metrics: [
+      { key: 'deliveries_per_cpu_s', label: 'deliveries per server CPU-s', better: 'higher', fmt: 'int',
+        targets: [{ vs: 'sio', op: '>=', value: 2.0 }, { vs: 'ws', op: '>=', value: 1.3 }] },
+      { key: 'deliveries_per_s', label: 'deliveries/s', better: 'higher', fmt: 'int', throughput: true },
+    ],
+  });
+  const stormSessions = quick ? 1000 : 5000;
+  list.push({
+    id: `storm ${stormSessions / 1000}k`,
+    group: 'storm',
+    title: `reconnect storm: ${stormSessions.toLocaleString('en-US')} websocket sessions on /echo dropped at once, all reconnecting at once (no retries)`,
+    client: 'storm',
+    app: true,
+    servers: APP_SERVERS,
+    params: { sessions: stormSessions, concurrency: 200, settleMs: quick ? 300 : 1000, timeoutMs: 60_000 },
+    // The server holds the dropped sockets and the new ones for a while.
+    maxFds: 2 * stormSessions,
+    metrics: [
+      { key: 'all_back_ms', label: 'ms until all are back', better: 'lower', fmt: 'ms', target: { vs: 'sockjs', op: '<=', value: 1.0 } },
+      { key: 'connect_p99_ms', label: 'connect p99 ms', better: 'lower', fmt: 'ms', target: { vs: 'sockjs', op: '<=', value: 1.0 } },
+      { key: 'failed', label: 'failed', better: 'lower', fmt: 'int', target: { abs: '<=', value: 0, unit: '' } },
+      { key: 'server_cpu_us_per_session', label: 'server CPU µs/session (old closed, new opened)', better: 'lower', fmt: 'us' },
+    ],
+  });
+  const churnSessions = quick ? 4000 : 16_000;
+  list.push({
+    id: `app-churn ${churnSessions / 1000}k`,
+    group: 'app-churn',
+    title: `websocket churn on the test server: open, one echo, close (${churnSessions.toLocaleString('en-US')} sessions, 50 at a time; the second half measured, the first is the warm-up)`,
+    client: 'app-churn',
+    app: true,
+    servers: APP_SERVERS,
+    params: { sessions: churnSessions, concurrency: 50, settleMs: quick ? 500 : 1500 },
+    maxFds: 100,
+    metrics: [
+      { key: 'sessions_per_s', label: 'sessions/s', better: 'higher', fmt: 'int', throughput: true,
+        targets: [{ vs: 'sockjs', op: '>=', value: 1.0 }, { vs: 'ws', op: '>=', value: 0.85 }] },
+      { key: 'server_cpu_us_per_session', label: 'server CPU µs/session', better: 'lower', fmt: 'us' },
+      { key: 'heap_growth_kib_per_10k', label: 'heap growth KiB/10k sessions', better: 'lower', fmt: 'kib',
+        targets: [{ vs: 'sockjs', op: '<=', value: 2.0 }, { vs: 'ws', op: '<=', value: 2.0 }] },
+    ],
+  });
 
   // --- websocket echo throughput ------------------------------------------------------------
   for (const sessions of quick ? [100] : [1, 100, 1000]) {

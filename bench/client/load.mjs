@@ -4,6 +4,7 @@
 // Prints one JSON line on stdout: { ok: true, metrics: {...}, info: {...} } or { ok: false, error }.
 import { Sock, flavour, openSocks, wsUrl } from './wsock.mjs';
 import { PollSession, StreamSession, agent } from './httpsess.mjs';
+import { appScenarios } from './app.mjs';
 import { arrayBody, fetchMem, now, percentiles, pool, sleep, snapshot, windowStats } from './util.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
@@ -332,6 +333,7 @@ const SCENARIOS = {
   idle,
   handshake: () => churn(false),
   churn: () => churn(true),
+  ...appScenarios({ port, pid, kind, P, CLK }),
 };
 
 const watchdog = setTimeout(() => {

@@ -1,9 +1,13 @@
 // A lean websocket session for the load generator, on `ws`. Three flavours:
 //  - 'sockjs': /<prefix>/<server>/<session>/websocket, SockJS frames (o, a[...], h, c[...]);
 //  - 'raw':    /<prefix>/websocket, plain messages (SockJS servers' raw endpoint);
-//  - 'plain':  the raw `ws` server, plain messages on /<prefix>.
+//  - 'plain':  the raw `ws` server, plain messages on /<prefix>;
+//  - 'sio':    socket.io 4 spoken directly (Engine.IO 4 over a websocket, no socket.io-client):
+//              open `0{...}` answered with `40`, connected at `40{...}`, events as `42[...]`,
+//              pings `2` answered `3`. onData sees event packets only.
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
+import { clientFrame } from './rawws.mjs';
 import { HOST, countMessages, sessionPath } from './util.mjs';
 
 const WS_OPTIONS = { perMessageDeflate: false, skipUTF8Validation: true, maxPayload: 64 * 1024 * 1024 };
@@ -19,24 +23,10 @@ const maskedFrames = new WeakMap();
 function maskedFrame(payload) {
   let frame = maskedFrames.get(payload);
   if (frame !== undefined) return frame;
-  const n = payload.length;
-  const lenBytes = n < 126 ? 0 : n < 65536 ? 2 : 8;
-  const head = 2 + lenBytes;
-  frame = Buffer.allocUnsafe(head + 4 + n);
-  frame[0] = 0x81; // FIN, text
-  if (lenBytes === 0) frame[1] = 0x80 | n;
-  else if (lenBytes === 2) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(n, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(n), 2);
-  }
   let key;
   do key = randomBytes(4);
   while ((key[0] | key[1] | key[2] | key[3]) === 0);
-  key.copy(frame, head);
-  for (let i = 0; i < n; i++) frame[head + 4 + i] = payload[i] ^ key[i & 3];
+  frame = clientFrame(1, payload, key);
   maskedFrames.set(payload, frame);
   return frame;
 }
@@ -44,10 +34,12 @@ function maskedFrame(payload) {
 /** Which flavour a scenario uses on a given server: the plain ws server has only one. */
 export function flavour(serverKind, raw) {
   if (serverKind === 'ws') return 'plain';
+  if (serverKind === 'sio') return 'sio';
   return raw ? 'raw' : 'sockjs';
 }
 
 export function wsUrl(port, prefix, kind) {
+  if (kind === 'sio') return `ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`;
   if (kind === 'plain') return `ws://${HOST}:${port}/${prefix}`;
   if (kind === 'raw') return `ws://${HOST}:${port}/${prefix}/websocket`;
   return `ws://${HOST}:${port}/${prefix}/${sessionPath()}/websocket`;
@@ -77,7 +69,19 @@ export class Sock {
       this._reject(err);
     });
     this.ws.on('close', () => this._reject(new Error('closed before open')));
-    if (this.framed) {
+    if (kind === 'sio') {
+      this.ws.on('message', (data) => {
+        const c = data[0];
+        if (c === 0x34) { // '4': a socket.io packet
+          const t = data[1];
+          if (t === 0x32) { // '2': event
+            if (this.onData !== null) this.onData(data, 1);
+          } else if (t === 0x30) this._resolve(this); // '0': connected to the namespace
+          else this.closeFrame = data.toString(); // '1' disconnect, '4' connect error
+        } else if (c === 0x30) this.ws.send('40'); // Engine.IO open: connect to '/'
+        else if (c === 0x32) this.ws.send('3'); // ping
+      });
+    } else if (this.framed) {
       this.ws.on('message', (data) => {
         const c = data[0];
         if (c === CH_A) {

@@ -237,7 +237,10 @@ export function upgradeWebSocket(svc: Service, req: IncomingMessage, socket: Dup
     legacy.once('open', () => openSession(svc, req, legacy, null, raw, locals));
     return;
   }
+  // The 101, the open frame and whatever the 'connection' listener writes leave in one write.
+  socket.cork();
   svc.wss.handleUpgrade(req, socket, head, (ws) => openSession(svc, req, ws as SessionWebSocket, socket, raw, locals));
+  socket.uncork();
 }
 
 function openSession(

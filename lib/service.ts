@@ -110,6 +110,10 @@ export class Service implements SessionHost {
     return this.options.heartbeat_delay;
   }
 
+  get heartbeatTimeout(): number {
+    return this.options.heartbeat_timeout;
+  }
+
   get disconnectDelay(): number {
     return this.options.disconnect_delay;
   }

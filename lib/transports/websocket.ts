@@ -172,6 +172,12 @@ class WebSocketReceiver implements Receiver {
     this.ws.ping?.();
   }
 
+  heardBytes(): number {
+    // hixie-76 has no ping for a live peer to answer: its silence tells nothing.
+    const read = this.legacy ? undefined : (this.socket as { bytesRead?: unknown } | null)?.bytesRead;
+    return typeof read === 'number' ? read : -1;
+  }
+
   /** Counts the bytes going out; the completion callback, only while a drain is owed (no per-message closure otherwise). */
   private sending(bytes: number): (() => void) | undefined {
     const session = this.session;

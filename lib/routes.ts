@@ -14,7 +14,7 @@ import type { TransportName } from './options.js';
 import { localsOf, type Service } from './service.js';
 import type { Session } from './session/session.js';
 import { greeting } from './http/greeting.js';
-import { info } from './http/info.js';
+import { info, infoUnavailable } from './http/info.js';
 import { serveIframe } from './http/iframe.js';
 import { preflight } from './http/headers.js';
 import { methodNotAllowed, notFound, sendError } from './http/respond.js';
@@ -86,7 +86,7 @@ export function route(svc: Service, req: IncomingMessage, res: ServerResponse): 
     return;
   }
   if (path === '/info') {
-    if (method === 'GET' || method === 'HEAD') info(req, res, svc.options);
+    if (method === 'GET' || method === 'HEAD') (svc.accepting ? info : infoUnavailable)(req, res, svc.options);
     else if (method === 'OPTIONS') preflight(req, res, svc.options, 'OPTIONS, GET');
     else methodNotAllowed(res, 'OPTIONS, GET');
     return;

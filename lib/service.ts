@@ -8,7 +8,7 @@ import type { WebSocketServer } from 'ws';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Connection } from './connection.js';
 import { iframePage, type IframePage } from './http/iframe.js';
-import { sendError } from './http/respond.js';
+import { SHUTTING_DOWN, sendError, unavailable } from './http/respond.js';
 import type { LogFunction, ResolvedOptions, TransportName } from './options.js';
 import { createLogger, requestId } from './log.js';
 import { CLOSED, Session, type CloseCause, type SessionHost } from './session/session.js';
@@ -141,8 +141,7 @@ export class Service implements SessionHost {
   admit(req: IncomingMessage, res: ServerResponse, open: () => void): void {
     if (!this.accepting || this.live >= this.options.max_sessions) {
       if (this.accepting) this.log('warn', 'session refused: max_sessions reached', { request_id: requestId(req), limit: this.options.max_sessions });
-      res.setHeader('Retry-After', '1');
-      sendError(res, 503, this.accepting ? 'Too many sessions; try again later.' : 'This SockJS service is shutting down.');
+      unavailable(res, this.accepting ? 'Too many sessions; try again later.' : SHUTTING_DOWN);
       return;
     }
     const verify = this.options.verify;

@@ -60,7 +60,7 @@ const SESSION_ROUTES: ReadonlyMap<string, SessionRoute> = new Map(Object.entries
 } satisfies Record<string, SessionRoute>));
 
 // Server and session ids may be every non-empty segment without dots (the protocol's rule, which also
-// keeps `.` and `..` out); the session id's length is bounded by max_session_id_length.
+// keeps `.` and `..` out); both are bounded by max_session_id_length.
 const SESSION_PATH = /^\/([^/.]+)\/([^/.]+)\/([a-z_]+)$/;
 const IFRAME_PATH = /^\/iframe[\w.-]*\.html$/;
 
@@ -102,7 +102,8 @@ export function route(svc: Service, req: IncomingMessage, res: ServerResponse): 
   }
   const m = SESSION_PATH.exec(path);
   const r = m === null ? undefined : SESSION_ROUTES.get(m[3]!);
-  if (r === undefined || !enabled(svc, r.servedFor) || m![2]!.length > svc.options.max_session_id_length) {
+  const maxId = svc.options.max_session_id_length;
+  if (r === undefined || !enabled(svc, r.servedFor) || m![2]!.length > maxId || m![1]!.length > maxId) {
     notFound(res);
     return;
   }

@@ -16,12 +16,13 @@ export const BROKEN_JSON = 'Broken JSON encoding.';
 export const NOT_STRINGS = 'Payload must be a JSON array of strings.';
 
 /**
- * Parses `["m1","m2"]` into messages. A bare JSON string is accepted as one message (sockjs-node
- * and older clients send that over websockets). Throws PayloadError on anything else.
+ * Parses `["m1","m2"]` into messages. `bare`: a bare JSON string is accepted as one message
+ * (sockjs-node and older clients send that over websockets; xhr_send and jsonp_send refuse it, as
+ * sockjs-node does). Throws PayloadError on anything else.
  * `bytes`: the payload as received, when the caller has it (a websocket message): an echo of a
  * long message then goes back out as those bytes (see frames.ts).
  */
-export function decodeMessages(text: string, bytes: Buffer | null = null): string[] {
+export function decodeMessages(text: string, bytes: Buffer | null = null, bare = true): string[] {
   if (text.length === 0) throw new PayloadError(PAYLOAD_EXPECTED);
   let value: unknown;
   try {
@@ -29,7 +30,7 @@ export function decodeMessages(text: string, bytes: Buffer | null = null): strin
   } catch {
     throw new PayloadError(BROKEN_JSON);
   }
-  if (typeof value === 'string') return [value];
+  if (typeof value === 'string' && bare) return [value];
   if (!Array.isArray(value)) throw new PayloadError(NOT_STRINGS);
   if (value.length === 1) {
     const only: unknown = value[0];

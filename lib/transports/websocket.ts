@@ -228,7 +228,12 @@ class WebSocketReceiver implements Receiver {
   /** A SockJS websocket message: a JSON array of messages. */
   framedMessage(data: Buffer | string, isBinary: boolean | undefined): void {
     const session = this.session;
-    if (typeof data !== 'string' && isBinary !== true) {
+    if (isBinary === true) {
+      // SockJS frames are JSON text; a binary frame is not one (1003: a type not accepted).
+      session.abort(1003, 'Binary frames are not accepted', 'client');
+      return;
+    }
+    if (typeof data !== 'string') {
       const one = plainSingle(data);
       if (one !== null) {
         // The bytes matter only to a long message's echo (see frames.ts).
@@ -237,12 +242,12 @@ class WebSocketReceiver implements Receiver {
         return;
       }
     }
-    const text = messageText(data, isBinary);
+    // `ws` has checked the UTF-8 of text frames.
+    const text = typeof data === 'string' ? data : data.toString('utf8');
     // Empty frames carry nothing; clients send them as keepalives.
     if (text === '') return;
     let messages: string[];
     try {
-      if (text === null) throw new PayloadError('Payload is not valid UTF-8.');
       messages = decodeMessages(text, typeof data === 'string' ? null : data);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
@@ -366,9 +371,10 @@ function hasControlByte(data: Buffer, from: number, to: number): boolean {
   return false;
 }
 
+/** A raw websocket message as text: binary frames are taken as text when they are valid UTF-8. */
 function messageText(data: Buffer | string, isBinary: boolean | undefined): string | null {
   if (typeof data === 'string') return data;
-  // `ws` validates UTF-8 in text frames itself; binary frames are accepted only if they are text.
+  // `ws` validates UTF-8 in text frames itself.
   if (isBinary === true && !isUtf8(data)) return null;
   return data.toString('utf8');
 }

@@ -45,11 +45,11 @@ interface Opened {
 async function open(p: TcpProxy, router: SockJSRouter, raw: boolean): Promise<Opened> {
   const base = 'ws://127.0.0.1:' + p.port + '/echo';
   const linked = p.nextConnection();
-  const connected = once(router, 'connection') as Promise<[Connection]>;
+  const connected = new Promise<Connection>((resolve) => router.once('connection', resolve));
   const ws = new WsClient(raw ? base + '/websocket' : sessionUrl(base) + '/websocket');
   await ws.opened;
   if (!raw) assert.equal(await ws.next(), 'o');
-  const [conn] = await connected;
+  const conn = await connected;
   return { ws, conn, link: await linked };
 }
 

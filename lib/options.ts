@@ -55,7 +55,7 @@ export interface SockJSOptions {
   hixie76?: boolean;
   /** Largest message a client may send: an xhr_send/jsonp_send body (413 beyond) or a websocket message (closed with 1009). Default 1 MiB. */
   max_message_size?: number;
-  /** Longest session id accepted in a URL (404 beyond). Default 128. */
+  /** Longest session id, and `<server>` segment, accepted in a URL (404 beyond). Default 128. */
   max_session_id_length?: number;
   /** Sessions held at once, lingering closed ones included (503, or a refused handshake, beyond). Default 100 000. */
   max_sessions?: number;

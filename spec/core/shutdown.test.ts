@@ -7,9 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import express from 'express';
-import sockjs from '../../lib/index.js';
 import { GET, POST, WsClient, request, sessionUrl } from '../support/client.js';
+import { startTestServer, type TestServer } from '../support/test-server.js';
 
 const require = createRequire(import.meta.url);
 interface ClientSock {
@@ -19,33 +18,21 @@ interface ClientSock {
 type SockJSCtor = new (url: string, protocols: null, opts: { transports: string[] }) => ClientSock;
 const SockJS = require('sockjs-client') as SockJSCtor;
 
-async function service() {
-  const app = express();
+/** A test server whose close() waits long for polling clients; it records every request path. */
+async function server(): Promise<{ srv: TestServer; paths: string[] }> {
+  const srv = await startTestServer(0, '127.0.0.1', { disconnect_delay: 30_000 });
   const paths: string[] = [];
-  app.use((req, _res, next) => {
-    paths.push(req.path);
-    next();
-  });
-  // disconnect_delay long enough that close() is still running during the test.
-  const r = sockjs({ disconnect_delay: 30_000 });
-  app.use('/svc', r);
-  const server = http.createServer(app);
-  r.attach(server);
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
-  return {
-    r,
-    url,
-    paths,
-    stop() {
-      server.closeAllConnections();
-      return new Promise<void>((res) => server.close(() => res()));
-    },
+  const record = (req: http.IncomingMessage): void => {
+    paths.push(req.url ?? '');
   };
+  srv.server.on('request', record);
+  srv.server.on('upgrade', record);
+  return { srv, paths };
 }
 
 test('shutdown: while close() runs and after, /info is 503 with Retry-After and CORS; open sessions still get their close frame', async () => {
-  const s = await service();
+  const { srv } = await server();
+  const s = { r: srv.services.echo!, url: srv.url + '/echo' };
   assert.equal((await GET(s.url + '/info')).status, 200);
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   assert.equal(await ws.next(), 'o');
@@ -71,22 +58,25 @@ test('shutdown: while close() runs and after, /info is 503 with Retry-After and 
   const afterwards = await GET(s.url + '/info');
   assert.equal(afterwards.status, 503);
   assert.equal(afterwards.headers['retry-after'], '1');
-  await s.stop();
+  await srv.close();
 });
 
 test('shutdown: sockjs-client (npm) gives up at once on the 503 /info, without trying any transport', async () => {
-  const s = await service();
-  await s.r.close();
-  s.paths.length = 0;
+  const { srv, paths } = await server();
+  const url = srv.url + '/echo';
+  await srv.services.echo!.close();
+  paths.length = 0;
   const t0 = Date.now();
   const ended = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
-    const sock = new SockJS(s.url, null, { transports: ['websocket', 'xhr-streaming', 'xhr-polling'] });
+    const sock = new SockJS(url, null, { transports: ['websocket', 'xhr-streaming', 'xhr-polling'] });
     sock.onopen = () => reject(new Error('opened'));
     sock.onclose = (e) => resolve({ code: e.code, reason: e.reason });
   });
   assert.equal(ended.code, 1002);
   assert.equal(ended.reason, 'Cannot connect to server');
   assert.ok(Date.now() - t0 < 2000, 'without waiting for transport timeouts');
-  assert.deepEqual(s.paths, ['/svc/info']);
-  await s.stop();
+  assert.equal(paths.length, 1);
+  // (Express has taken the mount path off the URL by the time a later listener sees it.)
+  assert.match(paths[0]!, /\/info(\?|$)/);
+  await srv.close();
 });

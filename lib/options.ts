@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalAdapter, type Adapter } from './adapter.js';
+import { resolveCompression, type CompressionOptions, type ResolvedCompression } from './compression.js';
 
 /** Transport names as sockjs-client spells them, plus `websocket-raw` for the plain /websocket endpoint. */
 export const TRANSPORT_NAMES = [
@@ -69,6 +70,8 @@ export interface SockJSOptions {
   verify?: VerifyFunction;
   /** Carries broadcasts and room sends to other processes (e.g. the Redis adapter). Default: this process only. */
   adapter?: Adapter;
+  /** permessage-deflate on websockets: true, or its settings. Default false. */
+  compression?: boolean | CompressionOptions;
 }
 
 /** Decides whether a browser origin (the `Origin` header, or the Referer's origin) may connect. */
@@ -99,6 +102,8 @@ export interface ResolvedOptions {
   origin_list: readonly string[];
   verify: VerifyFunction | null;
   adapter: Adapter;
+  /** null when off. */
+  compression: ResolvedCompression;
 }
 
 export const DEFAULT_SOCKJS_URL = 'https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js';
@@ -106,7 +111,7 @@ export const DEFAULT_SOCKJS_URL = 'https://cdn.jsdelivr.net/npm/sockjs-client@1/
 const KNOWN = new Set<string>([
   'sockjs_url', 'response_limit', 'heartbeat_delay', 'heartbeat_timeout', 'disconnect_delay', 'cookie_needed',
   'jsessionid', 'disabled_transports', 'disable_cors', 'log', 'hixie76', 'max_message_size',
-  'max_session_id_length', 'max_sessions', 'high_water_mark', 'max_buffered_bytes', 'origins', 'verify', 'adapter',
+  'max_session_id_length', 'max_sessions', 'high_water_mark', 'max_buffered_bytes', 'origins', 'verify', 'adapter', 'compression',
 ]);
 
 function fail(name: string, allowed: string, value: unknown): never {
@@ -270,5 +275,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     origin_list: Array.isArray(o.origins) ? [...(o.origins as string[])] : ['*:*'],
     verify: (o.verify as VerifyFunction | undefined) ?? null,
     adapter: (adapter as Adapter | undefined) ?? new LocalAdapter(),
+    compression: resolveCompression(o.compression, fail),
   };
 }

@@ -79,7 +79,7 @@ export class Service implements SessionHost {
     private readonly events: EventEmitter,
   ) {
     this.iframe = iframePage(options.sockjs_url);
-    this.wss = createWebSocketServer(options.max_message_size);
+    this.wss = createWebSocketServer(options.max_message_size, options.compression);
     this.stats = new Stats(this.connections);
     this.log = createLogger(options.log);
     this.adapter = options.adapter;

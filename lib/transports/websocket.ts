@@ -14,6 +14,7 @@ import { sendError } from '../http/respond.js';
 import type { Service } from '../service.js';
 import type { Receiver, Session } from '../session/session.js';
 import { Hixie76Socket, isHixie76Request } from './hixie76.js';
+import { wsDeflateOptions, type ResolvedCompression } from '../compression.js';
 
 /** What both `ws` sockets and hixie-76 sockets offer. */
 interface MessageSocket {
@@ -49,6 +50,9 @@ const TEXT = { binary: false };
 // defined through V8's runtime: about 1.3 µs of every message sent (perf, 100 sessions at 10k
 // msg/s). `ws`'s frame writer (its WebSocket#_sender, ws 8) takes these finished options.
 const TEXT_FRAME = { binary: false, compress: false, fin: true, mask: false };
+// The same, deflated: for frames of `compression.threshold` bytes or more on a socket that
+// negotiated permessage-deflate.
+const DEFLATED_FRAME = { binary: false, compress: true, fin: true, mask: false };
 
 /** `ws`'s frame writer: what ws.send() ends in once it has checked the state and built options. */
 interface FrameSender {
@@ -123,6 +127,13 @@ class WebSocketReceiver implements Receiver {
   private onWritten: (() => void) | null = null;
   /** `ws`'s frame writer, used while the socket is open (null for hixie-76). */
   private readonly sender: FrameSender | null;
+  /** Frames of this many bytes or more are deflated (Infinity: the socket is not compressed). */
+  private readonly deflateFrom: number;
+  /**
+   * Frames may be written to the socket directly, around `ws` (the long echo). Not on a
+   * compressed socket: `ws` queues frames while zlib works, and a direct write would pass them.
+   */
+  private readonly direct: boolean;
 
   constructor(
     private readonly svc: Service,
@@ -134,6 +145,10 @@ class WebSocketReceiver implements Receiver {
     private readonly socket: Duplex | null,
   ) {
     this.sender = legacy ? null : frameSenderOf(ws);
+    const threshold = svc.options.compression?.threshold;
+    const deflated = !legacy && threshold !== undefined && (ws as { extensions?: string }).extensions?.includes('permessage-deflate') === true;
+    this.deflateFrom = deflated ? threshold : Infinity;
+    this.direct = socket !== null && !deflated;
   }
 
   get streams(): boolean {
@@ -151,7 +166,7 @@ class WebSocketReceiver implements Receiver {
       return true;
     }
     // An echo of the long message just received: `a` + the bytes it came in, with no encoding.
-    const echo = this.legacy ? null : echoPayloadOf(data);
+    const echo = this.direct ? echoPayloadOf(data) : null;
     if (echo !== null) this.writeEcho(echo);
     else this.write(data, Buffer.byteLength(data));
     return true;
@@ -159,7 +174,7 @@ class WebSocketReceiver implements Receiver {
 
   sendRaw(message: string): void {
     // Content comparison when not the same string; unequal lengths fail at once.
-    if (message === relayText && !this.legacy) {
+    if (message === relayText && this.direct) {
       this.write(relayBytes, relayBytes.length);
       return;
     }
@@ -189,7 +204,7 @@ class WebSocketReceiver implements Receiver {
     const done = this.sending(bytes);
     const sender = this.sender;
     // Not open (closing): ws.send() answers that itself, as for any late write.
-    if (sender !== null && this.ws.readyState === WebSocket.OPEN) sender.send(data, TEXT_FRAME, done);
+    if (sender !== null && this.ws.readyState === WebSocket.OPEN) sender.send(data, bytes >= this.deflateFrom ? DEFLATED_FRAME : TEXT_FRAME, done);
     else if (this.legacy) this.ws.send(data, undefined, done);
     else this.ws.send(data, TEXT, done);
   }
@@ -197,7 +212,7 @@ class WebSocketReceiver implements Receiver {
   /**
    * `a` + `payload` as one websocket frame, written to the socket `ws` runs on. Safe beside `ws`'s
    * own writes: each is a whole frame, written at once; `ws` queues frames only for compression
-   * (off here); once it began closing, `ws` itself refuses the data, as for any other frame.
+   * (never used on compressed sockets: see `direct`); once it began closing, `ws` itself refuses the data, as for any other frame.
    */
   private writeEcho(payload: Buffer): void {
     const socket = this.socket;
@@ -379,9 +394,9 @@ function messageText(data: Buffer | string, isBinary: boolean | undefined): stri
   return data.toString('utf8');
 }
 
-export function createWebSocketServer(maxPayload: number): WebSocketServer {
+export function createWebSocketServer(maxPayload: number, compression: ResolvedCompression): WebSocketServer {
   // clientTracking off: sessions track their sockets; ws's own Set would double the bookkeeping.
-  return new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload, WebSocket: SessionWebSocket });
+  return new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: wsDeflateOptions(compression), maxPayload, WebSocket: SessionWebSocket });
 }
 
 /** Plain HTTP reached the websocket endpoint: say why it is not a websocket handshake. */

@@ -27,6 +27,7 @@ export type {
   VerifyFunction,
 } from './options.js';
 export type { ReadyState, CloseCause } from './session/session.js';
+export type { CompressionOptions, ResolvedCompression } from './compression.js';
 export type { UpgradeableServer } from './upgrade.js';
 export { expressServer, expressServerOptions } from './express-server.js';
 export type { ExpressAppLike, ExpressServerOptions } from './express-server.js';

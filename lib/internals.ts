@@ -10,10 +10,12 @@ const enabled = process.env.SOCKJS_EXPRESS_NO_INTERNALS !== '1';
 
 /** The options `ws.send(text, { binary: false })` hands its frame writer on a server socket without compression. */
 export const TEXT_FRAME = Object.freeze({ binary: false, mask: false, compress: false, fin: true });
+/** The same, deflated: frames from the `compression` threshold up, on a socket that negotiated permessage-deflate. */
+export const DEFLATED_FRAME = Object.freeze({ binary: false, mask: false, compress: true, fin: true });
 
 /** `ws`'s frame writer (WebSocket#_sender, ws 8): what ws.send() ends in once it has built its options. */
 export interface FrameSender {
-  send(data: string | Buffer, options: typeof TEXT_FRAME, cb?: (err?: Error | null) => void): void;
+  send(data: string | Buffer, options: typeof TEXT_FRAME | typeof DEFLATED_FRAME, cb?: (err?: Error | null) => void): void;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalAdapter, type Adapter } from './adapter.js';
+import { resolveCompression, type CompressionOptions, type ResolvedCompression } from './compression.js';
 
 /** Transport names as sockjs-client spells them, plus `websocket-raw` for the plain /websocket endpoint. */
 export const TRANSPORT_NAMES = [
@@ -37,6 +38,8 @@ export interface SockJSOptions {
   response_limit?: number;
   /** Milliseconds of silence after which a heartbeat frame is sent. Default 25 000. */
   heartbeat_delay?: number;
+  /** Milliseconds a websocket peer has to answer a ping (with anything at all) before its session ends with cause `timeout`; 0 disables the check. Default 10 000. */
+  heartbeat_timeout?: number;
   /** Milliseconds a session waits for its next receiving request before it is closed; also how long a closed session keeps answering with its close frame. Default 5 000. */
   disconnect_delay?: number;
   /** `true` sets the JSESSIONID cookie (for sticky load balancers); a function sets whatever cookies it likes. Default false. */
@@ -53,7 +56,7 @@ export interface SockJSOptions {
   hixie76?: boolean;
   /** Largest message a client may send: an xhr_send/jsonp_send body (413 beyond) or a websocket message (closed with 1009). Default 1 MiB. */
   max_message_size?: number;
-  /** Longest session id accepted in a URL (404 beyond). Default 128. */
+  /** Longest session id, and `<server>` segment, accepted in a URL (404 beyond). Default 128. */
   max_session_id_length?: number;
   /** Sessions held at once, lingering closed ones included (503, or a refused handshake, beyond). Default 100 000. */
   max_sessions?: number;
@@ -67,6 +70,8 @@ export interface SockJSOptions {
   verify?: VerifyFunction;
   /** Carries broadcasts and room sends to other processes (e.g. the Redis adapter). Default: this process only. */
   adapter?: Adapter;
+  /** permessage-deflate on websockets: true, or its settings. Default false. */
+  compression?: boolean | CompressionOptions;
 }
 
 /** Decides whether a browser origin (the `Origin` header, or the Referer's origin) may connect. */
@@ -78,6 +83,7 @@ export interface ResolvedOptions {
   sockjs_url: string;
   response_limit: number;
   heartbeat_delay: number;
+  heartbeat_timeout: number;
   disconnect_delay: number;
   cookie_needed: CookieHandler | null;
   disabled: ReadonlySet<TransportName>;
@@ -96,14 +102,16 @@ export interface ResolvedOptions {
   origin_list: readonly string[];
   verify: VerifyFunction | null;
   adapter: Adapter;
+  /** null when off. */
+  compression: ResolvedCompression;
 }
 
 export const DEFAULT_SOCKJS_URL = 'https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js';
 
 const KNOWN = new Set<string>([
-  'sockjs_url', 'response_limit', 'heartbeat_delay', 'disconnect_delay', 'cookie_needed',
+  'sockjs_url', 'response_limit', 'heartbeat_delay', 'heartbeat_timeout', 'disconnect_delay', 'cookie_needed',
   'jsessionid', 'disabled_transports', 'disable_cors', 'log', 'hixie76', 'max_message_size',
-  'max_session_id_length', 'max_sessions', 'high_water_mark', 'max_buffered_bytes', 'origins', 'verify', 'adapter',
+  'max_session_id_length', 'max_sessions', 'high_water_mark', 'max_buffered_bytes', 'origins', 'verify', 'adapter', 'compression',
 ]);
 
 function fail(name: string, allowed: string, value: unknown): never {
@@ -116,6 +124,16 @@ function positiveInt(o: Record<string, unknown>, name: string, def: number, max 
   if (v === undefined) return def;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
     fail(name, `an integer from 1 to ${max}`, v);
+  }
+  return v;
+}
+
+// The one integer option where 0 means something (no liveness check).
+function heartbeatTimeout(o: Record<string, unknown>): number {
+  const v = o.heartbeat_timeout;
+  if (v === undefined) return 10_000;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 2 ** 31 - 1) {
+    fail('heartbeat_timeout', `an integer from 0 to ${2 ** 31 - 1}`, v);
   }
   return v;
 }
@@ -241,6 +259,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     sockjs_url: (url as string | undefined) ?? DEFAULT_SOCKJS_URL,
     response_limit: positiveInt(o, 'response_limit', 128 * 1024),
     heartbeat_delay: positiveInt(o, 'heartbeat_delay', 25_000),
+    heartbeat_timeout: heartbeatTimeout(o),
     disconnect_delay: positiveInt(o, 'disconnect_delay', 5_000),
     cookie_needed: cookieHandler(o),
     disabled,
@@ -256,5 +275,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     origin_list: Array.isArray(o.origins) ? [...(o.origins as string[])] : ['*:*'],
     verify: (o.verify as VerifyFunction | undefined) ?? null,
     adapter: (adapter as Adapter | undefined) ?? new LocalAdapter(),
+    compression: resolveCompression(o.compression, fail),
   };
 }

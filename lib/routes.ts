@@ -14,7 +14,7 @@ import type { TransportName } from './options.js';
 import { localsOf, type Service } from './service.js';
 import type { Session } from './session/session.js';
 import { greeting } from './http/greeting.js';
-import { info } from './http/info.js';
+import { info, infoUnavailable } from './http/info.js';
 import { serveIframe } from './http/iframe.js';
 import { preflight } from './http/headers.js';
 import { methodNotAllowed, notFound, sendError } from './http/respond.js';
@@ -60,7 +60,7 @@ const SESSION_ROUTES: ReadonlyMap<string, SessionRoute> = new Map(Object.entries
 } satisfies Record<string, SessionRoute>));
 
 // Server and session ids may be every non-empty segment without dots (the protocol's rule, which also
-// keeps `.` and `..` out); the session id's length is bounded by max_session_id_length.
+// keeps `.` and `..` out); both are bounded by max_session_id_length.
 const SESSION_PATH = /^\/([^/.]+)\/([^/.]+)\/([a-z_]+)$/;
 const IFRAME_PATH = /^\/iframe[\w.-]*\.html$/;
 
@@ -86,7 +86,10 @@ export function route(svc: Service, req: IncomingMessage, res: ServerResponse): 
     return;
   }
   if (path === '/info') {
-    if (method === 'GET' || method === 'HEAD') info(req, res, svc.options, svc.entropy);
+    if (method === 'GET' || method === 'HEAD') {
+      if (svc.accepting) info(req, res, svc.options, svc.entropy);
+      else infoUnavailable(req, res, svc.options);
+    }
     else if (method === 'OPTIONS') preflight(req, res, svc.options, 'OPTIONS, GET');
     else methodNotAllowed(res, 'OPTIONS, GET');
     return;
@@ -102,7 +105,8 @@ export function route(svc: Service, req: IncomingMessage, res: ServerResponse): 
   }
   const m = SESSION_PATH.exec(path);
   const r = m === null ? undefined : SESSION_ROUTES.get(m[3]!);
-  if (r === undefined || !enabled(svc, r.servedFor) || m![2]!.length > svc.options.max_session_id_length) {
+  const maxId = svc.options.max_session_id_length;
+  if (r === undefined || !enabled(svc, r.servedFor) || m![2]!.length > maxId || m![1]!.length > maxId) {
     notFound(res);
     return;
   }

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Connection } from './connection.js';
 import { iframePage, type IframePage } from './http/iframe.js';
 import { EntropyPool } from './http/info.js';
-import { sendError } from './http/respond.js';
+import { SHUTTING_DOWN, sendError, unavailable } from './http/respond.js';
 import type { LogFunction, ResolvedOptions, TransportName } from './options.js';
 import { createLogger, requestId } from './log.js';
 import { CLOSED, CONNECTING, Session, type CloseCause, type SessionHost } from './session/session.js';
@@ -83,7 +83,7 @@ export class Service implements SessionHost {
     private readonly events: EventEmitter,
   ) {
     this.iframe = iframePage(options.sockjs_url);
-    this.wss = createWebSocketServer(options.max_message_size);
+    this.wss = createWebSocketServer(options.max_message_size, options.compression);
     this.stats = new Stats(this.connections);
     this.log = createLogger(options.log);
     this.adapter = options.adapter;
@@ -114,6 +114,10 @@ export class Service implements SessionHost {
     return this.options.heartbeat_delay;
   }
 
+  get heartbeatTimeout(): number {
+    return this.options.heartbeat_timeout;
+  }
+
   get disconnectDelay(): number {
     return this.options.disconnect_delay;
   }
@@ -141,8 +145,7 @@ export class Service implements SessionHost {
   admit(req: IncomingMessage, res: ServerResponse, open: () => void): void {
     if (!this.accepting || this.live >= this.options.max_sessions) {
       if (this.accepting) this.log('warn', 'session refused: max_sessions reached', { request_id: requestId(req), limit: this.options.max_sessions });
-      res.setHeader('Retry-After', '1');
-      sendError(res, 503, this.accepting ? 'Too many sessions; try again later.' : 'This SockJS service is shutting down.');
+      unavailable(res, this.accepting ? 'Too many sessions; try again later.' : SHUTTING_DOWN);
       return;
     }
     const verify = this.options.verify;

@@ -12,6 +12,14 @@ export function noCache(res: ServerResponse): void {
   res.setHeader('Cache-Control', NO_CACHE);
 }
 
+/**
+ * Responses that carry script (jsonp, htmlfile, the iframe page): browsers must take them as
+ * their declared type only, never sniff another one from a body that holds client text.
+ */
+export function noSniff(res: ServerResponse): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+}
+
 /** Static answers (iframe page, preflights) are cached for a year. */
 export function cacheForYear(res: ServerResponse): void {
   res.setHeader('Cache-Control', 'public, max-age=' + YEAR_S);

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import { cacheForYear } from './headers.js';
+import { cacheForYear, noSniff } from './headers.js';
 import { HTML, sendBody } from './respond.js';
 
 export interface IframePage {
@@ -36,6 +36,7 @@ export function iframePage(sockjsUrl: string): IframePage {
 
 export function serveIframe(req: IncomingMessage, res: ServerResponse, page: IframePage): void {
   cacheForYear(res);
+  noSniff(res);
   res.setHeader('ETag', page.etag);
   const match = req.headers['if-none-match'];
   if (match !== undefined && match.split(',').some((t) => t.trim() === page.etag || t.trim() === '*')) {

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { ResolvedOptions } from '../options.js';
 import { cors, noCache } from './headers.js';
-import { JSON_TYPE, sendBody } from './respond.js';
+import { JSON_TYPE, SHUTTING_DOWN, sendBody, unavailable } from './respond.js';
 
 const POOL = 4096;
 
@@ -35,4 +35,15 @@ export function info(req: IncomingMessage, res: ServerResponse, options: Resolve
     ',"origins":' + JSON.stringify(options.origin_list) + ',"cookie_needed":' + (options.cookie_needed !== null) +
     ',"entropy":' + entropy.next() + '}';
   sendBody(res, 200, JSON_TYPE, body);
+}
+
+/**
+ * `/info` while the service shuts down: sockjs-client treats any answer but 200 as "cannot
+ * connect" and closes at once (1002), instead of trying each transport into a 503. With CORS
+ * headers, so that a cross-origin client reads the answer rather than a network error.
+ */
+export function infoUnavailable(req: IncomingMessage, res: ServerResponse, options: ResolvedOptions): void {
+  noCache(res);
+  cors(req, res, options);
+  unavailable(res, SHUTTING_DOWN);
 }

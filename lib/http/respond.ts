@@ -19,6 +19,14 @@ export function sendError(res: ServerResponse, status: number, message: string):
   sendBody(res, status, TEXT, message);
 }
 
+/** 503 with `Retry-After`: try again later (full, or shutting down). */
+export function unavailable(res: ServerResponse, message: string): void {
+  res.setHeader('Retry-After', '1');
+  sendError(res, 503, message);
+}
+
+export const SHUTTING_DOWN = 'This SockJS service is shutting down.';
+
 export function notFound(res: ServerResponse): void {
   sendBody(res, 404, TEXT, 'Not found.\n');
 }

@@ -31,8 +31,14 @@ export interface Receiver {
   sendFrame(frame: string, shared?: SharedFrame | null): boolean;
   /** Raw websocket only: one message, unframed. */
   sendRaw?(message: string): void;
-  /** Raw websocket only: a protocol-level ping in place of the `h` frame. */
+  /** Websockets: a protocol-level ping (raw websockets get it in place of the `h` frame). */
   ping?(): void;
+  /**
+   * Websockets that can be pinged: a count that grows whenever anything arrives from the peer
+   * (the socket's bytes read: a pong, a frame, part of one), read only when the timer fires, so
+   * receiving costs nothing. -1 where a silent peer cannot be told from a dead one (hixie-76).
+   */
+  heardBytes?(): number;
   /** Ends the underlying response or socket; the session is done with it. */
   end(code?: number, reason?: string): void;
   /** Bytes written to the socket and not yet sent. */
@@ -48,6 +54,8 @@ export interface Receiver {
 /** What a session needs from the service that owns it. */
 export interface SessionHost {
   readonly heartbeatDelay: number;
+  /** Milliseconds a pinged websocket peer has to answer (anything at all); 0: never checked. */
+  readonly heartbeatTimeout: number;
   readonly disconnectDelay: number;
   /** Buffered bytes above which write() returns false. */
   readonly highWaterMark: number;
@@ -106,6 +114,12 @@ export class Session {
   private lastSent = 0;
   /** This session's number in its service's FlushScheduler. */
   private readonly serial: number;
+  /** Websockets: when the last ping went out (ms); one goes out every heartbeat_delay. */
+  private lastPing = 0;
+  /** Websockets: when the ping still unanswered went out (ms), or 0 when none is. */
+  private pingAt = 0;
+  /** The receiver's heardBytes() when that ping went out: anything more is an answer. */
+  private heardMark = 0;
   /** The receiver's socket buffer as last seen (after a flush), so write() need not ask it. */
   private socketBuffered = 0;
   /**
@@ -290,6 +304,22 @@ export class Session {
     this.emitClose();
   }
 
+  /**
+   * A pinged websocket peer sent nothing for heartbeat_timeout: a dead peer (no FIN, no RST) never
+   * answers a close handshake, so the socket is destroyed.
+   */
+  private peerSilent(): void {
+    const recv = this.recv!;
+    this.recv = null;
+    this.queue = null;
+    this.shared = null;
+    this.queued = 0;
+    this.closeWith(1006, 'Heartbeat timed out', 'timeout');
+    recv.destroy();
+    this.setTimer(TimerMode.Linger);
+    this.emitClose();
+  }
+
   /** A receiver's socket drained (or a flush happened): owe 'drain' no longer if under water. */
   drainCheck(): void {
     if (!this.needDrain || this.state !== OPEN) return;
@@ -440,7 +470,8 @@ export class Session {
       this.timer.unref();
     }
     this.timerMode = mode;
-    this.lastSent = Date.now();
+    this.lastSent = this.lastPing = Date.now();
+    this.pingAt = 0;
   }
 
   stopTimer(): void {
@@ -452,28 +483,8 @@ export class Session {
   timerFired(): void {
     switch (this.timerMode) {
       case TimerMode.Heartbeat:
-      {
-        if (this.recv === null) return;
-        const delay = this.host.heartbeatDelay;
-        const idle = Date.now() - this.lastSent;
-        if (this.raw) {
-          // Raw websockets have no `h` frame; a ping keeps proxies from idling the socket out.
-          this.recv.ping?.();
-        } else if (idle < delay - 5) {
-          // A frame went out meanwhile: wait for the rest of the silence, so the line is never
-          // quiet for longer than heartbeat_delay (proxy idle timeouts are set against it).
-          this.timer = setTimeout(onTimer, delay - idle, this);
-          this.timer.unref();
-          return;
-        } else if (!this.recv.sendFrame(HEARTBEAT_FRAME)) {
-          this.release();
-          return;
-        }
-        this.lastSent = Date.now();
-        this.timer = setTimeout(onTimer, delay, this);
-        this.timer.unref();
+        this.heartbeat();
         return;
-      }
       case TimerMode.Disconnect:
       {
         // No receiver came back in time: the client is gone.
@@ -492,5 +503,55 @@ export class Session {
       default:
         return;
     }
+  }
+
+  /**
+   * The heartbeat timer fired. Websockets: a ping every heartbeat_delay, busy or not (a peer that
+   * only receives is checked too), and the end of the session when the peer has sent nothing
+   * since an unanswered ping for heartbeat_timeout. Framed transports: `h` after heartbeat_delay
+   * of silence. The timer is re-armed for whichever is due first.
+   */
+  private heartbeat(): void {
+    const recv = this.recv;
+    if (recv === null) return;
+    const delay = this.host.heartbeatDelay;
+    const now = Date.now();
+    let next = delay;
+    const heard = recv.heardBytes !== undefined ? recv.heardBytes() : -1;
+    if (heard >= 0) {
+      const timeout = this.host.heartbeatTimeout;
+      if (this.pingAt !== 0) {
+        if (heard !== this.heardMark) this.pingAt = 0;
+        else if (now - this.pingAt >= timeout - 5) {
+          this.peerSilent();
+          return;
+        }
+      }
+      if (now - this.lastPing >= delay - 5) {
+        recv.ping!();
+        this.lastPing = now;
+        if (timeout > 0 && this.pingAt === 0) {
+          this.pingAt = now;
+          this.heardMark = heard;
+        }
+      }
+      next = this.lastPing + delay - now;
+      if (this.pingAt !== 0) next = Math.min(next, this.pingAt + timeout - now);
+    } else if (this.raw) {
+      // A raw websocket that cannot be pinged (hixie-76) has no heartbeat at all.
+      return;
+    }
+    if (!this.raw) {
+      const idle = now - this.lastSent;
+      // A frame went out meanwhile: wait for the rest of the silence, so the line is never
+      // quiet for longer than heartbeat_delay (proxy idle timeouts are set against it).
+      if (idle < delay - 5) next = Math.min(next, delay - idle);
+      else if (!recv.sendFrame(HEARTBEAT_FRAME)) {
+        this.release();
+        return;
+      } else this.lastSent = now;
+    }
+    this.timer = setTimeout(onTimer, Math.max(next, 1), this);
+    this.timer.unref();
   }
 }

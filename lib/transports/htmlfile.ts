@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service.js';
-import { noCache, sessionCookie } from '../http/headers.js';
+import { noCache, noSniff, sessionCookie } from '../http/headers.js';
 import { HTML } from '../http/respond.js';
 import { encodeFrame, envelope } from '../protocol/encoded.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
@@ -45,6 +45,7 @@ export function htmlFile(svc: Service, req: IncomingMessage, res: ServerResponse
   if (callback === null) return;
   svc.withSession(req, res, sessionId, 'htmlfile', (session) => {
     res.setHeader('Content-Type', HTML);
+    noSniff(res);
     noCache(res);
     sessionCookie(req, res, svc.options);
     res.writeHead(200);

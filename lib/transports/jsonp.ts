@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service.js';
 import type { Session } from '../session/session.js';
-import { noCache, sessionCookie } from '../http/headers.js';
+import { noCache, noSniff, sessionCookie } from '../http/headers.js';
 import { JAVASCRIPT, TEXT, sendBody } from '../http/respond.js';
 import { ResponseReceiver } from './receiver.js';
 import { callbackParam } from './callback.js';
@@ -25,6 +25,7 @@ export function jsonpPolling(svc: Service, req: IncomingMessage, res: ServerResp
   if (callback === null) return;
   svc.withSession(req, res, sessionId, 'jsonp-polling', (session) => {
     res.setHeader('Content-Type', JAVASCRIPT);
+    noSniff(res);
     noCache(res);
     sessionCookie(req, res, svc.options);
     session.attach(new JsonpReceiver(session, res, callback));

@@ -32,7 +32,7 @@ export function deliverPayload(
     }
     let messages: string[];
     try {
-      messages = decodeMessages(text);
+      messages = decodeMessages(text, false);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
       svc.log('debug', 'bad payload: ' + err.message, { request_id: requestId(req), session_id: session.connection!.id, transport: session.connection!.protocol });

@@ -12,10 +12,11 @@ import { envelope } from '../protocol/encoded.js';
 import { plainSingle } from '../protocol/plain-payload.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
 import { sendError } from '../http/respond.js';
-import { TEXT_FRAME, frameSenderOf, type FrameSender } from '../internals.js';
+import { DEFLATED_FRAME, TEXT_FRAME, frameSenderOf, type FrameSender } from '../internals.js';
 import type { Service } from '../service.js';
 import type { Receiver, Session } from '../session/session.js';
 import { Hixie76Socket, isHixie76Request } from './hixie76.js';
+import { wsDeflateOptions, type ResolvedCompression } from '../compression.js';
 
 /** What both `ws` sockets and hixie-76 sockets offer. */
 interface MessageSocket {
@@ -79,6 +80,8 @@ class WebSocketReceiver implements Receiver {
   private onWritten: (() => void) | null = null;
   /** `ws`'s frame writer, used while the socket is open (null for hixie-76). */
   private readonly sender: FrameSender | null;
+  /** Frames of this many bytes or more are deflated (Infinity: the socket is not compressed). */
+  private readonly deflateFrom: number;
 
   constructor(
     private readonly svc: Service,
@@ -86,8 +89,13 @@ class WebSocketReceiver implements Receiver {
     private readonly ws: MessageSocket,
     /** hixie-76 sockets take text only. */
     private readonly legacy: boolean,
+    /** The TCP socket under `ws` (null for hixie-76): what it has read tells the peer is alive. */
+    private readonly socket: Duplex | null,
   ) {
     this.sender = legacy ? null : frameSenderOf(ws);
+    const threshold = svc.options.compression?.threshold;
+    const deflated = !legacy && threshold !== undefined && (ws as { extensions?: string }).extensions?.includes('permessage-deflate') === true;
+    this.deflateFrom = deflated ? threshold : Infinity;
   }
 
   get streams(): boolean {
@@ -114,6 +122,12 @@ class WebSocketReceiver implements Receiver {
     this.ws.ping?.();
   }
 
+  heardBytes(): number {
+    // hixie-76 has no ping for a live peer to answer: its silence tells nothing.
+    const read = (this.socket as { bytesRead?: unknown } | null)?.bytesRead;
+    return typeof read === 'number' ? read : -1;
+  }
+
   /** Counts the bytes going out; the completion callback, only while a drain is owed (no per-message closure otherwise). */
   private sending(bytes: number): (() => void) | undefined {
     const session = this.session;
@@ -125,7 +139,7 @@ class WebSocketReceiver implements Receiver {
     const done = this.sending(bytes);
     const sender = this.sender;
     // Not open (closing): ws.send() answers that itself, as for any late write.
-    if (sender !== null && this.ws.readyState === WebSocket.OPEN) sender.send(data, TEXT_FRAME, done);
+    if (sender !== null && this.ws.readyState === WebSocket.OPEN) sender.send(data, bytes >= this.deflateFrom ? DEFLATED_FRAME : TEXT_FRAME, done);
     else if (this.legacy) this.ws.send(data, undefined, done);
     else this.ws.send(data, TEXT, done);
   }
@@ -145,19 +159,24 @@ class WebSocketReceiver implements Receiver {
   /** A SockJS websocket message: a JSON array of messages. */
   framedMessage(data: Buffer | string, isBinary: boolean | undefined): void {
     const session = this.session;
-    if (typeof data !== 'string' && isBinary !== true) {
+    if (isBinary === true) {
+      // SockJS frames are JSON text; a binary frame is not one (1003: a type not accepted).
+      session.abort(1003, 'Binary frames are not accepted', 'client');
+      return;
+    }
+    if (typeof data !== 'string') {
       const one = plainSingle(data);
       if (one !== null) {
         session.deliverOne(one, data.length);
         return;
       }
     }
-    const text = messageText(data, isBinary);
+    // `ws` has checked the UTF-8 of text frames.
+    const text = typeof data === 'string' ? data : data.toString('utf8');
     // Empty frames carry nothing; clients send them as keepalives.
     if (text === '') return;
     let messages: string[];
     try {
-      if (text === null) throw new PayloadError('Payload is not valid UTF-8.');
       messages = decodeMessages(text);
     } catch (err) {
       if (!(err instanceof PayloadError)) throw err;
@@ -211,14 +230,14 @@ function onError(this: ReceiverHolder, err: Error): void {
 
 function messageText(data: Buffer | string, isBinary: boolean | undefined): string | null {
   if (typeof data === 'string') return data;
-  // `ws` validates UTF-8 in text frames itself; binary frames are accepted only if they are text.
+  // `ws` validates UTF-8 in text frames itself.
   if (isBinary === true && !isUtf8(data)) return null;
   return data.toString('utf8');
 }
 
-export function createWebSocketServer(maxPayload: number): WebSocketServer {
+export function createWebSocketServer(maxPayload: number, compression: ResolvedCompression): WebSocketServer {
   // clientTracking off: sessions track their sockets; ws's own Set would double the bookkeeping.
-  return new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: false, maxPayload, WebSocket: SessionWebSocket });
+  return new WebSocketServer({ noServer: true, clientTracking: false, perMessageDeflate: wsDeflateOptions(compression), maxPayload, WebSocket: SessionWebSocket });
 }
 
 /** Plain HTTP reached the websocket endpoint: say why it is not a websocket handshake. */
@@ -259,7 +278,7 @@ function openSession(
   }
   const session = svc.createSession(req, null, raw ? 'websocket-raw' : 'websocket', locals);
   const socket = ws as unknown as MessageSocket;
-  const recv = new WebSocketReceiver(svc, session, socket, wire === null);
+  const recv = new WebSocketReceiver(svc, session, socket, wire === null, wire);
   ws.recv = recv;
   const stats = svc.stats;
   stats.connectionsActive++;

@@ -24,8 +24,8 @@ function handshake(path: string, key1 = KEY1, key2 = KEY2): string {
 }
 
 /** A raw socket with an inbox of bytes. */
-function connect(): { sock: net.Socket; read(n: number, ms?: number): Promise<Buffer>; ended: Promise<void> } {
-  const sock = net.connect(srv.port, '127.0.0.1');
+function connect(port = srv.port): { sock: net.Socket; read(n: number, ms?: number): Promise<Buffer>; ended: Promise<void> } {
+  const sock = net.connect(port, '127.0.0.1');
   let buf = Buffer.alloc(0);
   let wake: (() => void) | null = null;
   sock.on('data', (d) => {
@@ -140,4 +140,21 @@ test('hixie-76: a text frame longer than max_message_size (1 MiB) drops the conn
   await c.read(16 + 3);
   c.sock.write(Buffer.concat([Buffer.from([0x00]), Buffer.alloc(1024 * 1024 + 10, 0x61)]));
   await c.ended;
+});
+
+test('hixie-76: no ping exists, so a peer that only listens is never timed out: it gets h frames and its session stays open', async () => {
+  const quick = await startTestServer(0, '127.0.0.1', { heartbeat_delay: 100, heartbeat_timeout: 100 });
+  const echo = quick.services.echo!;
+  const opened = new Promise<{ readyState: number }>((resolve) => echo.once('connection', resolve));
+  const c = connect(quick.port);
+  c.sock.write(handshake(path()) + 'aaaaaaaa');
+  await readHeaders(c);
+  assert.deepEqual(await c.read(16 + 3), Buffer.concat([ANSWER, Buffer.from([0x00, 0x6f, 0xff])]));
+  const conn = await opened;
+  // Five heartbeats: well past heartbeat_delay + heartbeat_timeout, with nothing sent back.
+  for (let i = 0; i < 5; i++) assert.deepEqual(await c.read(3, 3000), Buffer.from([0x00, 0x68, 0xff]));
+  assert.equal(conn.readyState, 1);
+  c.sock.destroy();
+  await c.ended;
+  await quick.close();
 });

@@ -8,6 +8,9 @@ const bad: [string, unknown, RegExp][] = [
   ['response_limit', 1.5, /"response_limit" must be an integer/],
   ['response_limit', '4096', /"response_limit" must be an integer.*got "4096"/],
   ['heartbeat_delay', -1, /"heartbeat_delay" must be an integer/],
+  ['heartbeat_timeout', -1, /"heartbeat_timeout" must be an integer from 0 to 2147483647 \(got -1\)/],
+  ['heartbeat_timeout', 0.5, /"heartbeat_timeout" must be an integer from 0/],
+  ['heartbeat_timeout', '10000', /"heartbeat_timeout" must be an integer.*got "10000"/],
   ['disconnect_delay', Number.NaN, /"disconnect_delay" must be an integer/],
   ['cookie_needed', 'yes', /"cookie_needed" must be true, false or a function/],
   ['jsessionid', 1, /"jsessionid" must be true, false or a function/],
@@ -44,6 +47,8 @@ test('options: defaults are the documented ones and are exposed read-only on rou
   assert.equal(r.config.sockjs_url, DEFAULT_SOCKJS_URL);
   assert.equal(r.config.response_limit, 128 * 1024);
   assert.equal(r.config.heartbeat_delay, 25_000);
+  assert.equal(r.config.heartbeat_timeout, 10_000);
+  assert.equal(sockjs({ heartbeat_timeout: 0 }).config.heartbeat_timeout, 0);
   assert.equal(r.config.disconnect_delay, 5_000);
   assert.equal(r.config.cookie_needed, null);
   assert.equal(r.config.disabled.size, 0);

@@ -4,6 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { POST, WsClient, rawExchange, request, sessionUrl, sleep } from '../support/client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
@@ -31,12 +32,16 @@ async function stillServing(): Promise<void> {
   assert.equal(await healthy.next(), `a["${m}"]`);
 }
 
-test('bad payloads on xhr_send: broken JSON, non-arrays, non-string items, empty body, invalid UTF-8', async () => {
+test('bad payloads on xhr_send: broken JSON, non-arrays (a bare string too), non-string items, empty body, invalid UTF-8', async () => {
   const base = sessionUrl(srv.url + '/echo');
   await POST(base + '/xhr');
   const cases: [string | Buffer, number, string][] = [
     ['["x', 500, 'Broken JSON encoding.'],
     ['{"a":1}', 500, 'Payload must be a JSON array of strings.'],
+    ['{}', 500, 'Payload must be a JSON array of strings.'],
+    ['"str"', 500, 'Payload must be a JSON array of strings.'],
+    ['null', 500, 'Payload must be a JSON array of strings.'],
+    ['[1]', 500, 'Payload must be a JSON array of strings.'],
     ['[1,2]', 500, 'Payload must be a JSON array of strings.'],
     ['["a",null]', 500, 'Payload must be a JSON array of strings.'],
     ['', 500, 'Payload expected.'],
@@ -51,6 +56,62 @@ test('bad payloads on xhr_send: broken JSON, non-arrays, non-string items, empty
   await POST(base + '/xhr_send', { body: '["ok"]' });
   assert.equal((await POST(base + '/xhr')).body, 'a["ok"]\n');
   await stillServing();
+});
+
+test('bad payloads on jsonp_send: a bare string or non-strings, form-encoded or raw, are 500 and deliver nothing', async () => {
+  const base = sessionUrl(srv.url + '/echo');
+  await POST(base + '/xhr');
+  const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  for (const [body, headers] of [
+    ['d=' + encodeURIComponent('"str"'), form],
+    ['d=' + encodeURIComponent('[1]'), form],
+    ['"str"', { 'Content-Type': 'text/plain' }],
+  ] as const) {
+    const r = await POST(base + '/jsonp_send', { body, headers });
+    assert.equal(r.status, 500, body);
+    assert.equal(r.body, 'Payload must be a JSON array of strings.');
+  }
+  await POST(base + '/jsonp_send', { body: 'd=' + encodeURIComponent('["ok"]'), headers: form });
+  assert.equal((await POST(base + '/xhr')).body, 'a["ok"]\n');
+});
+
+test('binary websocket frames: a framed (SockJS) websocket closes with 1003; a raw one takes UTF-8 binary as text, else 1007', async () => {
+  const echo = srv.services.echo!;
+  const got = new Promise<[number, string]>((resolve) => echo.once('connection', (c) => c.once('close', (code, reason) => resolve([code, reason]))));
+  const ws = new WsClient(sessionUrl(srv.url.replace('http', 'ws') + '/echo') + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  ws.ws.send(Buffer.from('["binary"]'), { binary: true });
+  await ws.closed;
+  assert.equal(ws.closeCode, 1003);
+  assert.equal(ws.closeReason, 'Binary frames are not accepted');
+  assert.deepEqual(await got, [1003, 'Binary frames are not accepted']);
+
+  const raw = new WsClient(srv.url.replace('http', 'ws') + '/echo/websocket');
+  await raw.opened;
+  raw.ws.send(Buffer.from('héllo'), { binary: true });
+  assert.equal(await raw.next(), 'héllo');
+  raw.ws.send(Buffer.from([0xff, 0xfe]), { binary: true });
+  await raw.closed;
+  assert.equal(raw.closeCode, 1007);
+  await stillServing();
+});
+
+test('responses that carry script (jsonp, htmlfile, the iframe page) have X-Content-Type-Options: nosniff', async () => {
+  const base = sessionUrl(srv.url + '/echo');
+  const jsonp = await request('GET', base + '/jsonp?c=cb');
+  assert.equal(jsonp.status, 200);
+  assert.equal(jsonp.headers['x-content-type-options'], 'nosniff');
+  const iframe = await request('GET', srv.url + '/echo/iframe.html');
+  assert.equal(iframe.headers['x-content-type-options'], 'nosniff');
+  // htmlfile streams: read its headers, then hang up.
+  const html = await new Promise<string | string[] | undefined>((resolve, reject) => {
+    const req = http.get(sessionUrl(srv.url + '/echo') + '/htmlfile?c=cb', (res) => {
+      resolve(res.headers['x-content-type-options']);
+      req.destroy();
+    });
+    req.on('error', reject);
+  });
+  assert.equal(html, 'nosniff');
 });
 
 test('bad websocket frames: invalid UTF-8 text closes that socket (1007), broken JSON closes the session', async () => {

@@ -8,6 +8,7 @@ import http from 'node:http';
 import express from 'express';
 import sockjs, { type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
 import { GET, POST, Stream, WsClient, sessionUrl, sleep } from '../support/client.js';
+import { RawConn, waitUntil } from '../protocol/helpers.js';
 
 async function service(opts: SockJSOptions = {}, setup?: (r: SockJSRouter) => void) {
   const app = express();
@@ -70,10 +71,53 @@ test('limit max_message_size: a websocket message over it closes the session wit
   await s.close();
 });
 
-test('limit max_session_id_length: a longer session id is 404, as any invalid session path', async () => {
+/** A masked client frame (mask key 0, so the payload goes as is). */
+function clientFrame(first: number, payload: Buffer): Buffer {
+  const n = payload.length;
+  const head = n < 126 ? Buffer.from([first, 0x80 | n]) : Buffer.from([first, 0x80 | 126, n >> 8, n & 0xff]);
+  return Buffer.concat([head, Buffer.alloc(4), payload]);
+}
+
+for (const raw of [false, true]) {
+  test(`limit max_message_size: a ${raw ? 'raw' : 'framed'} websocket message in fragments that never complete is refused (1009) as soon as they add up to more`, async () => {
+    const MAX = 4096;
+    const FRAGMENT = 256;
+    const s = await service({ max_message_size: MAX });
+    const port = Number(new URL(s.url).port);
+    const conn = new RawConn(port);
+    const path = raw ? '/svc/websocket' : `/svc/000/${Date.now()}/websocket`;
+    conn.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    assert.equal((await conn.head()).status, 101);
+    if (!raw) assert.deepEqual([...(await conn.bytes(3))], [0x81, 0x01, 0x6f]); // "o"
+    // One fragment at a time, each followed by a ping: its pong says the fragment was taken.
+    let sent = 0;
+    let closeCode = 0;
+    for (let i = 0; closeCode === 0; i++) {
+      assert.ok(sent <= MAX + FRAGMENT, `still open after ${sent} bytes`);
+      conn.write(clientFrame(i === 0 ? 0x01 : 0x00, Buffer.alloc(FRAGMENT, 0x78)));
+      conn.write(clientFrame(0x89, Buffer.alloc(0)));
+      sent += FRAGMENT;
+      const [op, len] = [...(await conn.bytes(2))] as [number, number];
+      const body = await conn.bytes(len & 0x7f);
+      if (op === 0x88) closeCode = body.readUInt16BE(0);
+      else assert.equal(op, 0x8a, 'a pong');
+    }
+    assert.equal(closeCode, 1009);
+    assert.ok(sent > MAX && sent <= MAX + FRAGMENT, `refused after ${sent} bytes`);
+    await waitUntil(() => s.closes.length === 1, 'the session to close');
+    assert.deepEqual(s.closes, [[1009, 'Message too big']]);
+    conn.destroy();
+    await s.healthy();
+    await s.close();
+  });
+}
+
+test('limit max_session_id_length: a longer session id, or <server> segment, is 404, as any invalid session path', async () => {
   const s = await service({ max_session_id_length: 16 });
   assert.equal((await POST(`${s.url}/000/${'a'.repeat(17)}/xhr`)).status, 404);
   assert.equal((await POST(`${s.url}/000/${'a'.repeat(16)}/xhr`)).status, 200);
+  assert.equal((await POST(`${s.url}/${'0'.repeat(17)}/${'b'.repeat(16)}/xhr`)).status, 404);
+  assert.equal((await POST(`${s.url}/${'0'.repeat(16)}/${'b'.repeat(16)}/xhr`)).status, 200);
   // The default bound: 10 KB of session id is refused.
   const d = await service();
   assert.equal((await POST(`${d.url}/000/${'a'.repeat(10_000)}/xhr`)).status, 404);

@@ -20,7 +20,7 @@ export function sendToAll(conns: Iterable<Connection>, message: string, except: 
     const s = conn.session;
     if (s.state !== OPEN) continue;
     sent++;
-    if (s.raw) s.sendRaw(message);
+    if (s.raw) s.write(message);
     else s.sendShared((shared ??= new SharedFrame(quote(message))));
   }
   return sent;

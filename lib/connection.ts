@@ -7,7 +7,6 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookie } from 'cookie';
-import { quote } from './protocol/frames.js';
 import type { ReadyState, Session } from './session/session.js';
 import type { TransportName } from './options.js';
 
@@ -169,9 +168,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * or when the buffered bytes passed the high-water mark: wait for 'drain' before writing more.
    */
   write(message: string | Uint8Array | ArrayBuffer | number | boolean): boolean {
-    const text = toText(message);
-    const s = this.#session;
-    return s.raw ? s.sendRaw(text) : s.sendQuoted(quote(text));
+    return this.#session.write(toText(message));
   }
 
   /** Closes the session; the client receives `c[code,"reason"]`. */

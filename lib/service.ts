@@ -12,7 +12,7 @@ import { EntropyPool } from './http/info.js';
 import { SHUTTING_DOWN, sendError, unavailable } from './http/respond.js';
 import type { LogFunction, ResolvedOptions, TransportName } from './options.js';
 import { createLogger, requestId } from './log.js';
-import { CLOSED, CONNECTING, Session, type CloseCause, type SessionHost } from './session/session.js';
+import { CLOSED, CONNECTING, RawSession, Session, type CloseCause, type SessionHost } from './session/session.js';
 import { SessionStore } from './session/store.js';
 import { FlushScheduler } from './session/flush.js';
 import { createWebSocketServer } from './transports/websocket.js';
@@ -198,7 +198,7 @@ export class Service implements SessionHost {
   }
 
   createSession(req: IncomingMessage, sessionId: string | null, protocol: TransportName, locals?: Record<string, unknown>): Session {
-    const session = new Session(sessionId, this, transportIndex(protocol), protocol === 'websocket-raw');
+    const session = protocol === 'websocket-raw' ? new RawSession(sessionId, this, transportIndex(protocol)) : new Session(sessionId, this, transportIndex(protocol));
     session.connection = new Connection(session, req, protocol, mountPrefix(req), locals);
     if (sessionId !== null) this.store.add(sessionId, session);
     this.live++;

@@ -1,78 +1,21 @@
 /**
- * One SockJS session: its state machine, its outbound queue, the one receiver attached at a time,
- * and its one timer (heartbeat while a receiver is attached, disconnect/linger while not).
+ * One SockJS session: its state machine, the one receiver attached at a time, and its one timer
+ * (heartbeat while a receiver is attached, disconnect/linger while not).
  *
- * Outbound: conn.write() quotes the message once and queues it; every session written to in one
- * tick is flushed once at the end of that tick, so a burst of writes becomes one `a[...]` frame
- * and one socket write (a message of 4 KiB or more goes to a websocket or streaming response at
- * once). Inbound: transports decode payloads and call deliver().
+ * Outbound: conn.write() quotes the message once and queues it in the session's Outbox; every
+ * session written to in one tick is flushed once at the end of that tick (session/flush.ts), so a
+ * burst of writes becomes one `a[...]` frame and one socket write (a message of 4 KiB or more goes
+ * to a websocket or streaming response at once). Inbound: transports decode payloads and call
+ * deliver(). The raw websocket endpoint, which carries no SockJS frames, is a RawSession.
  */
-import { ANOTHER_CONNECTION_FRAME, HEARTBEAT_FRAME, OPEN_FRAME, arrayFrame, closeFrame } from '../protocol/frames.js';
+import { ANOTHER_CONNECTION_FRAME, HEARTBEAT_FRAME, OPEN_FRAME, closeFrame, quote } from '../protocol/frames.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
-import type { FlushScheduler } from './flush.js';
 import type { Connection } from '../connection.js';
-import type { Stats } from '../stats.js';
-import type { Rooms } from '../rooms.js';
+import { Level, Outbox } from './outbox.js';
+import { PingClock } from './ping-clock.js';
+import { CLOSED, CLOSING, CONNECTING, OPEN, type CloseCause, type ReadyState, type Receiver, type SessionHost } from './types.js';
 
-export const CONNECTING = 0;
-export const OPEN = 1;
-export const CLOSING = 2;
-export const CLOSED = 3;
-export type ReadyState = typeof CONNECTING | typeof OPEN | typeof CLOSING | typeof CLOSED;
-
-/** Why a session ended; counted in stats (sessions_closed) and logged. */
-export type CloseCause = 'server' | 'client' | 'interrupted' | 'timeout' | 'limit' | 'shutdown';
-
-/** Something that carries frames to the client: a websocket, or one HTTP response. */
-export interface Receiver {
-  /** Writes one frame in the transport's envelope (`shared`: the same frame goes to other
-   *  sessions, encode it through it). Returns false when the receiver can take no more frames (a
-   *  polling response is answered, or a streaming one reached response_limit). */
-  sendFrame(frame: string, shared?: SharedFrame | null): boolean;
-  /** Raw websocket only: one message, unframed. */
-  sendRaw?(message: string): void;
-  /** Websockets: a protocol-level ping (raw websockets get it in place of the `h` frame). */
-  ping?(): void;
-  /**
-   * Websockets that can be pinged: a count that grows whenever anything arrives from the peer
-   * (the socket's bytes read: a pong, a frame, part of one), read only when the timer fires, so
-   * receiving costs nothing. -1 where a silent peer cannot be told from a dead one (hixie-76).
-   */
-  heardBytes?(): number;
-  /** Ends the underlying response or socket; the session is done with it. */
-  end(code?: number, reason?: string): void;
-  /** Bytes written to the socket and not yet sent. */
-  readonly bufferedAmount: number;
-  /** Drops the connection at once (a client that stopped reading). */
-  destroy(): void;
-  /** Takes frames one after another (a websocket, a streaming response), not one frame in all. */
-  readonly streams?: boolean;
-  /** A frame costs one small socket write here (websockets): see sendQuoted. */
-  readonly cheapFrames?: boolean;
-}
-
-/** What a session needs from the service that owns it. */
-export interface SessionHost {
-  readonly heartbeatDelay: number;
-  /** Milliseconds a pinged websocket peer has to answer (anything at all); 0: never checked. */
-  readonly heartbeatTimeout: number;
-  readonly disconnectDelay: number;
-  /** Buffered bytes above which write() returns false. */
-  readonly highWaterMark: number;
-  /** Buffered bytes above which the session is closed with 3100. */
-  readonly maxBuffered: number;
-  readonly stats: Stats;
-  readonly rooms: Rooms;
-  readonly flusher: FlushScheduler;
-  /** Called once, after the open frame went out: emits the router's 'connection' event. */
-  opened(session: Session): void;
-  /** Called once, when the session is closed (the 'close' event follows). */
-  closed(session: Session, cause: CloseCause): void;
-  /** Called when the session should be forgotten (after lingering with its close frame). */
-  forget(session: Session): void;
-  /** Called each time a receiver was handed the close frame. */
-  closeDelivered(session: Session): void;
-}
+export * from './types.js';
 
 const enum TimerMode {
   None,
@@ -94,12 +37,8 @@ function onTimer(session: Session): void {
 export class Session {
   state: ReadyState = CONNECTING;
   recv: Receiver | null = null;
-  /** Quoted messages waiting for a receiver; null while empty (most sessions, most of the time). */
-  queue: string[] | null = null;
-  /** Instead of `queue`: messages that other sessions send in this round too (see SharedFrame). */
-  shared: SharedFrame | null = null;
-  /** Characters held in `queue` (bytes for ASCII text; UTF-16 units otherwise), for bufferedAmount and limits. */
-  queued = 0;
+  readonly outbox: Outbox;
+  /** On its service's list of sessions to flush at the end of this tick. */
   scheduled = false;
   closeCode = 0;
   closeReason = '';
@@ -112,22 +51,10 @@ export class Session {
   private timerMode = TimerMode.None;
   /** When a frame last went to the receiver (ms); `h` goes out after heartbeat_delay of silence. */
   private lastSent = 0;
+  /** Websockets that can be pinged: their peer's liveness. */
+  private pings: PingClock | null = null;
   /** This session's number in its service's FlushScheduler. */
   private readonly serial: number;
-  /** Websockets: when the last ping went out (ms); one goes out every heartbeat_delay. */
-  private lastPing = 0;
-  /** Websockets: when the ping still unanswered went out (ms), or 0 when none is. */
-  private pingAt = 0;
-  /** The receiver's heardBytes() when that ping went out: anything more is an answer. */
-  private heardMark = 0;
-  /** The receiver's socket buffer as last seen (after a flush), so write() need not ask it. */
-  private socketBuffered = 0;
-  /**
-   * write() returned false; 'drain' is owed once the buffers fall below the high-water mark.
-   * While it is set, receivers write with a completion callback that calls drainCheck(): the
-   * only signal that also works when the socket's own buffer never passed its high-water mark.
-   */
-  needDrain = false;
 
   constructor(
     /** The id in the URL, or null for websocket sessions (never shared, never looked up). */
@@ -135,10 +62,14 @@ export class Session {
     readonly host: SessionHost,
     /** Index of the opening transport in stats.ts's TRANSPORTS. */
     readonly transport: number,
-    /** Raw websocket: messages go out unframed, one per websocket message. */
-    readonly raw = false,
   ) {
     this.serial = host.flusher.nextSerial();
+    this.outbox = new Outbox(host.highWaterMark, host.maxBuffered);
+  }
+
+  /** Messages go out unframed (RawSession). */
+  get raw(): boolean {
+    return false;
   }
 
   // ---- receivers ---------------------------------------------------------------------------
@@ -154,13 +85,12 @@ export class Session {
     if (this.state === CONNECTING) {
       this.recv = recv;
       this.state = OPEN;
-      const more = this.raw || recv.sendFrame(OPEN_FRAME);
-      if (!more) this.release();
+      if (!this.sendOpenFrame(recv)) this.release();
       else this.setTimer(TimerMode.Heartbeat);
       this.host.opened(this);
       return;
     }
-    if (this.queue !== null || this.shared !== null) {
+    if (!this.outbox.empty) {
       // Messages written while no receiver was attached go first, even after close.
       this.recv = recv;
       this.flush();
@@ -201,50 +131,45 @@ export class Session {
 
   // ---- outbound ----------------------------------------------------------------------------
 
+  /** One message from the application; false once the session is not open, or over the high-water mark. */
+  write(message: string): boolean {
+    return this.sendQuoted(quote(message));
+  }
+
   /** Queues one already-quoted message; false once the session is not open. */
   sendQuoted(quoted: string): boolean {
     if (this.state !== OPEN) return false;
-    if (this.shared !== null) this.unshare();
-    if (this.queue === null) this.queue = [quoted];
-    else this.queue.push(quoted);
-    this.queued += quoted.length;
+    this.outbox.push(quoted);
     return this.afterQueued(quoted.length);
   }
 
   /**
-   * Queues a message that other sessions are sent in this round too (`message`: one quoted
-   * message). While a session's queue holds only such messages, in the same order as other
-   * sessions', they all send one frame, built and encoded once.
+   * Queues a message that other sessions are sent in this round too. While a session's queue
+   * holds only such messages, in the same order as other sessions', they all send one frame,
+   * built and encoded once. A session with no receiver will not flush in this round: it queues
+   * the message as its own.
    */
   sendShared(message: SharedFrame): boolean {
     if (this.state !== OPEN) return false;
-    if (this.queue !== null || this.recv === null) return this.sendQuoted(message.quoted);
-    const run = this.shared === null ? message : this.shared.then(message);
-    this.queued += run.size - (this.shared === null ? 0 : this.shared.size);
-    this.shared = run;
+    if (this.recv === null) this.outbox.push(message.quoted);
+    else this.outbox.pushShared(message);
     return this.afterQueued(message.quoted.length);
-  }
-
-  /** The shared run becomes this session's own queue (another message is not shared). */
-  private unshare(): void {
-    this.queue = this.shared!.messages();
-    this.shared = null;
   }
 
   /** After a message of `length` characters was queued: flush now or at the end of the tick. */
   private afterQueued(length: number): boolean {
     const recv = this.recv;
+    const box = this.outbox;
     if (recv !== null) {
       const flusher = this.host.flusher;
       // Not while a 'drain' is owed: flush() may emit it, and never from inside write().
-      if (recv.streams === true && !this.needDrain && (length >= EAGER_FLUSH || (flusher.lastFlushed === this.serial && !flusher.pending && recv.cheapFrames === true))) {
+      if (recv.streams === true && !box.needDrain && (length >= EAGER_FLUSH || (flusher.lastFlushed === this.serial && !flusher.pending && recv.cheapFrames === true))) {
         // Later writes of this tick are batched as usual.
         flusher.due();
-        if (this.mayGoOver(this.queued)) this.needDrain = true;
+        if (box.mayGoOver(box.queued)) box.needDrain = true;
         this.flush(false);
-        if (this.state !== OPEN) return false;
-        if (!this.underWater()) return false;
-        this.needDrain = false;
+        if (this.state !== OPEN || !this.underWater()) return false;
+        box.needDrain = false;
         return true;
       }
       if (!this.scheduled) {
@@ -255,121 +180,55 @@ export class Session {
     return this.underWater();
   }
 
-  /** Raw websocket: straight to the socket, no framing, no queue. */
-  sendRaw(message: string): boolean {
-    if (this.state !== OPEN || this.recv === null) return false;
-    const recv = this.recv;
-    const owed = this.needDrain;
-    if (this.mayGoOver(message.length)) this.needDrain = true;
-    recv.sendRaw!(message);
-    this.host.stats.msgOut[this.transport]++;
-    this.socketBuffered = recv.bufferedAmount;
-    if (this.underWater()) {
-      this.needDrain = owed;
-      return true;
-    }
-    return false;
-  }
-
-  /**
-   * Whether writing `units` UTF-16 units now may leave the buffers over the high-water mark (at
-   * most 3 bytes a unit). Decided before a write that goes out at once, so that such a write
-   * carries the completion callback: with no write after it, that is what brings 'drain'.
-   */
-  private mayGoOver(units: number): boolean {
-    return this.socketBuffered + units * 3 > this.host.highWaterMark;
-  }
-
   /** True while buffered bytes are under the high-water mark; enforces the hard limit. */
-  private underWater(): boolean {
-    const total = this.queued + this.socketBuffered;
-    if (total <= this.host.highWaterMark) return true;
-    this.needDrain = true;
-    if (total > this.host.maxBuffered) this.overflow();
-    return false;
-  }
-
-  /** The client stopped reading and the buffers hit max_buffered_bytes: drop it. */
-  private overflow(): void {
-    this.queue = null;
-    this.shared = null;
-    this.queued = 0;
-    this.socketBuffered = 0;
-    this.needDrain = false;
-    const recv = this.recv;
-    this.recv = null;
-    this.closeWith(3100, 'Send buffer full', 'limit');
-    if (recv !== null) recv.destroy();
-    this.setTimer(TimerMode.Linger);
-    this.emitClose();
+  protected underWater(): boolean {
+    const level = this.outbox.level();
+    if (level === Level.Full) this.drop(3100, 'Send buffer full', 'limit');
+    return level === Level.Under;
   }
 
   /**
-   * A pinged websocket peer sent nothing for heartbeat_timeout: a dead peer (no FIN, no RST) never
-   * answers a close handshake, so the socket is destroyed.
+   * Ends the session and destroys its socket: a client that stopped reading (the buffers hit
+   * max_buffered_bytes), or a websocket peer that went silent (it would never answer a close).
    */
-  private peerSilent(): void {
-    const recv = this.recv!;
+  private drop(code: number, reason: string, cause: CloseCause): void {
+    this.outbox.clear();
+    const recv = this.recv;
     this.recv = null;
-    this.queue = null;
-    this.shared = null;
-    this.queued = 0;
-    this.closeWith(1006, 'Heartbeat timed out', 'timeout');
-    recv.destroy();
+    this.closeWith(code, reason, cause);
+    if (recv !== null) recv.destroy();
     this.setTimer(TimerMode.Linger);
     this.emitClose();
   }
 
   /** A receiver's socket drained (or a flush happened): owe 'drain' no longer if under water. */
   drainCheck(): void {
-    if (!this.needDrain || this.state !== OPEN) return;
+    if (!this.outbox.needDrain || this.state !== OPEN) return;
     const recv = this.recv;
-    this.socketBuffered = recv !== null ? recv.bufferedAmount : 0;
-    if (this.queued + this.socketBuffered <= this.host.highWaterMark) {
-      this.needDrain = false;
-      this.connection!.emit('drain');
-    }
     // Otherwise a write still in flight carries a callback that comes back here, or the queue
     // waits for the next receiver, whose flush does.
+    if (this.outbox.drained(recv !== null ? recv.bufferedAmount : 0)) this.connection!.emit('drain');
   }
 
   /** Sends everything queued as one frame to the attached receiver; `drain`: may emit 'drain' (not from inside write()). */
   flush(drain = true): void {
     const recv = this.recv;
     if (recv === null) return;
-    const queue = this.queue;
-    const shared = this.shared;
-    let sent: boolean;
-    if (queue !== null) {
-      this.queue = null;
-      this.queued = 0;
-      this.host.stats.msgOut[this.transport] += queue.length;
-      sent = recv.sendFrame(arrayFrame(queue));
-    } else if (shared !== null) {
-      this.shared = null;
-      this.queued = 0;
-      this.host.stats.msgOut[this.transport] += shared.count;
-      sent = recv.sendFrame(shared.frame, shared);
-    } else {
-      return;
-    }
+    const sent = this.outbox.sendTo(recv);
+    if (sent === 0) return;
+    this.host.stats.msgOut[this.transport] += Math.abs(sent);
     this.host.flusher.lastFlushed = this.serial;
     this.lastSent = Date.now();
-    if (!sent) {
-      this.socketBuffered = 0;
-      this.release();
-    } else {
-      this.socketBuffered = recv.bufferedAmount;
-      if (this.socketBuffered > this.host.maxBuffered) {
-        this.overflow();
-        return;
-      }
+    if (sent < 0) this.release();
+    else if (this.outbox.socketBuffered > this.host.maxBuffered) {
+      this.drop(3100, 'Send buffer full', 'limit');
+      return;
     }
-    if (drain && this.needDrain) this.drainCheck();
+    if (drain && this.outbox.needDrain) this.drainCheck();
   }
 
   get bufferedAmount(): number {
-    return this.queued + (this.recv !== null ? this.recv.bufferedAmount : 0);
+    return this.outbox.queued + (this.recv !== null ? this.recv.bufferedAmount : 0);
   }
 
   // ---- inbound -----------------------------------------------------------------------------
@@ -432,7 +291,7 @@ export class Session {
   }
 
   /** 'close', once the session is done with its receiver and timer: a listener that throws leaves nothing half done. */
-  private emitClose(): void {
+  protected emitClose(): void {
     const conn = this.connection;
     if (conn !== null) conn.emit('close', this.closeCode, this.closeReason);
   }
@@ -440,14 +299,35 @@ export class Session {
   private sendClose(): void {
     const recv = this.recv!;
     this.recv = null;
-    if (this.raw) {
-      recv.end(this.closeCode, this.closeReason);
-    } else {
-      recv.sendFrame(this.closeFrameText!);
-      recv.end(this.closeCode, this.closeReason);
-    }
+    this.sendCloseFrame(recv);
+    recv.end(this.closeCode, this.closeReason);
     this.setTimer(TimerMode.Linger);
     this.host.closeDelivered(this);
+  }
+
+  // ---- what a framed session sends that a raw one does not ----------------------------------
+
+  /** `o`; false when the receiver takes no more frames. */
+  protected sendOpenFrame(recv: Receiver): boolean {
+    return recv.sendFrame(OPEN_FRAME);
+  }
+
+  protected sendCloseFrame(recv: Receiver): void {
+    recv.sendFrame(this.closeFrameText!);
+  }
+
+  /**
+   * `h` after heartbeat_delay of silence; returns milliseconds until the next check, or -1 when
+   * the receiver takes no more frames.
+   */
+  protected heartbeatFrame(recv: Receiver, now: number, delay: number): number {
+    const idle = now - this.lastSent;
+    // A frame went out meanwhile: wait for the rest of the silence, so the line is never quiet
+    // for longer than heartbeat_delay (proxy idle timeouts are set against it).
+    if (idle < delay - 5) return delay - idle;
+    if (!recv.sendFrame(HEARTBEAT_FRAME)) return -1;
+    this.lastSent = now;
+    return delay;
   }
 
   // ---- the one timer -----------------------------------------------------------------------
@@ -470,8 +350,10 @@ export class Session {
       this.timer.unref();
     }
     this.timerMode = mode;
-    this.lastSent = this.lastPing = Date.now();
-    this.pingAt = 0;
+    const now = Date.now();
+    this.lastSent = now;
+    if (this.pings !== null) this.pings.reset(now);
+    else if (mode === TimerMode.Heartbeat && this.recv?.heardBytes !== undefined) this.pings = new PingClock(now);
   }
 
   stopTimer(): void {
@@ -485,8 +367,7 @@ export class Session {
       case TimerMode.Heartbeat:
         this.heartbeat();
         return;
-      case TimerMode.Disconnect:
-      {
+      case TimerMode.Disconnect: {
         // No receiver came back in time: the client is gone.
         this.timerMode = TimerMode.None;
         const closing = this.state === OPEN;
@@ -506,52 +387,67 @@ export class Session {
   }
 
   /**
-   * The heartbeat timer fired. Websockets: a ping every heartbeat_delay, busy or not (a peer that
-   * only receives is checked too), and the end of the session when the peer has sent nothing
-   * since an unanswered ping for heartbeat_timeout. Framed transports: `h` after heartbeat_delay
-   * of silence. The timer is re-armed for whichever is due first.
+   * The heartbeat timer fired: websockets are pinged and their peer's silence judged (PingClock),
+   * framed sessions get `h` after heartbeat_delay of silence; the timer is re-armed for whichever
+   * is due first.
    */
   private heartbeat(): void {
     const recv = this.recv;
     if (recv === null) return;
     const delay = this.host.heartbeatDelay;
     const now = Date.now();
-    let next = delay;
-    const heard = recv.heardBytes !== undefined ? recv.heardBytes() : -1;
+    let next = Infinity;
+    const heard = this.pings !== null ? recv.heardBytes!() : -1;
     if (heard >= 0) {
-      const timeout = this.host.heartbeatTimeout;
-      if (this.pingAt !== 0) {
-        if (heard !== this.heardMark) this.pingAt = 0;
-        else if (now - this.pingAt >= timeout - 5) {
-          this.peerSilent();
-          return;
-        }
+      next = this.pings!.tick(recv, heard, now, delay, this.host.heartbeatTimeout);
+      if (next < 0) {
+        this.drop(1006, 'Heartbeat timed out', 'timeout');
+        return;
       }
-      if (now - this.lastPing >= delay - 5) {
-        recv.ping!();
-        this.lastPing = now;
-        if (timeout > 0 && this.pingAt === 0) {
-          this.pingAt = now;
-          this.heardMark = heard;
-        }
-      }
-      next = this.lastPing + delay - now;
-      if (this.pingAt !== 0) next = Math.min(next, this.pingAt + timeout - now);
-    } else if (this.raw) {
-      // A raw websocket that cannot be pinged (hixie-76) has no heartbeat at all.
+    }
+    const frame = this.heartbeatFrame(recv, now, delay);
+    if (frame < 0) {
+      this.release();
       return;
     }
-    if (!this.raw) {
-      const idle = now - this.lastSent;
-      // A frame went out meanwhile: wait for the rest of the silence, so the line is never
-      // quiet for longer than heartbeat_delay (proxy idle timeouts are set against it).
-      if (idle < delay - 5) next = Math.min(next, delay - idle);
-      else if (!recv.sendFrame(HEARTBEAT_FRAME)) {
-        this.release();
-        return;
-      } else this.lastSent = now;
-    }
+    next = Math.min(next, frame);
+    // A raw websocket that cannot be pinged (hixie-76) has no heartbeat at all.
+    if (next === Infinity) return;
     this.timer = setTimeout(onTimer, Math.max(next, 1), this);
     this.timer.unref();
+  }
+}
+
+/** The raw websocket endpoint: messages go out as they are, one websocket message each; no frames, no queue. */
+export class RawSession extends Session {
+  override get raw(): boolean {
+    return true;
+  }
+
+  /** Straight to the socket. */
+  override write(message: string): boolean {
+    const recv = this.recv;
+    if (this.state !== OPEN || recv === null) return false;
+    const box = this.outbox;
+    const owed = box.needDrain;
+    if (box.mayGoOver(message.length)) box.needDrain = true;
+    recv.sendRaw!(message);
+    this.host.stats.msgOut[this.transport]++;
+    box.socketBuffered = recv.bufferedAmount;
+    if (this.underWater()) {
+      box.needDrain = owed;
+      return true;
+    }
+    return false;
+  }
+
+  protected override sendOpenFrame(): boolean {
+    return true;
+  }
+
+  protected override sendCloseFrame(): void {}
+
+  protected override heartbeatFrame(): number {
+    return Infinity;
   }
 }

@@ -45,7 +45,7 @@ export abstract class ResponseReceiver implements Receiver {
     if (this.ended) return false;
     const chunk = this.encode(frame, shared);
     this.session.host.stats.bytesOut[this.session.transport] += chunk.length;
-    const done = this.session.needDrain ? this.written() : undefined;
+    const done = this.session.outbox.needDrain ? this.written() : undefined;
     if (this.limit === 0) {
       this.ended = true;
       this.res.end(chunk, done);

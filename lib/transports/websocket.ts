@@ -132,7 +132,7 @@ class WebSocketReceiver implements Receiver {
   private sending(bytes: number): (() => void) | undefined {
     const session = this.session;
     session.host.stats.bytesOut[session.transport] += bytes;
-    return session.needDrain ? (this.onWritten ??= () => session.drainCheck()) : undefined;
+    return session.outbox.needDrain ? (this.onWritten ??= () => session.drainCheck()) : undefined;
   }
 
   private write(data: string | Buffer, bytes: number): void {

@@ -5,7 +5,8 @@
  */
 import type { Connection } from '../connection.js';
 import type { SockJSRouter } from '../router.js';
-import { CLOSE_CAUSES, TORNADO_NAMES, TRANSPORTS, type StatsSnapshot } from '../stats.js';
+import { getHeapStatistics } from 'node:v8';
+import { CLOSE_CAUSES, TRANSPORTS, type Stats } from '../stats.js';
 
 /** A service as the dashboard shows it. */
 export interface DashboardService {
@@ -96,14 +97,22 @@ export const INTERVAL_MS = 1000;
 /** Longer than this without a request and the next sample starts after a hole. */
 const GAP_MS = 5000;
 
-function totalsOf(d: StatsSnapshot): Totals {
+function sum(values: Float64Array): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) n += values[i]!;
+  return n;
+}
+
+// The counters themselves rather than stats.dump(): no per-field objects, and buffered bytes are
+// summed in the snapshot's own pass over the connections.
+function totalsOf(st: Stats): Totals {
   return {
-    msgIn: d.messages_in_total,
-    msgOut: d.messages_out_total,
-    bytesIn: d.bytes_in_total,
-    bytesOut: d.bytes_out_total,
-    opened: d.sessions_opened_total,
-    closed: CLOSE_CAUSES.map((c) => d.sessions_closed[c]),
+    msgIn: sum(st.msgIn),
+    msgOut: sum(st.msgOut),
+    bytesIn: sum(st.bytesIn),
+    bytesOut: sum(st.bytesOut),
+    opened: sum(st.opened),
+    closed: CLOSE_CAUSES.map((c) => st.closedBy[c]),
   };
 }
 
@@ -116,8 +125,8 @@ function pushTop(top: ConsumerRow[], row: ConsumerRow, n: number): void {
   if (top.length > n) top.pop();
 }
 
-function consumerRow(service: number, c: Connection): ConsumerRow {
-  return { service, id: c.id, transport: c.protocol, remote: c.remoteAddress ?? null, buffered: c.bufferedAmount, rooms: c.rooms.size };
+function consumerRow(service: number, c: Connection, buffered: number): ConsumerRow {
+  return { service, id: c.id, transport: c.protocol, remote: c.remoteAddress ?? null, buffered, rooms: c.rooms.size };
 }
 
 function labelOf(s: DashboardService, i: number): string {
@@ -141,22 +150,28 @@ export class Sampler {
   /** The snapshot for a page that has every sample up to `since` (ms; 0 for all). */
   snapshot(since: number, now = Date.now()): DashboardSnapshot {
     const t0 = process.hrtime.bigint();
-    const dumps = this.services.map((s) => s.router.stats.dump());
-    if (this.last === null || now - this.last.t >= INTERVAL_MS - 50) this.sample(now, dumps);
     const slowest: ConsumerRow[] = [];
     const roomSizes: RoomRow[] = [];
+    const buffered: number[] = [];
     let sessions = 0;
+    // One pass over the connections for buffered bytes, the slowest of them, and room sizes.
     this.services.forEach((s, i) => {
       const sizes = new Map<string, number>();
+      let b = 0;
       for (const c of s.router.connections) {
         sessions++;
-        if (c.bufferedAmount > 0) pushTop(slowest, consumerRow(i, c), this.top);
+        const amount = c.bufferedAmount;
+        if (amount > 0) {
+          b += amount;
+          pushTop(slowest, consumerRow(i, c, amount), this.top);
+        }
         for (const room of c.rooms) sizes.set(room, (sizes.get(room) ?? 0) + 1);
       }
+      buffered.push(b);
       for (const [name, size] of sizes) roomSizes.push({ service: i, name, size });
     });
+    if (this.last === null || now - this.last.t >= INTERVAL_MS - 50) this.sample(now, buffered);
     roomSizes.sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1));
-    const mem = process.memoryUsage();
     const latest = this.samples[this.samples.length - 1]!;
     const snap: DashboardSnapshot = {
       now,
@@ -169,30 +184,33 @@ export class Sampler {
       samples: since > 0 ? this.samples.filter((x) => x.t > since) : this.samples.slice(),
       rooms: { total: roomSizes.length, top: roomSizes.slice(0, this.top) },
       slowest,
-      processes: [{ id: 'local', pid: process.pid, uptime_s: Math.round(process.uptime()), rss: mem.rss, heap_used: mem.heapUsed, cpu: latest.cpu, sessions }],
+      processes: [{
+        id: 'local', pid: process.pid, uptime_s: Math.round(process.uptime()), rss: process.memoryUsage.rss(),
+        heap_used: getHeapStatistics().used_heap_size, cpu: latest.cpu, sessions,
+      }],
       cost_us: this.costUs,
     };
     this.costUs = Math.round(Number(process.hrtime.bigint() - t0) / 1000);
     return snap;
   }
 
-  private sample(now: number, dumps: StatsSnapshot[]): void {
+  private sample(now: number, buffered: readonly number[]): void {
     const prev = this.last;
     const gap = prev === null || now - prev.t > GAP_MS;
     const dt = gap ? 0 : (now - prev.t) / 1000;
-    const totals = dumps.map(totalsOf);
+    const stats = this.services.map((s) => s.router.stats);
+    const totals = stats.map(totalsOf);
     const rate = (a: number, b: number): number | null => (gap ? null : Math.max(0, (a - b) / dt));
-    const services = dumps.map((d, i): ServiceSample => {
+    const services = stats.map((st, i): ServiceSample => {
       const cur = totals[i]!;
       const old = prev?.totals[i];
-      const sessions = TORNADO_NAMES.map((k) => d[k]);
       return {
-        sessions,
+        sessions: Array.from(st.open),
         in_ps: old === undefined ? null : rate(cur.msgIn, old.msgIn),
         out_ps: old === undefined ? null : rate(cur.msgOut, old.msgOut),
         bytes_in_ps: old === undefined ? null : rate(cur.bytesIn, old.bytesIn),
         bytes_out_ps: old === undefined ? null : rate(cur.bytesOut, old.bytesOut),
-        buffered: d.buffered_bytes,
+        buffered: buffered[i]!,
         opened: gap || old === undefined ? null : cur.opened - old.opened,
         closed: gap || old === undefined ? null : cur.closed.map((n, j) => n - old.closed[j]!),
       };

@@ -247,7 +247,7 @@ export const PAGE_JS = String.raw`(function () {
     st.failures = 0;
     fillServices(snap.services);
     render();
-    status('live · ' + new Date(snap.now).toLocaleTimeString() + ' · snapshot ' + (snap.cost_us / 1000).toFixed(2) + ' ms', 'live');
+    status('live · ' + new Date(snap.now).toLocaleTimeString() + ' · snapshot ' + (snap.cost_us / 1000).toFixed(2) + ' ms CPU', 'live');
   }
 
   function schedule() {

@@ -28,6 +28,17 @@ const context = await browser.newContext({ viewport: { width: 1200, height: 1040
 const page = await context.newPage();
 await page.goto(s.url);
 
+// Messages and broadcasts flow all along, five times a second (until the screenshot is taken).
+let tick = 0;
+const traffic = setInterval(() => {
+  tick++;
+  for (let i = 0; i < 6 + tick / 20; i++) open[(tick * 7 + i) % open.length]?.send('["hello"]');
+  if (tick % 5 === 0) s.chat.to('lobby').send('news '.repeat(20));
+  if (tick % 5 === 0) s.echo.broadcast('x'.repeat(2000));
+  // The stalled client's share piles up to about 3 MB (under max_buffered_bytes, 4 MiB).
+  for (const c of s.echo.connections) if (c.protocol === 'websocket-raw' && c.bufferedAmount < 2_500_000) c.write('y'.repeat(60_000));
+}, 200);
+
 for (let second = 0; second < SECONDS; second++) {
   const target = 20 + Math.round(15 * Math.sin(second / 9)) + second / 4;
   while (open.length < target) {
@@ -38,15 +49,11 @@ for (let second = 0; second < SECONDS; second++) {
   while (open.length > target) open.splice(Math.floor(Math.random() * open.length), 1)[0]!.close();
   if (streams.length < 6 && second % 5 === 0) streams.push(new Stream('POST', sessionUrl(s.root + '/echo') + '/xhr_streaming'));
   if (second % 3 === 0) void POST(sessionUrl(s.root + '/chat') + '/xhr').catch(() => undefined);
-  for (let i = 0; i < 30 + second; i++) open[i % open.length]!.send('["hello"]');
-  s.chat.to('lobby').send('news '.repeat(20));
-  s.echo.broadcast('x'.repeat(2000));
-  // The stalled client's share piles up: the most buffered consumer.
-  for (const c of s.echo.connections) if (c.protocol === 'websocket-raw') c.write('y'.repeat(400_000 + 100_000 * Math.random()));
   await sleep(1000);
 }
 await page.waitForFunction(() => document.querySelectorAll('#c-sessions path').length > 0);
 await page.screenshot({ path: OUT });
+clearInterval(traffic);
 console.log('wrote', OUT);
 await browser.close();
 stalled.terminate();

@@ -1,12 +1,11 @@
 /** The dashboard page in headless Chromium: it renders, its figures follow sessions as they come and go, and its Close button works. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../e2e/browser.js';
 import type { WsClient } from '../support/client.js';
 import { waitUntil } from '../protocol/helpers.js';
-import { startDashboardServer, type DashboardServer } from './fixture.js';
+import { stalledConsumer, startDashboardServer } from './fixture.js';
 
 let browser: Browser;
 before(async () => {
@@ -76,23 +75,12 @@ test('dashboard page: renders, and its numbers follow sessions as they open and 
 
 test('dashboard page: with actions, Close on a slow consumer closes its session', { timeout: 60_000 }, async () => {
   const s = await startDashboardServer({ actions: true });
-  const stalled = new WebSocket(s.root.replace('http', 'ws') + '/echo/websocket');
-  const opened = new Promise((resolve, reject) => stalled.once('open', resolve).once('error', reject));
   const { page, problems } = await openPage(s.url);
+  const { conn, ws: stalled } = await stalledConsumer(s);
   try {
-    await opened;
-    stalled.pause();
-    await waitUntil(() => s.echo.connections.size === 1, 'the raw session');
-    const [conn] = s.echo.connections;
-    const chunk = 'y'.repeat(1 << 20);
-    for (let i = 0; i < 12 && conn!.bufferedAmount === 0; i++) {
-      conn!.write(chunk);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    assert.ok(conn!.bufferedAmount > 0);
     const button = page.locator('#t-slowest button');
     await button.waitFor({ timeout: 15_000 });
-    assert.equal(await page.getAttribute('#t-slowest code', 'title'), conn!.id);
+    assert.equal(await page.getAttribute('#t-slowest code', 'title'), conn.id);
     await button.click();
     await waitUntil(() => s.echo.connections.size === 0, 'the session closed from the page', 10_000);
     await sessionsShown(page, 0, problems);

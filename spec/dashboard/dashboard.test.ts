@@ -4,13 +4,12 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
-import WebSocket from 'ws';
-import sockjs, { type Connection, type SockJSRouter } from '../../lib/index.js';
+import sockjs, { type SockJSRouter } from '../../lib/index.js';
 import { dashboard, type DashboardSnapshot } from '../../lib/dashboard.js';
 import { Sampler } from '../../lib/dashboard/snapshot.js';
 import { GET, POST } from '../support/client.js';
 import { waitUntil } from '../protocol/helpers.js';
-import { startDashboardServer, type DashboardServer } from './fixture.js';
+import { stalledConsumer, startDashboardServer, type DashboardServer } from './fixture.js';
 
 async function snapshot(s: DashboardServer, since = 0): Promise<DashboardSnapshot> {
   const r = await GET(s.url + 'api/snapshot' + (since > 0 ? '?since=' + since : ''));
@@ -18,23 +17,6 @@ async function snapshot(s: DashboardServer, since = 0): Promise<DashboardSnapsho
   assert.match(String(r.headers['content-type']), /^application\/json/);
   assert.equal(r.headers['cache-control'], 'no-store');
   return JSON.parse(r.body) as DashboardSnapshot;
-}
-
-/** A raw websocket on /echo that stops reading, and 3 MB written to it: bytes stay buffered on the server. */
-async function stalledConsumer(s: DashboardServer): Promise<{ conn: Connection; ws: WebSocket }> {
-  const ws = new WebSocket(s.root.replace('http', 'ws') + '/echo/websocket');
-  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  ws.pause();
-  await waitUntil(() => [...s.echo.connections].some((c) => c.protocol === 'websocket-raw'), 'the raw session');
-  const conn = [...s.echo.connections].find((c) => c.protocol === 'websocket-raw')!;
-  // The kernel takes the first megabytes (loopback buffers grow to a few MB); then they pile up here.
-  const chunk = 'y'.repeat(1 << 20);
-  for (let i = 0; i < 12 && conn.bufferedAmount === 0; i++) {
-    conn.write(chunk);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  assert.ok(conn.bufferedAmount > 0, 'bytes buffered for the stalled client');
-  return { conn, ws };
 }
 
 test('dashboard: the snapshot has sessions per service and transport, rooms and their sizes, and this process', async () => {

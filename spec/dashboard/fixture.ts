@@ -1,9 +1,11 @@
 /** A server with two services (chat: rooms; echo) and the dashboard at /admin/sockjs, for the dashboard's tests. */
 import http from 'node:http';
 import express from 'express';
-import sockjs, { type SockJSRouter } from '../../lib/index.js';
+import WebSocket from 'ws';
+import sockjs, { type Connection, type SockJSRouter } from '../../lib/index.js';
 import { dashboard, type DashboardOptions } from '../../lib/dashboard.js';
 import { WsClient, sessionUrl } from '../support/client.js';
+import { waitUntil } from '../protocol/helpers.js';
 
 export interface DashboardServer {
   readonly root: string;
@@ -45,4 +47,21 @@ export async function startDashboardServer(options?: DashboardOptions): Promise<
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A raw websocket on /echo that stops reading, and megabytes written to it until some stay buffered on the server. */
+export async function stalledConsumer(s: Pick<DashboardServer, 'root' | 'echo'>): Promise<{ conn: Connection; ws: WebSocket }> {
+  const ws = new WebSocket(s.root.replace('http', 'ws') + '/echo/websocket');
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.pause();
+  await waitUntil(() => [...s.echo.connections].some((c) => c.protocol === 'websocket-raw'), 'the raw session');
+  const conn = [...s.echo.connections].find((c) => c.protocol === 'websocket-raw')!;
+  // The kernel takes the first megabytes (loopback buffers grow to a few MB); then they pile up here.
+  const chunk = 'y'.repeat(1 << 20);
+  for (let i = 0; i < 12 && conn.bufferedAmount === 0; i++) {
+    conn.write(chunk);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (conn.bufferedAmount === 0) throw new Error('12 MB written and nothing buffered for the stalled client');
+  return { conn, ws };
 }

@@ -3,6 +3,7 @@
  * coming and going, rooms, messages, one client that stops reading), then the page in Chromium.
  *
  *   npm run build --silent && node --import tsx spec/dashboard/screenshot.ts
+ *   (SECONDS=…, COLOR_SCHEME=dark and OUT=file.png change the run)
  */
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -10,7 +11,7 @@ import { launchChromium } from '../e2e/browser.js';
 import { POST, Stream, sessionUrl, sleep, type WsClient } from '../support/client.js';
 import { startDashboardServer } from './fixture.js';
 
-const OUT = fileURLToPath(new URL('../../docs/images/dashboard.png', import.meta.url));
+const OUT = process.env.OUT ?? fileURLToPath(new URL('../../docs/images/dashboard.png', import.meta.url));
 const SECONDS = Number(process.env.SECONDS ?? 70);
 
 const s = await startDashboardServer({ history: 60, actions: true });
@@ -24,7 +25,7 @@ await new Promise((resolve) => stalled.once('open', resolve));
 stalled.pause();
 
 const browser = await launchChromium();
-const context = await browser.newContext({ viewport: { width: 1200, height: 1040 }, colorScheme: 'light' });
+const context = await browser.newContext({ viewport: { width: 1200, height: 1040 }, colorScheme: process.env.COLOR_SCHEME === 'dark' ? 'dark' : 'light' });
 const page = await context.newPage();
 await page.goto(s.url);
 

@@ -10,8 +10,8 @@ import type { CloseCause } from './session/session.js';
 export const TRANSPORTS: readonly TransportName[] = [
   'websocket', 'websocket-raw', 'xhr-streaming', 'xhr-polling', 'eventsource', 'htmlfile', 'jsonp-polling',
 ];
-/** sockjs-tornado's names for the open-session counters of StatsSnapshot, in TRANSPORTS order. */
-export const TORNADO_NAMES = ['transp_websocket', 'transp_rawwebsocket', 'transp_xhr_streaming', 'transp_xhr', 'transp_eventsource', 'transp_htmlfile', 'transp_jsonp'] as const;
+/** sockjs-tornado's names for the per-transport counters. */
+const TORNADO_NAMES = ['transp_websocket', 'transp_rawwebsocket', 'transp_xhr_streaming', 'transp_xhr', 'transp_eventsource', 'transp_htmlfile', 'transp_jsonp'] as const;
 
 export function transportIndex(name: TransportName): number {
   return TRANSPORTS.indexOf(name);

@@ -21,7 +21,7 @@ if (files.length === 0) {
   process.exit(1);
 }
 // Browser tests need Debian's Chromium; install it (as the project's own step) when missing.
-if (files.some((f) => /spec[\\/](e2e|demo)[\\/]/.test(f)) && !existsSync('/usr/bin/chromium')) {
+if (files.some((f) => /spec[\\/](e2e|demo|dashboard)[\\/]/.test(f)) && !existsSync('/usr/bin/chromium')) {
   const install = spawnSync('bash', ['scripts/install-chromium.sh'], { stdio: 'inherit' });
   if (install.status !== 0) process.exit(install.status ?? 1);
 }

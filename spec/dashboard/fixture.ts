@@ -1,0 +1,67 @@
+/** A server with two services (chat: rooms; echo) and the dashboard at /admin/sockjs, for the dashboard's tests. */
+import http from 'node:http';
+import express from 'express';
+import WebSocket from 'ws';
+import sockjs, { type Connection, type SockJSRouter } from '../../lib/index.js';
+import { dashboard, type DashboardOptions } from '../../lib/dashboard.js';
+import { WsClient, sessionUrl } from '../support/client.js';
+import { waitUntil } from '../protocol/helpers.js';
+
+export interface DashboardServer {
+  readonly root: string;
+  readonly url: string;
+  readonly chat: SockJSRouter;
+  readonly echo: SockJSRouter;
+  /** An open SockJS websocket session on a service (`/chat` or `/echo`), after its open frame. */
+  connect(service: 'chat' | 'echo'): Promise<WsClient>;
+  close(): Promise<void>;
+}
+
+export async function startDashboardServer(options?: DashboardOptions): Promise<DashboardServer> {
+  const app = express();
+  const chat = sockjs({ disconnect_delay: 200 });
+  // "join:<room>" joins a room; anything else is echoed.
+  chat.on('connection', (c) => c.on('data', (m) => (m.startsWith('join:') ? c.join(m.slice(5)) : c.write(m))));
+  const echo = sockjs({ disconnect_delay: 200 });
+  echo.on('connection', (c) => c.on('data', (m) => c.write(m)));
+  app.use('/chat', chat);
+  app.use('/echo', echo);
+  app.use('/admin/sockjs', dashboard({ chat, echo }, options));
+  const server = http.createServer(app);
+  chat.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const root = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    root,
+    url: root + '/admin/sockjs/',
+    chat,
+    echo,
+    async connect(service) {
+      const ws = new WsClient(sessionUrl(root.replace('http', 'ws') + '/' + service) + '/websocket');
+      if ((await ws.next()) !== 'o') throw new Error('no open frame');
+      return ws;
+    },
+    async close() {
+      await Promise.all([chat.close(), echo.close()]);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A raw websocket on /echo that stops reading, and megabytes written to it until some stay buffered on the server. */
+export async function stalledConsumer(s: Pick<DashboardServer, 'root' | 'echo'>): Promise<{ conn: Connection; ws: WebSocket }> {
+  const ws = new WebSocket(s.root.replace('http', 'ws') + '/echo/websocket');
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.pause();
+  await waitUntil(() => [...s.echo.connections].some((c) => c.protocol === 'websocket-raw'), 'the raw session');
+  const conn = [...s.echo.connections].find((c) => c.protocol === 'websocket-raw')!;
+  // The kernel takes the first megabytes (loopback buffers grow to a few MB); then they pile up here.
+  const chunk = 'y'.repeat(1 << 20);
+  for (let i = 0; i < 12 && conn.bufferedAmount === 0; i++) {
+    conn.write(chunk);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (conn.bufferedAmount === 0) throw new Error('12 MB written and nothing buffered for the stalled client');
+  return { conn, ws };
+}

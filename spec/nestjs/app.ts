@@ -202,8 +202,32 @@ export interface RunningApp {
 
 export async function startApp(): Promise<RunningApp> {
   const app = await NestFactory.create(AppModule, { logger: false });
+  // Middleware in front of the gateways sees their requests, websocket handshakes included.
+  app.use('/chat', (req: { headers: Record<string, unknown> }, res: { statusCode: number; end(): void }, next: () => void) => {
+    if (req.headers['x-deny'] === undefined) return next();
+    res.statusCode = 403;
+    res.end();
+  });
   app.useWebSocketAdapter(new SockJSAdapter(app, { path: '/ws', sockjs: { heartbeat_delay: 10_000 } }));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, base: `http://127.0.0.1:${port}` };
+}
+
+/** An application whose only gateway asks for a port of its own (`@WebSocketGateway(port, …)`). */
+export async function startAppWithGatewayPort(port: number): Promise<RunningApp> {
+  @WebSocketGateway(port, { path: '/side' })
+  class SideGateway {
+    @SubscribeMessage('where')
+    where(@ConnectedSocket() client: Connection): WsResponse<string> {
+      return { event: 'here', data: client.prefix };
+    }
+  }
+  @Module({ providers: [SideGateway] })
+  class SideModule {}
+  const app = await NestFactory.create(SideModule, { logger: false });
+  app.useWebSocketAdapter(new SockJSAdapter(app));
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as AddressInfo;
+  return { app, base: `http://127.0.0.1:${address.port}` };
 }

@@ -6,6 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
@@ -145,6 +147,13 @@ describe('sockjs-express/nestjs: a Nest application on SockJSAdapter', () => {
     assert.equal((await GET(base + '/sockjs/info')).status, 404, 'the adapter default was overridden');
   });
 
+  test('middleware in front (Nest\'s app.use) sees the gateway\'s websocket handshakes and HTTP requests', async () => {
+    const denied = new WsClient(sessionUrl(base.replace(/^http/, 'ws') + '/chat') + '/websocket', { headers: { 'x-deny': '1' } });
+    await assert.rejects(denied.opened, /unexpected response 403/);
+    assert.equal((await GET(base + '/chat/info', { headers: { 'x-deny': '1' } })).status, 403);
+    assert.equal((await GET(base + '/chat/info')).status, 200);
+  });
+
   test('the wire: {event, data} in one SockJS message, the answer as its JSON (raw websocket)', async () => {
     const ws = new WsClient(sessionUrl(base.replace(/^http/, 'ws') + '/chat') + '/websocket');
     assert.equal(await ws.next(), 'o');
@@ -266,4 +275,24 @@ test('sockjs-express/nestjs: app.close() closes every gateway session (1001) and
   } finally {
     fixture.hooks.off('connection', onConn);
   }
+});
+
+test('sockjs-express/nestjs: a gateway with a port of its own is served on that port, beside Nest\'s', async () => {
+  const probe = createServer();
+  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((done) => probe.close(done));
+  const { app, base } = await fixture.startAppWithGatewayPort(port);
+  try {
+    assert.equal((await GET(base + '/side/info')).status, 404, 'not on Nest\'s port');
+    for (const transport of TRANSPORTS) {
+      const c = await GatewayClient.open(`http://127.0.0.1:${port}/side`, transport);
+      assert.deepEqual(await c.ask('where'), { event: 'here', data: '/side' });
+      await c.close();
+    }
+  } finally {
+    await app.close();
+  }
+  // dispose() stopped that server with the application.
+  await assert.rejects(GET(`http://127.0.0.1:${port}/side/info`), /ECONNREFUSED/);
 });

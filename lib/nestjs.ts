@@ -29,8 +29,12 @@ export interface NestExpressAppLike {
 export interface SockJSAdapterOptions {
   /** Where gateways that name no `path` are served. Default `/sockjs`. */
   path?: string;
-  /** sockjs() options for every gateway's service; a gateway's own `sockjs` option is laid over them. */
-  sockjs?: SockJSOptions;
+  /**
+   * sockjs() options for every gateway's service, or a function giving them for a mount path;
+   * a gateway's own `sockjs` option is laid over them. An `adapter` serves one service: with
+   * several paths, give a function that makes one per path.
+   */
+  sockjs?: SockJSOptions | ((path: string) => SockJSOptions);
 }
 
 /** What `@WebSocketGateway(port?, options)` may carry for this adapter; other keys are ignored. */
@@ -65,7 +69,7 @@ function normalizePath(path: unknown, what: string): string {
 export class SockJSAdapter implements WebSocketAdapter<SockJSRouter, Connection, SockJSGatewayOptions> {
   readonly #app: NestExpressAppLike;
   readonly #defaultPath: string;
-  readonly #defaults: SockJSOptions;
+  readonly #defaults: SockJSOptions | ((path: string) => SockJSOptions);
   /** One service per port and path, whatever number of gateways share it. */
   readonly #services = new Map<string, SockJSRouter>();
   /** HTTP servers of gateways that asked for a port of their own. */
@@ -78,7 +82,11 @@ export class SockJSAdapter implements WebSocketAdapter<SockJSRouter, Connection,
     if (options === null || typeof options !== 'object') throw new TypeError('sockjs-express/nestjs: the adapter options must be an object');
     this.#app = app;
     this.#defaultPath = normalizePath(options.path ?? '/sockjs', 'the adapter option path');
-    this.#defaults = { ...options.sockjs };
+    const defaults = options.sockjs ?? {};
+    if (defaults === null || (typeof defaults !== 'object' && typeof defaults !== 'function')) {
+      throw new TypeError('sockjs-express/nestjs: the adapter option sockjs must be sockjs() options or a function of the path giving them');
+    }
+    this.#defaults = defaults;
   }
 
   /** The sockjs() service for a gateway; gateways on the same port and path share one. */
@@ -94,7 +102,14 @@ export class SockJSAdapter implements WebSocketAdapter<SockJSRouter, Connection,
     const existing = this.#services.get(key);
     if (existing !== undefined) return existing;
 
-    const router = sockjs({ ...this.#defaults, ...options.sockjs });
+    const defaults = typeof this.#defaults === 'function' ? this.#defaults(path) : this.#defaults;
+    const merged: SockJSOptions = { ...defaults, ...options.sockjs };
+    if (merged.adapter !== undefined && [...this.#services.values()].some((r) => r.config.adapter === merged.adapter)) {
+      throw new TypeError(`sockjs-express/nestjs: the path ${path} would share another path's adapter; give the adapter option sockjs as a function of the path that makes one adapter per path`);
+    }
+    const router = sockjs(merged);
+    // Nest connects gateways (and so calls create()) before it adds its routes and its 404
+    // handler to Express: the service is mounted ahead of both.
     const { app, server } = port === 0 ? this.#nestServer() : this.#ownServer(port);
     app.use(path, router);
     router.attach(server as Server);

@@ -395,6 +395,41 @@ const SCENARIOS: Record<string, Scenario> = {
     await good.closed;
   },
 
+  /** NestJS: the gateway on SockJSAdapter, its page and the page's script, sockjs-client over websocket and xhr-polling. */
+  async nestjs(run, block) {
+    const page = await GET(run.base + '/index.html');
+    assert.equal(page.status, 200);
+    const html = BLOCKS.find((b) => b.doc === block.doc && b.attrs.get('file') === 'public/index.html');
+    assert.ok(html !== undefined, 'the page block (file=public/index.html) exists');
+    assert.equal(page.body, html.code, 'the app serves the page');
+    assert.match((await GET(run.base + '/sockjs.min.js')).body, /SockJS/);
+
+    type Sock = { onopen: (() => void) | null; onmessage: ((e: { data: string }) => void) | null; send(d: string): void; close(): void };
+    const SockJS = require('sockjs-client') as new (url: string, p: null, o: { transports: string[] }) => Sock;
+    const polling = await new Promise<{ sock: Sock; inbox: unknown[] }>((done) => {
+      const sock = new SockJS(run.base + '/chat', null, { transports: ['xhr-polling'] });
+      const inbox: unknown[] = [];
+      sock.onmessage = (e) => inbox.push(JSON.parse(e.data));
+      sock.onopen = () => done({ sock, inbox });
+    });
+    const { element, close } = runPageScripts(page.body, run.base);
+    try {
+      const log = element('log');
+      await until('the page to be welcomed', () => log.textContent.includes('over websocket'));
+      element('text').value = 'hello from the page';
+      element('form').onsubmit!({ preventDefault() {} });
+      await until('the answer to reach the page', () => log.textContent.includes('(1 others heard you)'));
+      await until('the polling client to hear it', () =>
+        polling.inbox.some((m) => JSON.stringify(m).includes('"text":"hello from the page"')));
+      element('form').onsubmit!({ preventDefault() {} });
+      await until('the WsException to reach the page', () => log.textContent.includes('error: say takes some text'));
+      assert.equal((polling.inbox[0] as { event: string }).event, 'welcome');
+    } finally {
+      close();
+      polling.sock.close();
+    }
+  },
+
   /** Deployment: SIGTERM closes every session with 1001, and the process then exits by itself. */
   async shutdown(run) {
     const base = run.base + '/echo';
@@ -513,6 +548,8 @@ function typeCheck(langs: ReadonlySet<string>, dir: string, js: boolean): string
     noImplicitOverride: true,
     noFallthroughCasesInSwitch: true,
     esModuleInterop: true,
+    // NestJS samples (docs/nestjs.md) use Nest's decorators, which are TypeScript's legacy ones.
+    experimentalDecorators: true,
     skipLibCheck: true,
     allowJs: js,
     checkJs: js,

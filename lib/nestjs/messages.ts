@@ -51,12 +51,13 @@ const emitLocally = EventEmitter.prototype.emit;
  * client as `{"event":"exception","data":payload}`. Every other event stays local, as on any
  * Connection.
  */
-function emitToClient(this: Connection, event: string | symbol, ...args: unknown[]): boolean {
+function emitToClient(this: Connection, event: string | symbol): boolean {
   if (event === 'exception') {
-    sendJson(this, { event, data: args[0] });
+    sendJson(this, { event, data: arguments[1] as unknown });
     return true;
   }
-  return emitLocally.apply(this, [event, ...args]);
+  // Passed on as they came: every 'data' of a path with several gateways comes through here.
+  return emitLocally.apply(this, arguments as unknown as [string | symbol, ...unknown[]]);
 }
 
 /** A connection as Nest's gateways see it: exceptions reported to Nest go to the client. */

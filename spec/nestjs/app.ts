@@ -200,15 +200,24 @@ export interface RunningApp {
   readonly base: string;
 }
 
-export async function startApp(): Promise<RunningApp> {
+/** Files the application serves beside its gateways (a test page, sockjs-client's bundle): path → [content type, body]. */
+export type Pages = Readonly<Record<string, readonly [string, string]>>;
+
+export async function startApp(pages: Pages = {}): Promise<RunningApp> {
   const app = await NestFactory.create(AppModule, { logger: false });
+  for (const [path, [type, body]] of Object.entries(pages)) {
+    app.use(path, (_req: unknown, res: { setHeader(n: string, v: string): void; end(b: string): void }) => {
+      res.setHeader('Content-Type', type);
+      res.end(body);
+    });
+  }
   // Middleware in front of the gateways sees their requests, websocket handshakes included.
   app.use('/chat', (req: { headers: Record<string, unknown> }, res: { statusCode: number; end(): void }, next: () => void) => {
     if (req.headers['x-deny'] === undefined) return next();
     res.statusCode = 403;
     res.end();
   });
-  app.useWebSocketAdapter(new SockJSAdapter(app, { path: '/ws', sockjs: { heartbeat_delay: 10_000 } }));
+  app.useWebSocketAdapter(new SockJSAdapter(app, { path: '/ws', sockjs: { heartbeat_delay: 10_000, sockjs_url: '/sockjs.min.js' } }));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, base: `http://127.0.0.1:${port}` };

@@ -6,16 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import type { Browser } from 'playwright-core';
 import { HARNESS_JS, TestPage, launchChromium, pageHtml } from '../e2e/browser.js';
+import { fixture, type Fixture } from './fixture.js';
 
-type Fixture = typeof import('./app.js');
-const fixture = (await tsImport('./app.ts', {
-  parentURL: import.meta.url,
-  tsconfig: fileURLToPath(new URL('../../tsconfig.spec.json', import.meta.url)),
-})) as Fixture;
 
 const require = createRequire(import.meta.url);
 const BUNDLE = readFileSync(require.resolve('sockjs-client/dist/sockjs.min.js'), 'utf8');

@@ -8,31 +8,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import type { Connection, SockJSRouter } from '../../lib/index.js';
 import { GET, WsClient, sessionUrl } from '../support/client.js';
+import { SockJS, type ClientSock } from '../support/sockjs-client.js';
+import { fixture, type Fixture } from './fixture.js';
 
-type Fixture = typeof import('./app.js');
-// The fixture's decorators are Nest's legacy ones, which esbuild compiles under this tsconfig only.
-const fixture = (await tsImport('./app.ts', {
-  parentURL: import.meta.url,
-  tsconfig: fileURLToPath(new URL('../../tsconfig.spec.json', import.meta.url)),
-})) as Fixture;
-
-const require = createRequire(import.meta.url);
-
-interface ClientSock {
-  transport: string;
-  onopen: (() => void) | null;
-  onmessage: ((e: { data: string }) => void) | null;
-  onclose: ((e: { code: number; reason: string }) => void) | null;
-  send(data: string): void;
-  close(): void;
-}
-type SockJSCtor = new (url: string, protocols: null, opts: { transports: string[] }) => ClientSock;
-const SockJS = require('sockjs-client') as SockJSCtor;
 
 interface Reply {
   event: string;

@@ -113,6 +113,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     throw new WsException(reason);
   }
 
+  @SubscribeMessage('failObject')
+  failObject(): never {
+    throw new WsException({ code: 'E42', text: 'details' });
+  }
+
   @SubscribeMessage('crash')
   crash(): never {
     throw new Error('a bug in the handler');

@@ -175,6 +175,8 @@ describe('sockjs-express/nestjs: a Nest application on SockJSAdapter', () => {
           event: 'exception',
           data: { status: 'error', message: 'not allowed', cause: { pattern: 'fail', data: 'not allowed' } },
         });
+        // An object given to WsException is the whole payload.
+        assert.deepEqual(await c.ask('failObject'), { event: 'exception', data: { code: 'E42', text: 'details' } });
         const crash = (await c.ask('crash')) as Reply;
         assert.equal(crash.event, 'exception');
         assert.deepEqual((crash.data as { status: string; message: string }).message, 'Internal server error');

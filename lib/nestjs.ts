@@ -16,6 +16,7 @@ import type { WebSocketAdapter } from '@nestjs/common';
 import { sockjs, type SockJSRouter } from './router.js';
 import type { Connection } from './connection.js';
 import type { SockJSOptions } from './options.js';
+import type { UpgradeableServer } from './upgrade.js';
 import { adoptClient, routeMessages, type MessageHandler, type ObservableLike } from './nestjs/messages.js';
 
 export type { MessageHandler, ObservableLike } from './nestjs/messages.js';
@@ -98,6 +99,9 @@ export class SockJSAdapter implements WebSocketAdapter<SockJSRouter, Connection,
       throw new TypeError(`sockjs-express/nestjs: a gateway port must be an integer from 0 to 65535 (got ${String(port)})`);
     }
     const path = options.path === undefined ? this.#defaultPath : normalizePath(options.path, 'the gateway option path');
+    if (port === 0 && path === '/') {
+      throw new TypeError("sockjs-express/nestjs: a gateway on Nest's own server needs a path other than '/': the service answers every request below its path");
+    }
     const key = `${port} ${path}`;
     const existing = this.#services.get(key);
     if (existing !== undefined) return existing;
@@ -112,7 +116,7 @@ export class SockJSAdapter implements WebSocketAdapter<SockJSRouter, Connection,
     // handler to Express: the service is mounted ahead of both.
     const { app, server } = port === 0 ? this.#nestServer() : this.#ownServer(port);
     app.use(path, router);
-    router.attach(server as Server);
+    router.attach(server as UpgradeableServer);
     this.#services.set(key, router);
     return router;
   }

@@ -42,4 +42,6 @@ test('nestjs adapter: one adapter object for two paths is refused with a clear e
   assert.throws(() => adapter.create(0, { path: '/b' }), /the path \/b would share another path's adapter/);
   assert.throws(() => new SockJSAdapter(nestLike(), { sockjs: 5 as never }), /option sockjs must be sockjs\(\) options or a function/);
   assert.throws(() => adapter.create(1.5, {}), /port must be an integer from 0 to 65535/);
+  // At '/', the service would answer every request of the application in place of Nest.
+  assert.throws(() => adapter.create(0, { path: '/' }), /needs a path other than '\/'/);
 });

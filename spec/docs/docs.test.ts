@@ -221,7 +221,7 @@ async function startSample(block: Block): Promise<Running> {
   child.stderr!.on('data', (d: string) => (out += d));
   const exited = new Promise<number | string>((done) => child.on('exit', (code, signal) => done(code ?? signal ?? 'unknown')));
   const port = await new Promise<number>((done, fail) => {
-    const t = setTimeout(() => fail(new Error(`${block.doc}:${block.line} did not listen within 15 s:\n${out}`)), 15_000);
+    const t = setTimeout(() => fail(new Error(`${block.doc}:${block.line} did not listen within 60 s:\n${out}`)), 60_000);
     child.stdout!.on('data', (d: string) => {
       out += d;
       const m = /@@docs-test listening (\d+)/.exec(out);
@@ -578,7 +578,7 @@ test('docs: every js block type-checks (strict but for implicit any) against lib
 describe('docs: samples marked run= answer a real client', { concurrency: true }, () => {
   for (const block of BLOCKS.filter((b) => b.attrs.has('run'))) {
     const name = block.attrs.get('run')!;
-    test(`${block.doc}:${block.line} (${name})`, { timeout: 25_000 }, async () => {
+    test(`${block.doc}:${block.line} (${name})`, { timeout: 90_000 }, async () => {
       const scenario = SCENARIOS[name];
       assert.ok(scenario !== undefined, `no scenario "${name}"`);
       const run = await startSample(block);

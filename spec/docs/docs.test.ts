@@ -415,14 +415,14 @@ const SCENARIOS: Record<string, Scenario> = {
     const { element, close } = runPageScripts(page.body, run.base);
     try {
       const log = element('log');
-      await until('the page to be welcomed', () => log.textContent.includes('over websocket'));
+      await until('the page to be welcomed', () => log.textContent.includes('over websocket'), 20_000);
       element('text').value = 'hello from the page';
       element('form').onsubmit!({ preventDefault() {} });
-      await until('the answer to reach the page', () => log.textContent.includes('(1 others heard you)'));
+      await until('the answer to reach the page', () => log.textContent.includes('(1 others heard you)'), 20_000);
       await until('the polling client to hear it', () =>
-        polling.inbox.some((m) => JSON.stringify(m).includes('"text":"hello from the page"')));
+        polling.inbox.some((m) => JSON.stringify(m).includes('"text":"hello from the page"')), 20_000);
       element('form').onsubmit!({ preventDefault() {} });
-      await until('the WsException to reach the page', () => log.textContent.includes('error: say takes some text'));
+      await until('the WsException to reach the page', () => log.textContent.includes('error: say takes some text'), 20_000);
       assert.equal((polling.inbox[0] as { event: string }).event, 'welcome');
     } finally {
       close();

@@ -55,7 +55,7 @@ class GatewayClient {
   }
 
   /** The next message from the server, parsed. */
-  next(ms = 5000): Promise<unknown> {
+  next(ms = 15_000): Promise<unknown> {
     if (this.inbox.length > 0) return Promise.resolve(this.inbox.shift());
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('no message from the gateway within ' + ms + ' ms')), ms);

@@ -13,20 +13,10 @@ import { WebSocketServer } from 'ws';
 import sockjs from '../../lib/index.js';
 import sockjsCompat, { createServer, listen, MultiplexServer, SockJSConnection, SockJSServer, type ServerOptions } from '../../lib/compat.js';
 import { GET, POST, Stream, WsClient, rawExchange, sessionUrl, sleep } from '../support/client.js';
+import { SockJS, type ClientSock } from '../support/sockjs-client.js';
 
 const require = createRequire(import.meta.url);
 
-interface ClientSock {
-  transport: string;
-  readyState: number;
-  onopen: (() => void) | null;
-  onmessage: ((e: { data: string }) => void) | null;
-  onclose: ((e: { code: number; reason: string }) => void) | null;
-  send(data: string): void;
-  close(): void;
-}
-type SockJSCtor = new (url: string, protocols: null, opts: { transports: string[] }) => ClientSock;
-const SockJS = require('sockjs-client') as SockJSCtor;
 const NODE_TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsource'];
 
 function open(url: string, transports: string | string[]): Promise<ClientSock> {

@@ -5,7 +5,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import express from 'express';
 import WebSocket, { WebSocketServer } from 'ws';
 import sockjs, {
@@ -19,8 +18,7 @@ import sockjs, {
   type SockJSRouter,
 } from '../../lib/index.js';
 import { POST, WsClient, sessionUrl, sleep } from '../support/client.js';
-
-const require = createRequire(import.meta.url);
+import { SockJS, type ClientSock } from '../support/sockjs-client.js';
 
 // ---- the application under migration, written against ws 8 -------------------------------------
 
@@ -79,17 +77,6 @@ function chatApp(wss: WssLike, log: { closes: { code: number; reason: string; bu
 }
 
 // ---- clients ---------------------------------------------------------------------------------
-
-interface ClientSock {
-  transport: string;
-  onopen: (() => void) | null;
-  onmessage: ((e: { data: string }) => void) | null;
-  onclose: ((e: { code: number; reason: string }) => void) | null;
-  send(data: string): void;
-  close(): void;
-}
-type SockJSCtor = new (url: string, protocols: null, opts: { transports: string[] }) => ClientSock;
-const SockJS = require('sockjs-client') as SockJSCtor;
 
 /** A message-queue view over either client kind. */
 interface Peer {

@@ -4,22 +4,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-
-const require = createRequire(import.meta.url);
-
-interface ClientSock {
-  transport: string;
-  readyState: number;
-  onopen: (() => void) | null;
-  onmessage: ((e: { data: string }) => void) | null;
-  onclose: ((e: { code: number; reason: string }) => void) | null;
-  send(data: string): void;
-  close(): void;
-}
-type SockJSCtor = new (url: string, protocols: null, opts: { transports: string[] }) => ClientSock;
-const SockJS = require('sockjs-client') as SockJSCtor;
+import { SockJS, type ClientSock } from '../support/sockjs-client.js';
 
 const NODE_TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsource'];
 

@@ -221,7 +221,7 @@ async function startSample(block: Block): Promise<Running> {
   child.stderr!.on('data', (d: string) => (out += d));
   const exited = new Promise<number | string>((done) => child.on('exit', (code, signal) => done(code ?? signal ?? 'unknown')));
   const port = await new Promise<number>((done, fail) => {
-    const t = setTimeout(() => fail(new Error(`${block.doc}:${block.line} did not listen within 15 s:\n${out}`)), 15_000);
+    const t = setTimeout(() => fail(new Error(`${block.doc}:${block.line} did not listen within 60 s:\n${out}`)), 60_000);
     child.stdout!.on('data', (d: string) => {
       out += d;
       const m = /@@docs-test listening (\d+)/.exec(out);
@@ -395,6 +395,41 @@ const SCENARIOS: Record<string, Scenario> = {
     await good.closed;
   },
 
+  /** NestJS: the gateway on SockJSAdapter, its page and the page's script, sockjs-client over websocket and xhr-polling. */
+  async nestjs(run, block) {
+    const page = await GET(run.base + '/index.html');
+    assert.equal(page.status, 200);
+    const html = BLOCKS.find((b) => b.doc === block.doc && b.attrs.get('file') === 'public/index.html');
+    assert.ok(html !== undefined, 'the page block (file=public/index.html) exists');
+    assert.equal(page.body, html.code, 'the app serves the page');
+    assert.match((await GET(run.base + '/sockjs.min.js')).body, /SockJS/);
+
+    type Sock = { onopen: (() => void) | null; onmessage: ((e: { data: string }) => void) | null; send(d: string): void; close(): void };
+    const SockJS = require('sockjs-client') as new (url: string, p: null, o: { transports: string[] }) => Sock;
+    const polling = await new Promise<{ sock: Sock; inbox: unknown[] }>((done) => {
+      const sock = new SockJS(run.base + '/chat', null, { transports: ['xhr-polling'] });
+      const inbox: unknown[] = [];
+      sock.onmessage = (e) => inbox.push(JSON.parse(e.data));
+      sock.onopen = () => done({ sock, inbox });
+    });
+    const { element, close } = runPageScripts(page.body, run.base);
+    try {
+      const log = element('log');
+      await until('the page to be welcomed', () => log.textContent.includes('over websocket'), 20_000);
+      element('text').value = 'hello from the page';
+      element('form').onsubmit!({ preventDefault() {} });
+      await until('the answer to reach the page', () => log.textContent.includes('(1 others heard you)'), 20_000);
+      await until('the polling client to hear it', () =>
+        polling.inbox.some((m) => JSON.stringify(m).includes('"text":"hello from the page"')), 20_000);
+      element('form').onsubmit!({ preventDefault() {} });
+      await until('the WsException to reach the page', () => log.textContent.includes('error: say takes some text'), 20_000);
+      assert.equal((polling.inbox[0] as { event: string }).event, 'welcome');
+    } finally {
+      close();
+      polling.sock.close();
+    }
+  },
+
   /** Deployment: SIGTERM closes every session with 1001, and the process then exits by itself. */
   async shutdown(run) {
     const base = run.base + '/echo';
@@ -513,6 +548,8 @@ function typeCheck(langs: ReadonlySet<string>, dir: string, js: boolean): string
     noImplicitOverride: true,
     noFallthroughCasesInSwitch: true,
     esModuleInterop: true,
+    // NestJS samples (docs/nestjs.md) use Nest's decorators, which are TypeScript's legacy ones.
+    experimentalDecorators: true,
     skipLibCheck: true,
     allowJs: js,
     checkJs: js,
@@ -541,7 +578,7 @@ test('docs: every js block type-checks (strict but for implicit any) against lib
 describe('docs: samples marked run= answer a real client', { concurrency: true }, () => {
   for (const block of BLOCKS.filter((b) => b.attrs.has('run'))) {
     const name = block.attrs.get('run')!;
-    test(`${block.doc}:${block.line} (${name})`, { timeout: 25_000 }, async () => {
+    test(`${block.doc}:${block.line} (${name})`, { timeout: 90_000 }, async () => {
       const scenario = SCENARIOS[name];
       assert.ok(scenario !== undefined, `no scenario "${name}"`);
       const run = await startSample(block);

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalAdapter, type Adapter } from './adapter.js';
+import { unknownOption } from './unknown-option.js';
 
 /** Transport names as sockjs-client spells them, plus `websocket-raw` for the plain /websocket endpoint. */
 export const TRANSPORT_NAMES = [
@@ -206,7 +207,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const o = input as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!KNOWN.has(key)) {
-      throw new TypeError(`sockjs-express: unknown option "${key}"; known options are ${[...KNOWN].join(', ')}`);
+      throw unknownOption(key, KNOWN);
     }
   }
   const url = o.sockjs_url;

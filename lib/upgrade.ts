@@ -1,6 +1,7 @@
 /**
  * The upgrade hook. Node hands websocket handshakes to the server's 'upgrade' event, bypassing
- * the Express app. The hook sends them through the app anyway (the server's 'request' listener),
+ * the Express app. The hook sends them through the app anyway (the server's 'request' listener
+ * that has a `handle()` method, as Express and Connect apps do, else its first one),
  * with a response bound to the raw socket, so middleware in front of the router (auth, sessions,
  * logging) sees websockets exactly as it sees HTTP transports and can refuse them with a normal
  * HTTP answer. The websocket route then claims the socket back from that response.
@@ -143,7 +144,11 @@ function endWith(socket: Duplex, status: string): void {
  * must not be taken for it.
  */
 function appOf(server: UpgradeableServer): AppHandler | undefined {
-  const listeners = server.listeners('request') as AppHandler[];
+  return appAmong(server.listeners('request') as AppHandler[]);
+}
+
+/** Of some 'request' listeners, the one that is an app (has `handle()`), else the first. */
+export function appAmong<L>(listeners: readonly L[]): L | undefined {
   return listeners.find((l) => typeof (l as { handle?: unknown }).handle === 'function') ?? listeners[0];
 }
 

@@ -1,6 +1,7 @@
 /**
  * The factory: options → an Express Router that is also an EventEmitter of connections.
- * The router answers every path under its mount point (see routes.ts) and installs the
+ * The router answers the SockJS URLs under its mount point (see routes.ts), passes every other
+ * path on with next(), and installs the
  * websocket upgrade hook on its server, explicitly with attach() or on its first request.
  */
 import { EventEmitter } from 'node:events';
@@ -10,7 +11,8 @@ import type { Router } from 'express';
 import { Connection } from './connection.js';
 import { sendToAll } from './broadcast.js';
 import { resolveOptions, type ResolvedOptions, type SockJSOptions } from './options.js';
-import { route } from './routes.js';
+import { isSockJSPath, route } from './routes.js';
+import { routers, warnIfMountShared } from './shared-mount.js';
 import { Service, mountPrefix } from './service.js';
 import { metricsHandler } from './metrics.js';
 import type { Stats } from './stats.js';
@@ -89,23 +91,33 @@ export function sockjs(options?: SockJSOptions): SockJSRouter {
   EventEmitter.call(router as unknown as EventEmitter);
   const svc = new Service(resolved, router as unknown as EventEmitter);
 
-  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
-    if (svc.mountPath === null) svc.mountPath = mountPrefix(req);
+  const dispatch = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
+    if (svc.mountPath === null) {
+      svc.mountPath = mountPrefix(req);
+      warnIfMountShared(router, req);
+    }
     const server = (req.socket as ServerSocket).server;
     if (isServer(server) && !isHooked(server)) installUpgradeHook(server);
+    // Not a SockJS URL (e.g. /api/users under a router mounted at /api): the app's routes after
+    // this router, or its 404 handler, answer it.
+    if (!isSockJSPath(req.url ?? '/')) {
+      next();
+      return;
+    }
     route(svc, req, res);
-    // Still open: a stream, a poll or a body still arriving, held for seconds to hours. Every
-    // path below the mount is answered here, so the router's `next` that Express left on the
+    // Still open: a stream, a poll or a body still arriving, held for seconds to hours. A SockJS
+    // URL is answered here, never passed on, so the router's `next` that Express left on the
     // request (and the chain of closures behind it, ~0.8 KiB) is never called again.
     if (!res.writableEnded && (req as RoutedRequest).next !== undefined) (req as RoutedRequest).next = undefined;
   };
   router.use(dispatch);
+  routers.add(router);
   // Until someone adds middleware to this router, skip the Router's own layer matching: the
   // parent app has already stripped the mount path, and every path below it is ours.
   const stack = (router as unknown as { stack: unknown[] }).stack;
   const routerHandle = router.handle as (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
   router.handle = function handle(this: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) {
-    if (stack.length === 1) dispatch(req, res);
+    if (stack.length === 1) dispatch(req, res, next);
     else routerHandle.call(this, req, res, next);
   } as typeof router.handle;
 

@@ -30,6 +30,13 @@ const EXPOSED_HEADERS = [
 export type ConnectionHeaders = Partial<Record<(typeof EXPOSED_HEADERS)[number], string>>;
 
 const NO_LOCALS: Readonly<Record<string, unknown>> = Object.freeze({});
+const NO_IPS: readonly string[] = Object.freeze([]);
+
+/** What Express puts on its requests (through the app's request prototype): `trust proxy` applied. */
+interface ExpressAddress {
+  readonly ip?: unknown;
+  readonly ips?: unknown;
+}
 
 function pickHeaders(req: IncomingMessage): ConnectionHeaders {
   const out: ConnectionHeaders = {};
@@ -48,6 +55,10 @@ function pickHeaders(req: IncomingMessage): ConnectionHeaders {
 export interface RequestDetails {
   /** The transport that opened the session. */
   readonly protocol: string;
+  /** The client's address as Express's `req.ip` computes it (`trust proxy` honoured); the peer address outside Express. */
+  readonly ip: string | undefined;
+  /** Express's `req.ips`: with `trust proxy`, the X-Forwarded-For addresses from the client's to the first trusted proxy's; else empty. */
+  readonly ips: readonly string[];
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   /** The opening request's URL as the server received it (mount path included). */
@@ -64,7 +75,7 @@ export interface RequestDetails {
 }
 
 const REQUEST_DETAILS = [
-  'protocol', 'remoteAddress', 'remotePort', 'url', 'pathname', 'prefix', 'headers', 'cookies', 'query', 'bufferedAmount',
+  'protocol', 'ip', 'ips', 'remoteAddress', 'remotePort', 'url', 'pathname', 'prefix', 'headers', 'cookies', 'query', 'bufferedAmount',
 ] as const satisfies readonly (keyof RequestDetails)[];
 
 /**
@@ -94,6 +105,15 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   readonly id: string = newId();
   /** The transport that opened the session. */
   readonly protocol: TransportName;
+  /**
+   * The client's address, as Express's `req.ip` gives it for the request that opened the session
+   * (its websocket handshake included): with the app's `trust proxy` setting, the address the
+   * trusted proxies report; without it (or outside Express), the TCP peer's.
+   */
+  readonly ip: string | undefined;
+  /** Express's `req.ips`: with `trust proxy`, the X-Forwarded-For addresses from the client's to the first trusted proxy's; else empty. */
+  readonly ips: readonly string[];
+  /** The TCP peer's address: behind a proxy, the proxy's (use `ip`). */
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   /** The opening request's URL as the server received it (mount path included). */
@@ -125,6 +145,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const socket = req.socket;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;
+    const addr = req as IncomingMessage & ExpressAddress;
+    this.ip = typeof addr.ip === 'string' ? addr.ip : socket.remoteAddress;
+    const ips = addr.ips;
+    this.ips = Array.isArray(ips) && ips.length > 0 ? Object.freeze(ips.filter((x): x is string => typeof x === 'string')) : NO_IPS;
     const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     this.url = url;
     const q = url.indexOf('?');

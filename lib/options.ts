@@ -72,8 +72,10 @@ export interface SockJSOptions {
 
 /** Decides whether a browser origin (the `Origin` header, or the Referer's origin) may connect. */
 export type OriginCheck = (origin: string, req: IncomingMessage) => boolean;
+/** The request `verify` gets: under Express, Express's request, whose `ip` and `ips` honour the app's `trust proxy`. */
+export type VerifyRequest = IncomingMessage & { readonly ip?: string; readonly ips?: readonly string[] };
 /** Decides whether a request may open a session. */
-export type VerifyFunction = (req: IncomingMessage) => boolean | Promise<boolean>;
+export type VerifyFunction = (req: VerifyRequest) => boolean | Promise<boolean>;
 
 export interface ResolvedOptions {
   sockjs_url: string;

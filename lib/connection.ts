@@ -100,7 +100,11 @@ function newId(): string {
   return Buffer.from(randomUUID(), 'latin1').toString('latin1');
 }
 
-export class Connection extends EventEmitter<ConnectionEvents> {
+/**
+ * `Locals` types `locals`, e.g. `Connection<{ user: User }>`, as given to `sockjs<Locals>()`;
+ * nothing checks it at run time: it is what your middleware puts in `res.locals`.
+ */
+export class Connection<Locals extends object = Record<string, unknown>> extends EventEmitter<ConnectionEvents> {
   /** A random id for this connection (never the session id from the URL, which the protocol keeps private). */
   readonly id: string = newId();
   /** The transport that opened the session. */
@@ -128,7 +132,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * included): how middleware in front of the router hands results, such as the authenticated
    * user, to the connection.
    */
-  readonly locals: Readonly<Record<string, unknown>>;
+  readonly locals: Readonly<Locals>;
   /** @internal The object relaying this connection's events (sockjs-express/compat's), which its shared listeners find here. */
   wrapper: object | null = null;
   readonly #session: Session;
@@ -156,7 +160,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#search = q === -1 ? '' : url.slice(q + 1);
     this.prefix = prefix;
     this.headers = pickHeaders(req);
-    this.locals = locals === undefined || Object.keys(locals).length === 0 ? NO_LOCALS : Object.freeze({ ...locals });
+    this.locals = (locals === undefined || Object.keys(locals).length === 0 ? NO_LOCALS : Object.freeze({ ...locals })) as Readonly<Locals>;
     const cookie = req.headers.cookie;
     this.#cookieHeader = cookie;
   }

@@ -9,11 +9,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { responseClassFor } from './express-server.js';
 import type { Duplex } from 'node:stream';
-import type { EventEmitter } from 'node:events';
 
-/** What the hook needs of a server: `http.Server`, `https.Server`, or anything alike. */
-export interface UpgradeableServer extends EventEmitter {
-  listeners(event: string | symbol): Function[];
+/**
+ * What the hook needs of a server: `http.Server`, `https.Server`, or anything alike. Declared
+ * structurally (not as `EventEmitter`, whose listener types differ between @types/node versions)
+ * so it accepts a server from any of them.
+ */
+export interface UpgradeableServer {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeAllListeners(event?: string): unknown;
+  emit(event: string, ...args: unknown[]): boolean;
+  listeners(event: string): readonly unknown[];
+  listenerCount(event: string): number;
 }
 
 interface PendingUpgrade {
@@ -60,7 +68,7 @@ export function installUpgradeHook(server: UpgradeableServer): UpgradeListener {
   if (listener === undefined) {
     listener = (req, socket, head) => onUpgrade(server, req, socket, head);
     hooked.set(server, listener);
-    server.on('upgrade', listener);
+    server.on('upgrade', listener as (...args: unknown[]) => void);
   }
   return listener;
 }

@@ -20,3 +20,25 @@ writeFileSync(
   'dist/cjs/main.js',
   "'use strict';\nconst lib = require('./index.js');\nmodule.exports = Object.assign(lib.default, lib);\n",
 );
+// Its types say the same (`export =`): the factory, with every named export hanging off it.
+// Generated from the exports of dist/cjs/index.d.ts, so a new export needs no edit here.
+const ts = createRequire(import.meta.url)('typescript');
+const program = ts.createProgram(['dist/cjs/index.d.ts'], { noEmit: true, skipLibCheck: true });
+const checker = program.getTypeChecker();
+const entry = checker.getSymbolAtLocation(program.getSourceFile('dist/cjs/index.d.ts'));
+const names = checker.getExportsOfModule(entry).map((s) => s.getName()).filter((n) => n !== 'default').sort();
+writeFileSync(
+  'dist/cjs/main.d.ts',
+  [
+    "import * as lib from './index.js';",
+    '/** The factory (`sockjs` of lib/router.ts). */',
+    'declare function sockjs<Locals extends object = Record<string, unknown>>(options?: lib.SockJSOptions): lib.SockJSRouter<Locals>;',
+    'declare namespace sockjs {',
+    ...names.map((n) => `  export import ${n} = lib.${n};`),
+    '  const _default: typeof lib.default;',
+    '  export { _default as default };',
+    '}',
+    'export = sockjs;',
+    '',
+  ].join('\n'),
+);

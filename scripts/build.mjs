@@ -26,7 +26,24 @@ const ts = createRequire(import.meta.url)('typescript');
 const program = ts.createProgram(['dist/cjs/index.d.ts'], { noEmit: true, skipLibCheck: true });
 const checker = program.getTypeChecker();
 const entry = checker.getSymbolAtLocation(program.getSourceFile('dist/cjs/index.d.ts'));
-const names = checker.getExportsOfModule(entry).map((s) => s.getName()).filter((n) => n !== 'default').sort();
+// Values (and classes) become `export import` aliases; what index.ts exports with `export type`
+// cannot be aliased that way and becomes a type alias, with its type parameters.
+const lines = [];
+for (const sym of checker.getExportsOfModule(entry).sort((a, b) => a.getName().localeCompare(b.getName()))) {
+  const n = sym.getName();
+  if (n === 'default') continue;
+  const spec = sym.declarations?.[0];
+  const typeOnly = spec !== undefined && ts.isExportSpecifier(spec) && (spec.isTypeOnly || spec.parent.parent.isTypeOnly);
+  if (!typeOnly) {
+    lines.push(`  export import ${n} = lib.${n};`);
+    continue;
+  }
+  const params = checker.getAliasedSymbol(sym).declarations?.find((d) => d.typeParameters !== undefined)?.typeParameters;
+  const sf = (node) => node.getSourceFile().text.slice(node.pos, node.end).trim();
+  lines.push(params === undefined
+    ? `  export type ${n} = lib.${n};`
+    : `  export type ${n}<${params.map((p) => sf(p)).join(', ')}> = lib.${n}<${params.map((p) => p.name.text).join(', ')}>;`);
+}
 writeFileSync(
   'dist/cjs/main.d.ts',
   [
@@ -34,7 +51,7 @@ writeFileSync(
     '/** The factory (`sockjs` of lib/router.ts). */',
     'declare function sockjs<Locals extends object = Record<string, unknown>>(options?: lib.SockJSOptions): lib.SockJSRouter<Locals>;',
     'declare namespace sockjs {',
-    ...names.map((n) => `  export import ${n} = lib.${n};`),
+    ...lines,
     '  const _default: typeof lib.default;',
     '  export { _default as default };',
     '}',

@@ -140,7 +140,7 @@ test('package shape: exports have types for each condition, every file the packa
       continue;
     }
     for (const cond of ['import', 'require'] as const) {
-      const e = entry[cond];
+      const e: { types: string; default: string } | undefined = entry[cond];
       assert.ok(e !== undefined, `${key} has a ${cond} condition`);
       assert.deepEqual(Object.keys(e), ['types', 'default'], `${key} ${cond}: types first, then default`);
       assert.match(e.types, /\.d\.ts$/);

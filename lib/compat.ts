@@ -69,6 +69,8 @@ function coreOptions(o: Record<string, unknown>): SockJSOptions {
     disabled.add('websocket-raw');
   }
   if (disabled.size > 0) rest.disabled_transports = [...disabled];
+  // sockjs-node answers the pre-2011 hixie-76 handshake (through faye-websocket) unless told not to.
+  if (rest.hixie76 === undefined) rest.hixie76 = true;
   return rest as SockJSOptions;
 }
 

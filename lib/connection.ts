@@ -29,6 +29,13 @@ const EXPOSED_HEADERS = [
 export type ConnectionHeaders = Partial<Record<(typeof EXPOSED_HEADERS)[number], string>>;
 
 const NO_LOCALS: Readonly<Record<string, unknown>> = Object.freeze({});
+const NO_IPS: readonly string[] = Object.freeze([]);
+
+/** What Express puts on its requests (through the app's request prototype): `trust proxy` applied. */
+interface ExpressAddress {
+  readonly ip?: unknown;
+  readonly ips?: unknown;
+}
 
 function pickHeaders(req: IncomingMessage): ConnectionHeaders {
   const out: ConnectionHeaders = {};
@@ -47,6 +54,10 @@ function pickHeaders(req: IncomingMessage): ConnectionHeaders {
 export interface RequestDetails {
   /** The transport that opened the session. */
   readonly protocol: string;
+  /** The client's address as Express's `req.ip` computes it (`trust proxy` honoured); the peer address outside Express. */
+  readonly ip: string | undefined;
+  /** Express's `req.ips`: with `trust proxy`, the X-Forwarded-For addresses from the client's to the first trusted proxy's; else empty. */
+  readonly ips: readonly string[];
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   /** The opening request's URL as the server received it (mount path included). */
@@ -63,7 +74,7 @@ export interface RequestDetails {
 }
 
 const REQUEST_DETAILS = [
-  'protocol', 'remoteAddress', 'remotePort', 'url', 'pathname', 'prefix', 'headers', 'cookies', 'query', 'bufferedAmount',
+  'protocol', 'ip', 'ips', 'remoteAddress', 'remotePort', 'url', 'pathname', 'prefix', 'headers', 'cookies', 'query', 'bufferedAmount',
 ] as const satisfies readonly (keyof RequestDetails)[];
 
 /**
@@ -88,11 +99,24 @@ function newId(): string {
   return Buffer.from(randomUUID(), 'latin1').toString('latin1');
 }
 
-export class Connection extends EventEmitter<ConnectionEvents> {
+/**
+ * `Locals` types `locals`, e.g. `Connection<{ user: User }>`, as given to `sockjs<Locals>()`;
+ * nothing checks it at run time: it is what your middleware puts in `res.locals`.
+ */
+export class Connection<Locals extends object = Record<string, unknown>> extends EventEmitter<ConnectionEvents> {
   /** A random id for this connection (never the session id from the URL, which the protocol keeps private). */
   readonly id: string = newId();
   /** The transport that opened the session. */
   readonly protocol: TransportName;
+  /**
+   * The client's address, as Express's `req.ip` gives it for the request that opened the session
+   * (its websocket handshake included): with the app's `trust proxy` setting, the address the
+   * trusted proxies report; without it (or outside Express), the TCP peer's.
+   */
+  readonly ip: string | undefined;
+  /** Express's `req.ips`: with `trust proxy`, the X-Forwarded-For addresses from the client's to the first trusted proxy's; else empty. */
+  readonly ips: readonly string[];
+  /** The TCP peer's address: behind a proxy, the proxy's (use `ip`). */
   readonly remoteAddress: string | undefined;
   readonly remotePort: number | undefined;
   /** The opening request's URL as the server received it (mount path included). */
@@ -107,7 +131,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
    * included): how middleware in front of the router hands results, such as the authenticated
    * user, to the connection.
    */
-  readonly locals: Readonly<Record<string, unknown>>;
+  readonly locals: Readonly<Locals>;
   /** @internal The object relaying this connection's events (sockjs-express/compat's), which its shared listeners find here. */
   wrapper: object | null = null;
   readonly #session: Session;
@@ -124,6 +148,10 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const socket = req.socket;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;
+    const addr = req as IncomingMessage & ExpressAddress;
+    this.ip = typeof addr.ip === 'string' ? addr.ip : socket.remoteAddress;
+    const ips = addr.ips;
+    this.ips = Array.isArray(ips) && ips.length > 0 ? Object.freeze(ips.filter((x): x is string => typeof x === 'string')) : NO_IPS;
     const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     this.url = url;
     const q = url.indexOf('?');
@@ -131,7 +159,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.#search = q === -1 ? '' : url.slice(q + 1);
     this.prefix = prefix;
     this.headers = pickHeaders(req);
-    this.locals = locals === undefined || Object.keys(locals).length === 0 ? NO_LOCALS : Object.freeze({ ...locals });
+    this.locals = (locals === undefined || Object.keys(locals).length === 0 ? NO_LOCALS : Object.freeze({ ...locals })) as Readonly<Locals>;
     const cookie = req.headers.cookie;
     this.#cookieHeader = cookie;
   }

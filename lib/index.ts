@@ -25,6 +25,7 @@ export type {
   CookieHandler,
   OriginCheck,
   VerifyFunction,
+  VerifyRequest,
 } from './options.js';
 export type { ReadyState, CloseCause } from './session/session.js';
 export type { CompressionOptions, ResolvedCompression } from './compression.js';

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalAdapter, type Adapter } from './adapter.js';
 import { resolveCompression, type CompressionOptions, type ResolvedCompression } from './compression.js';
+import { unknownOption } from './unknown-option.js';
 
 /** Transport names as sockjs-client spells them, plus `websocket-raw` for the plain /websocket endpoint. */
 export const TRANSPORT_NAMES = [
@@ -76,8 +77,10 @@ export interface SockJSOptions {
 
 /** Decides whether a browser origin (the `Origin` header, or the Referer's origin) may connect. */
 export type OriginCheck = (origin: string, req: IncomingMessage) => boolean;
+/** The request `verify` gets: under Express, Express's request, whose `ip` and `ips` honour the app's `trust proxy`. */
+export type VerifyRequest = IncomingMessage & { readonly ip?: string; readonly ips?: readonly string[] };
 /** Decides whether a request may open a session. */
-export type VerifyFunction = (req: IncomingMessage) => boolean | Promise<boolean>;
+export type VerifyFunction = (req: VerifyRequest) => boolean | Promise<boolean>;
 
 export interface ResolvedOptions {
   sockjs_url: string;
@@ -224,7 +227,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const o = input as Record<string, unknown>;
   for (const key of Object.keys(o)) {
     if (!KNOWN.has(key)) {
-      throw new TypeError(`sockjs-express: unknown option "${key}"; known options are ${[...KNOWN].join(', ')}`);
+      throw unknownOption(key, KNOWN);
     }
   }
   const url = o.sockjs_url;

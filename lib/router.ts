@@ -1,6 +1,7 @@
 /**
  * The factory: options → an Express Router that is also an EventEmitter of connections.
- * The router answers every path under its mount point (see routes.ts) and installs the
+ * The router answers the SockJS URLs under its mount point (see routes.ts), passes every other
+ * path on with next(), and installs the
  * websocket upgrade hook on its server, explicitly with attach() or on its first request.
  */
 import { EventEmitter } from 'node:events';
@@ -10,40 +11,44 @@ import type { Router } from 'express';
 import { Connection } from './connection.js';
 import { sendToAll } from './broadcast.js';
 import { resolveOptions, type ResolvedOptions, type SockJSOptions } from './options.js';
-import { route } from './routes.js';
+import { isSockJSPath, route } from './routes.js';
+import { routers, warnIfMountShared } from './shared-mount.js';
 import { Service, mountPrefix } from './service.js';
 import { metricsHandler } from './metrics.js';
 import type { Stats } from './stats.js';
 import { installUpgradeHook, isHooked, type UpgradeableServer } from './upgrade.js';
 
-export interface SockJSRouterEvents {
-  connection: [conn: Connection];
+export interface SockJSRouterEvents<Locals extends object = Record<string, unknown>> {
+  connection: [conn: Connection<Locals>];
   /** The adapter lost (or could not reach) its transport; broadcasts stay local meanwhile. */
   adapter_error: [err: Error];
 }
 
 export interface BroadcastOptions {
   /** Connections that should not receive the message (for example, its sender). */
-  except?: Connection | Iterable<Connection>;
+  except?: Connection<object> | Iterable<Connection<object>>;
 }
 
 /** A room of a service: `router.to('lobby').send('hi')`. */
-export interface RoomTarget {
+export interface RoomTarget<Locals extends object = Record<string, unknown>> {
   /** Sends to every member (on every process, with an adapter); returns local deliveries. */
   send(message: string, options?: BroadcastOptions): number;
   /** The members on this process. */
-  readonly connections: ReadonlySet<Connection>;
+  readonly connections: ReadonlySet<Connection<Locals>>;
 }
 
-/** What `sockjs()` returns: mount it with `app.use(path, router)`. */
-export interface SockJSRouter extends Router {
-  on<K extends keyof SockJSRouterEvents>(event: K, listener: (...args: SockJSRouterEvents[K]) => void): this;
-  once<K extends keyof SockJSRouterEvents>(event: K, listener: (...args: SockJSRouterEvents[K]) => void): this;
-  off<K extends keyof SockJSRouterEvents>(event: K, listener: (...args: SockJSRouterEvents[K]) => void): this;
-  addListener<K extends keyof SockJSRouterEvents>(event: K, listener: (...args: SockJSRouterEvents[K]) => void): this;
-  removeListener<K extends keyof SockJSRouterEvents>(event: K, listener: (...args: SockJSRouterEvents[K]) => void): this;
+/**
+ * What `sockjs()` returns: mount it with `app.use(path, router)`. `Locals` types the connections'
+ * `locals` (`sockjs<{ user: User }>()`): what the middleware in front of the router puts in `res.locals`.
+ */
+export interface SockJSRouter<Locals extends object = Record<string, unknown>> extends Router {
+  on<K extends keyof SockJSRouterEvents>(event: K, listener: (...args: SockJSRouterEvents<Locals>[K]) => void): this;
+  once<K extends keyof SockJSRouterEvents>(event: K, listener: (...args: SockJSRouterEvents<Locals>[K]) => void): this;
+  off<K extends keyof SockJSRouterEvents>(event: K, listener: (...args: SockJSRouterEvents<Locals>[K]) => void): this;
+  addListener<K extends keyof SockJSRouterEvents>(event: K, listener: (...args: SockJSRouterEvents<Locals>[K]) => void): this;
+  removeListener<K extends keyof SockJSRouterEvents>(event: K, listener: (...args: SockJSRouterEvents<Locals>[K]) => void): this;
   removeAllListeners(event?: keyof SockJSRouterEvents): this;
-  emit<K extends keyof SockJSRouterEvents>(event: K, ...args: SockJSRouterEvents[K]): boolean;
+  emit<K extends keyof SockJSRouterEvents>(event: K, ...args: SockJSRouterEvents<Locals>[K]): boolean;
   listenerCount(event: keyof SockJSRouterEvents): number;
   /** Routes websocket upgrades of this server through the Express app (idempotent). */
   attach(server: UpgradeableServer): this;
@@ -52,11 +57,11 @@ export interface SockJSRouter extends Router {
   /** Sends one message to every open connection of the service, on every process (the frame is encoded once); returns local deliveries. */
   broadcast(message: string, options?: BroadcastOptions): number;
   /** Sends one message to the given connections only, on this process (sockjs-tornado's broadcast(clients, message)). */
-  broadcast(connections: Iterable<Connection>, message: string): number;
+  broadcast(connections: Iterable<Connection<object>>, message: string): number;
   /** A room, for sending to its members. */
-  to(room: string): RoomTarget;
+  to(room: string): RoomTarget<Locals>;
   /** The open connections, live. */
-  readonly connections: ReadonlySet<Connection>;
+  readonly connections: ReadonlySet<Connection<Locals>>;
   /** Live counters (sockjs-tornado's and more); `stats.dump()` gives a plain snapshot. */
   readonly stats: Stats;
   /** A handler serving this service's counters in Prometheus text format (label `service`, default: the mount path). */
@@ -79,7 +84,7 @@ function isServer(value: unknown): value is UpgradeableServer {
     typeof (value as UpgradeableServer).listeners === 'function';
 }
 
-export function sockjs(options?: SockJSOptions): SockJSRouter {
+export function sockjs<Locals extends object = Record<string, unknown>>(options?: SockJSOptions): SockJSRouter<Locals> {
   const resolved = resolveOptions(options);
   const router = express.Router() as unknown as SockJSRouter & Record<string, unknown>;
   // The Router is a function object; give it EventEmitter's methods and state.
@@ -89,23 +94,33 @@ export function sockjs(options?: SockJSOptions): SockJSRouter {
   EventEmitter.call(router as unknown as EventEmitter);
   const svc = new Service(resolved, router as unknown as EventEmitter);
 
-  const dispatch = (req: IncomingMessage, res: ServerResponse): void => {
-    if (svc.mountPath === null) svc.mountPath = mountPrefix(req);
+  const dispatch = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void => {
+    if (svc.mountPath === null) {
+      svc.mountPath = mountPrefix(req);
+      warnIfMountShared(router, req);
+    }
     const server = (req.socket as ServerSocket).server;
     if (isServer(server) && !isHooked(server)) installUpgradeHook(server);
+    // Not a SockJS URL (e.g. /api/users under a router mounted at /api): the app's routes after
+    // this router, or its 404 handler, answer it.
+    if (!isSockJSPath(req.url ?? '/')) {
+      next();
+      return;
+    }
     route(svc, req, res);
-    // Still open: a stream, a poll or a body still arriving, held for seconds to hours. Every
-    // path below the mount is answered here, so the router's `next` that Express left on the
+    // Still open: a stream, a poll or a body still arriving, held for seconds to hours. A SockJS
+    // URL is answered here, never passed on, so the router's `next` that Express left on the
     // request (and the chain of closures behind it, ~0.8 KiB) is never called again.
     if (!res.writableEnded && (req as RoutedRequest).next !== undefined) (req as RoutedRequest).next = undefined;
   };
   router.use(dispatch);
+  routers.add(router);
   // Until someone adds middleware to this router, skip the Router's own layer matching: the
   // parent app has already stripped the mount path, and every path below it is ours.
   const stack = (router as unknown as { stack: unknown[] }).stack;
   const routerHandle = router.handle as (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
   router.handle = function handle(this: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) {
-    if (stack.length === 1) dispatch(req, res);
+    if (stack.length === 1) dispatch(req, res, next);
     else routerHandle.call(this, req, res, next);
   } as typeof router.handle;
 
@@ -149,7 +164,7 @@ export function sockjs(options?: SockJSOptions): SockJSRouter {
     if (service !== undefined && typeof service !== 'string') throw new TypeError('sockjs-express: metrics(service) takes a string label');
     return (req: IncomingMessage, res: ServerResponse) => metricsHandler({ [service ?? svc.mountPath ?? '']: router })(req, res);
   };
-  return router;
+  return router as unknown as SockJSRouter<Locals>;
 }
 
 function exceptIds(opts: BroadcastOptions | undefined): string[] | undefined {

@@ -7,7 +7,9 @@
  *   /websocket                         raw websocket
  *   /<server>/<session>/<transport>    session transports
  *
- * Paths outside it are 404; a known path with the wrong method is 405 with `Allow`.
+ * Paths of none of these shapes are not SockJS URLs: the router passes them on with next()
+ * (isSockJSPath). A SockJS URL the service does not serve (a disabled transport, an id with a
+ * dot or too long, a send to no session) is 404; a known path with the wrong method is 405 with `Allow`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TransportName } from './options.js';
@@ -63,6 +65,15 @@ const SESSION_ROUTES: ReadonlyMap<string, SessionRoute> = new Map(Object.entries
 // keeps `.` and `..` out); both are bounded by max_session_id_length.
 const SESSION_PATH = /^\/([^/.]+)\/([^/.]+)\/([a-z_]+)$/;
 const IFRAME_PATH = /^\/iframe[\w.-]*\.html$/;
+
+/** Whether a URL (query included) has the shape of a SockJS URL; the router passes on the others. */
+export function isSockJSPath(url: string): boolean {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (path === '/' || path === '' || path === '/info' || path === '/websocket' || IFRAME_PATH.test(path)) return true;
+  const m = SESSION_PATH.exec(path);
+  return m !== null && SESSION_ROUTES.has(m[3]!);
+}
 
 function enabled(svc: Service, names: readonly TransportName[]): boolean {
   for (const n of names) if (!svc.options.disabled.has(n)) return true;

@@ -1,6 +1,7 @@
 /**
  * The upgrade hook. Node hands websocket handshakes to the server's 'upgrade' event, bypassing
- * the Express app. The hook sends them through the app anyway (the server's 'request' listener),
+ * the Express app. The hook sends them through the app anyway (the server's 'request' listener
+ * that has a `handle()` method, as Express and Connect apps do, else its first one),
  * with a response bound to the raw socket, so middleware in front of the router (auth, sessions,
  * logging) sees websockets exactly as it sees HTTP transports and can refuse them with a normal
  * HTTP answer. The websocket route then claims the socket back from that response.
@@ -10,11 +11,19 @@ import { responseClassFor } from './express-server.js';
 import { responseOnSocket } from './internals.js';
 import { registries, type PendingUpgrade, type UpgradeListener } from './registry.js';
 import type { Duplex } from 'node:stream';
-import type { EventEmitter } from 'node:events';
 
-/** What the hook needs of a server: `http.Server`, `https.Server`, or anything alike. */
-export interface UpgradeableServer extends EventEmitter {
-  listeners(event: string | symbol): Function[];
+/**
+ * What the hook needs of a server: `http.Server`, `https.Server`, or anything alike. Declared
+ * structurally (not as `EventEmitter`, whose listener types differ between @types/node versions)
+ * so it accepts a server from any of them.
+ */
+export interface UpgradeableServer {
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeAllListeners(event?: string): unknown;
+  emit(event: string, ...args: unknown[]): boolean;
+  listeners(event: string): readonly unknown[];
+  listenerCount(event: string): number;
 }
 
 
@@ -53,7 +62,7 @@ export function installUpgradeHook(server: UpgradeableServer): UpgradeListener {
   if (listener === undefined) {
     listener = (req, socket, head) => onUpgrade(server, req, socket, head);
     hooked.set(server, listener);
-    server.on('upgrade', listener);
+    server.on('upgrade', listener as (...args: unknown[]) => void);
   }
   return listener;
 }
@@ -137,7 +146,11 @@ function endWith(socket: Duplex, status: string): void {
  * must not be taken for it.
  */
 function appOf(server: UpgradeableServer): AppHandler | undefined {
-  const listeners = server.listeners('request') as AppHandler[];
+  return appAmong(server.listeners('request') as AppHandler[]);
+}
+
+/** Of some 'request' listeners, the one that is an app (has `handle()`), else the first. */
+export function appAmong<L>(listeners: readonly L[]): L | undefined {
   return listeners.find((l) => typeof (l as { handle?: unknown }).handle === 'function') ?? listeners[0];
 }
 

@@ -20,3 +20,42 @@ writeFileSync(
   'dist/cjs/main.js',
   "'use strict';\nconst lib = require('./index.js');\nmodule.exports = Object.assign(lib.default, lib);\n",
 );
+// Its types say the same (`export =`): the factory, with every named export hanging off it.
+// Generated from the exports of dist/cjs/index.d.ts, so a new export needs no edit here.
+const ts = createRequire(import.meta.url)('typescript');
+const program = ts.createProgram(['dist/cjs/index.d.ts'], { noEmit: true, skipLibCheck: true });
+const checker = program.getTypeChecker();
+const entry = checker.getSymbolAtLocation(program.getSourceFile('dist/cjs/index.d.ts'));
+// Values (and classes) become `export import` aliases; what index.ts exports with `export type`
+// cannot be aliased that way and becomes a type alias, with its type parameters.
+const lines = [];
+for (const sym of checker.getExportsOfModule(entry).sort((a, b) => a.getName().localeCompare(b.getName()))) {
+  const n = sym.getName();
+  if (n === 'default') continue;
+  const spec = sym.declarations?.[0];
+  const typeOnly = spec !== undefined && ts.isExportSpecifier(spec) && (spec.isTypeOnly || spec.parent.parent.isTypeOnly);
+  if (!typeOnly) {
+    lines.push(`  export import ${n} = lib.${n};`);
+    continue;
+  }
+  const params = checker.getAliasedSymbol(sym).declarations?.find((d) => d.typeParameters !== undefined)?.typeParameters;
+  const sf = (node) => node.getSourceFile().text.slice(node.pos, node.end).trim();
+  lines.push(params === undefined
+    ? `  export type ${n} = lib.${n};`
+    : `  export type ${n}<${params.map((p) => sf(p)).join(', ')}> = lib.${n}<${params.map((p) => p.name.text).join(', ')}>;`);
+}
+writeFileSync(
+  'dist/cjs/main.d.ts',
+  [
+    "import * as lib from './index.js';",
+    '/** The factory (`sockjs` of lib/router.ts). */',
+    'declare function sockjs<Locals extends object = Record<string, unknown>>(options?: lib.SockJSOptions): lib.SockJSRouter<Locals>;',
+    'declare namespace sockjs {',
+    ...lines,
+    '  const _default: typeof lib.default;',
+    '  export { _default as default };',
+    '}',
+    'export = sockjs;',
+    '',
+  ].join('\n'),
+);

@@ -5,14 +5,16 @@
  * under several prefixes) stacks these wrappers.
  *
  * Websocket handshakes still go through the core upgrade hook, which sends them through the
- * server's first 'request' listener, i.e. through these wrappers. The hook's own 'upgrade' listener
+ * server's app: the 'request' listener with a `handle()` method, else the first. The outermost
+ * wrapper has one (itself), so handshakes pass through these wrappers even when a listener was
+ * added in front of them later. The hook's own 'upgrade' listener
  * is taken off the server and called by the wrappers, only for their prefixes, so that 'upgrade'
  * listeners the application had (which may answer every handshake) see only the other paths.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { SockJSRouter } from '../router.js';
-import { installUpgradeHook, type UpgradeableServer } from '../upgrade.js';
+import { appAmong, installUpgradeHook, type UpgradeableServer } from '../upgrade.js';
 
 type Listener = (...args: unknown[]) => void;
 type Next = (err?: unknown) => void;
@@ -135,9 +137,9 @@ export function install(server: UpgradeableServer, match: PrefixMatcher, router:
       return;
     }
     if (typeof next === 'function') {
-      // Called by the upgrade hook, which treats the first listener as an app: do likewise.
-      const first = prevRequest[0];
-      if (first !== undefined) first.call(server, req, res, next);
+      // Called by the upgrade hook: pass it on to the app among the replaced listeners, as the hook would.
+      const app = appAmong(prevRequest);
+      if (app !== undefined) app.call(server, req, res, next);
       else next();
       return;
     }
@@ -145,6 +147,8 @@ export function install(server: UpgradeableServer, match: PrefixMatcher, router:
     // Nobody to pass it to (and nobody added since): answer rather than leave it hanging.
     if (prevRequest.length === 0 && server.listenerCount('request') <= 1) notFound(res);
   };
+  // The upgrade hook looks for the listener with handle(): this one, not a logger added in front later.
+  (dispatch as { handle?: unknown }).handle = dispatch;
   server.on('request', dispatch as Listener);
 
   holdHook(server, state);

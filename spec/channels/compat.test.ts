@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { createRequire } from 'node:module';
 import express from 'express';
@@ -447,6 +448,52 @@ describe('the connection is a sockjs-node connection', () => {
 });
 
 describe('compat options', () => {
+  /** A hixie-76 handshake with key3 (the protocol suite's keys); resolves with what came back once the 'o' frame did, or after 5 s. */
+  function hixie76(port: number, path: string): Promise<Buffer> {
+    return new Promise((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      let got = Buffer.alloc(0);
+      const done = (): void => {
+        clearTimeout(t);
+        sock.destroy();
+        resolve(got);
+      };
+      const t = setTimeout(done, 5000);
+      sock.on('data', (d: Buffer) => {
+        got = Buffer.concat([got, d]);
+        if (got.includes(HIXIE_OPEN)) done();
+      });
+      sock.on('close', done);
+      sock.on('error', done);
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: Upgrade\r\nUpgrade: WebSocket\r\n` +
+        `Origin: http://127.0.0.1:${port}\r\nSec-WebSocket-Key1: 4 @1  46546xW%0l 1 5\r\nSec-WebSocket-Key2: 12998 5 Y3 1  .P00\r\n\r\naaaaaaaa`);
+    });
+  }
+  const HIXIE_OPEN = Buffer.from([0x00, 0x6f, 0xff]);
+  const HIXIE_ANSWER = Buffer.from('ca3400d8a50847972cd5715abab f437b'.replace(/ /g, ''), 'hex');
+
+  test('hixie-76 is answered by default, as sockjs-node (faye-websocket) does; hixie76: false refuses it', async () => {
+    for (const [options, served] of [[{}, true], [{ hixie76: false }, false]] as const) {
+      const service = createServer({ prefix: '/echo', ...options });
+      service.on('connection', (conn) => conn.pipe(conn));
+      const server = http.createServer();
+      service.installHandlers(server);
+      const url = await listenOn(server);
+      try {
+        const got = await hixie76(Number(new URL(url).port), '/echo/000/hixie/websocket');
+        if (served) {
+          assert.match(got.toString('latin1'), /^HTTP\/1\.1 101 /);
+          assert.ok(got.includes(HIXIE_ANSWER) && got.includes(HIXIE_OPEN), 'the MD5 answer and the open frame');
+        } else {
+          assert.doesNotMatch(got.toString('latin1'), /^HTTP\/1\.1 101 /);
+          assert.ok(!got.includes(HIXIE_OPEN));
+        }
+      } finally {
+        await shut(server, service);
+      }
+    }
+  });
+
   async function serve(opts: ServerOptions): Promise<{ url: string; done: () => Promise<void> }> {
     const svc = createServer({ disconnect_delay: 300, ...opts });
     svc.on('connection', (c) => c.on('data', (m) => c.write(m)));

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import express from 'express';
+import connect from 'connect';
 import sockjs, { type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
 import { GET, POST, Stream, WsClient, sessionUrl, sleep } from '../support/client.js';
 
@@ -374,4 +375,71 @@ test('batching: a lone websocket session gets the first message of a burst at on
   a.ws.close();
   b.ws.close();
   await s.close();
+});
+
+test('connection: ip and ips are Express\'s req.ip and req.ips, trust proxy honoured, over xhr and websocket; verify sees them too', async () => {
+  for (const trust of [false, 'loopback'] as const) {
+    const app = express();
+    if (trust !== false) app.set('trust proxy', trust);
+    const seen: (string | undefined)[] = [];
+    const r = sockjs({
+      disconnect_delay: 200,
+      verify: (req) => {
+        seen.push(req.ip);
+        return true;
+      },
+    });
+    app.use('/svc', r);
+    const server = http.createServer(app);
+    r.attach(server);
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
+    try {
+      // A client behind a proxy at 127.0.0.1 that claims 10.9.9.9 to it; the proxy saw 203.0.113.7.
+      const forwarded = { 'X-Forwarded-For': '10.9.9.9, 203.0.113.7' };
+      const viaXhr = nextConnection(r);
+      assert.equal((await POST(sessionUrl(url) + '/xhr', { headers: forwarded })).body, 'o\n');
+      const viaWs = nextConnection(r);
+      const ws = new WsClient(url.replace('http', 'ws') + '/websocket', { headers: forwarded });
+      await ws.opened;
+      for (const c of [await viaXhr, await viaWs]) {
+        assert.equal(c.remoteAddress, '127.0.0.1');
+        if (trust === false) {
+          // Without trust proxy the header is the client's word and is not used.
+          assert.equal(c.ip, '127.0.0.1', c.protocol);
+          assert.deepEqual(c.ips, [], c.protocol);
+        } else {
+          // Only the loopback proxy is trusted: the address it reports, not what the client claimed.
+          assert.equal(c.ip, '203.0.113.7', c.protocol);
+          assert.deepEqual(c.ips, ['203.0.113.7'], c.protocol);
+        }
+      }
+      assert.deepEqual(seen, trust === false ? ['127.0.0.1', '127.0.0.1'] : ['203.0.113.7', '203.0.113.7']);
+      ws.ws.close();
+    } finally {
+      await r.close();
+      server.closeAllConnections();
+      await new Promise<void>((res) => server.close(() => res()));
+    }
+  }
+});
+
+test('connection: outside Express (plain Connect) ip is the peer address and ips is empty', async () => {
+  const app = connect();
+  const r = sockjs();
+  app.use('/svc', r as unknown as connect.NextHandleFunction);
+  const server = http.createServer(app);
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
+  try {
+    const opened = nextConnection(r);
+    await POST(sessionUrl(url) + '/xhr', { headers: { 'X-Forwarded-For': '10.9.9.9' } });
+    const c = await opened;
+    assert.equal(c.ip, '127.0.0.1');
+    assert.deepEqual(c.ips, []);
+  } finally {
+    await r.close();
+    server.closeAllConnections();
+    await new Promise<void>((res) => server.close(() => res()));
+  }
 });

@@ -244,3 +244,100 @@ test('mounting: a request held open in Express (xhr-streaming) does not keep the
     await srv.close();
   }
 });
+
+test('fall-through: paths under the mount that are not SockJS URLs go on to the app\'s routes and its 404 handler', async () => {
+  for (const extra of [false, true]) {
+    const app = express();
+    const r = echo(sockjs());
+    // With middleware of its own the router leaves its fast path; both must pass on.
+    if (extra) r.use((_req, _res, next) => next());
+    app.use('/api', r);
+    app.get('/api/users', (_req, res) => void res.json(['ann']));
+    app.post('/api/a/b/c', (_req, res) => void res.send('app route'));
+    app.use((_req, res) => void res.status(404).send('app 404'));
+    const s = await listen(app);
+    try {
+      const users = await fetch(s.url + '/api/users');
+      assert.deepEqual([users.status, await users.json()], [200, ['ann']], `extra middleware: ${extra}`);
+      // Three segments whose last is no transport name: not a session URL.
+      assert.equal(await (await fetch(s.url + '/api/a/b/c', { method: 'POST' })).text(), 'app route');
+      for (const path of ['/api/a', '/api/a.html', '/api/a/a', '/api/a/a/', '/api//', '/api/a./a/xhr', '/api/a/b/c/d']) {
+        const res = await fetch(s.url + path);
+        assert.deepEqual([res.status, await res.text()], [404, 'app 404'], path);
+      }
+      // SockJS URLs stay the service's, its own 404s included.
+      assert.equal((await fetch(s.url + '/api/info')).status, 200);
+      const send = await fetch(s.url + '/api/000/nosuchsession/xhr_send', { method: 'POST', body: '["x"]' });
+      assert.deepEqual([send.status, await send.text()], [404, 'Not found.\n']);
+      await roundTrips(s.url + '/api');
+    } finally {
+      await s.close();
+    }
+  }
+});
+
+test('fall-through: a router mounted at / lets the routes after it answer, and websocket handshakes for other paths reach the app\'s 404', async () => {
+  const app = express();
+  const r = echo(sockjs());
+  app.use(r);
+  app.get('/hello', (_req, res) => void res.send('hi'));
+  const s = await listen(app);
+  r.attach(s.server);
+  try {
+    assert.equal(await (await fetch(s.url + '/hello')).text(), 'hi');
+    assert.equal((await fetch(s.url + '/nothing/here')).status, 404);
+    const ws = new WsClient(s.url.replace('http', 'ws') + '/not/sockjs/here/websocket');
+    await assert.rejects(ws.opened, /unexpected response 404/);
+    await roundTrips(s.url);
+  } finally {
+    await s.close();
+  }
+});
+
+test('fall-through: two routers at one path give a process warning that says what to do, once', async () => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w);
+  process.on('warning', onWarning);
+  const app = express();
+  const first = echo(sockjs());
+  const second = sockjs();
+  const elsewhere = sockjs();
+  app.use('/chat', first);
+  app.use('/chat', second);
+  app.use('/news', elsewhere);
+  const s = await listen(app);
+  try {
+    await roundTrips(s.url + '/chat');
+    await fetch(s.url + '/news/info');
+    // Passed on by the first router, this reaches the second, which must not warn again.
+    await fetch(s.url + '/chat/not-sockjs');
+    // process.emitWarning fires its event on the next tick.
+    await new Promise((r) => setImmediate(r));
+    const ours = warnings.filter((w) => (w as { code?: string }).code === 'SOCKJS_EXPRESS_SHARED_MOUNT');
+    assert.equal(ours.length, 1);
+    assert.match(ours[0]!.message, /2 sockjs-express routers are mounted at "\/chat": the first one answers every SockJS URL there/);
+    assert.match(ours[0]!.message, /Mount each service at its own path/);
+  } finally {
+    process.off('warning', onWarning);
+    await s.close();
+  }
+});
+
+test('fall-through: two routers at one path in an Express 4 app are found too', async () => {
+  const { default: express4 } = (await import('express4')) as { default: typeof express };
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w);
+  process.on('warning', onWarning);
+  const app = express4();
+  app.use('/chat', echo(sockjs()));
+  app.use('/chat', sockjs());
+  const s = await listen(app as unknown as http.RequestListener);
+  try {
+    await fetch(s.url + '/chat/info');
+    await new Promise((r) => setImmediate(r));
+    assert.equal(warnings.filter((w) => (w as { code?: string }).code === 'SOCKJS_EXPRESS_SHARED_MOUNT').length, 1);
+  } finally {
+    process.off('warning', onWarning);
+    await s.close();
+  }
+});

@@ -30,7 +30,25 @@ for (const [name, value, message] of bad) {
 }
 
 test('options: an unknown option is an error listing the known ones', () => {
-  assert.throws(() => sockjs({ prefix: '/echo' } as never), /unknown option "prefix"; known options are sockjs_url, response_limit/);
+  assert.throws(() => sockjs({ bogus: 1 } as never), /^TypeError: sockjs-express: unknown option "bogus" \(known options are sockjs_url, response_limit/);
+  // Names of Object.prototype are unknown options too, not hints.
+  assert.throws(() => sockjs(JSON.parse('{"constructor": 1}') as never), /unknown option "constructor" \(known options/);
+});
+
+test('options: a misspelt option name gets "did you mean" with the closest known name', () => {
+  assert.throws(() => sockjs({ disabled_transport: ['websocket'] } as never), /unknown option "disabled_transport"; did you mean "disabled_transports"\?/);
+  assert.throws(() => sockjs({ heartbeatDelay: 1000 } as never), /unknown option "heartbeatDelay"; did you mean "heartbeat_delay"\?/);
+  assert.throws(() => sockjs({ 'max-sessions': 10 } as never), /did you mean "max_sessions"\?/);
+  assert.throws(() => sockjs({ orgins: ['https://a.example'] } as never), /did you mean "origins"\?/);
+  // Nothing close: no guess.
+  assert.throws(() => sockjs({ timeout: 5 } as never), (err: Error) => !err.message.includes('did you mean') && /unknown option "timeout"/.test(err.message));
+});
+
+test('options: sockjs-node option names get a migration hint instead', () => {
+  assert.throws(() => sockjs({ prefix: '/echo' } as never), /unknown option "prefix": mount the router at the path instead: app\.use\('\/echo', sockjs\(\)\)/);
+  assert.throws(() => sockjs({ websocket: false } as never), /unknown option "websocket": to turn websockets off use disabled_transports: \['websocket'\]/);
+  assert.throws(() => sockjs({ faye_server_options: {} } as never), /unknown option "faye_server_options": there is no faye-websocket underneath/);
+  assert.throws(() => sockjs({ transports: ['websocket'] } as never), /unknown option "transports": list the transports to refuse in disabled_transports/);
 });
 
 test('options: cookie_needed and its alias jsessionid together are an error', () => {

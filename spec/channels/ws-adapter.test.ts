@@ -259,7 +259,7 @@ describe('SockJSWebSocket', () => {
     ws.close(1000);
     ws.send('late', (err) => cbs.push(err));
     ws.send('late');
-    await waitUntil(() => cbs.length === 2, "the late send's callback");
+    await waitUntil(() => cbs.length >= 2, "the late send's callback");
     assert.match(String(cbs[1]), /WebSocket is not open: readyState 3 \(CLOSED\)/);
   });
 
@@ -423,7 +423,7 @@ describe('SockJSWebSocketServer', () => {
       assert.equal(await c.next(), 'msg,chat,SHOUT, PLEASE');
       c.send('msg,chat,close');
       assert.equal(await c.next(), 'uns,chat');
-      await waitUntil(() => log.closes.length === 1, "the channel's 'close'");
+      await waitUntil(() => log.closes.length >= 1, "the channel's 'close'");
       assert.deepEqual(log.closes, [{ code: 4001, reason: 'requested', buffer: true }]);
       assert.equal(conns[0]!.readyState, 1, 'the underlying connection stays open');
       c.close();

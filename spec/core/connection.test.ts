@@ -52,7 +52,7 @@ test('connection: protocol names the transport that opened the session', async (
   await raw.opened;
   const es = new Stream('GET', sessionUrl(s.url) + '/eventsource');
   await es.readChars(2 + 11);
-  await waitUntil(() => s.conns.length === 3, 'the eventsource connection');
+  await waitUntil(() => s.conns.length >= 3, 'the eventsource connection');
   assert.deepEqual(s.conns.map((c) => c.protocol), ['websocket', 'websocket-raw', 'eventsource']);
   ws.close();
   raw.close();
@@ -268,11 +268,11 @@ test("connection: 'data' reaches one listener, several, and once() listeners, in
   const seen: string[] = [];
   c.on('data', (m) => seen.push('a:' + m));
   ws.ws.send('["1"]');
-  await waitUntil(() => seen.length === 1, "the first 'data'");
+  await waitUntil(() => seen.length >= 1, "the first 'data'");
   c.once('data', (m) => seen.push('once:' + m));
   c.on('data', (m) => seen.push('b:' + m));
   ws.ws.send('["2","3"]');
-  await waitUntil(() => seen.length === 6, "six 'data' calls");
+  await waitUntil(() => seen.length >= 6, "six 'data' calls");
   assert.deepEqual(seen, ['a:1', 'a:2', 'once:2', 'b:2', 'a:3', 'b:3']);
   ws.ws.close();
   await s.close();
@@ -293,7 +293,7 @@ test("connection: with EventEmitter.captureRejections a 'data' listener's reject
       throw new Error('listener failed on ' + m);
     });
     ws.ws.send('["boom"]');
-    await waitUntil(() => errors.length === 1, "the listener's 'error'");
+    await waitUntil(() => errors.length >= 1, "the listener's 'error'");
     assert.equal(errors[0]!.message, 'listener failed on boom');
     ws.ws.close();
     await s.close();

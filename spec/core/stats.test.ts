@@ -24,7 +24,7 @@ test('stats: sessions_active and transp_* count open sessions per transport, as 
   await hf.read();
   await POST(sessionUrl(s.url) + '/xhr');
   await GET(sessionUrl(s.url) + '/jsonp?c=cb');
-  await waitUntil(() => s.r.stats.dump().connections_active === 5, 'the answered polls to detach');
+  await waitUntil(() => s.r.stats.dump().connections_active <= 5, 'the answered polls to detach');
   const d = s.r.stats.dump();
   assert.equal(d.sessions_active, 7);
   assert.deepEqual(
@@ -43,7 +43,7 @@ test('stats: sessions_active and transp_* count open sessions per transport, as 
   hf.close();
   await waitUntil(() => {
     const closed = s.r.stats.dump().sessions_closed;
-    return closed.client + closed.interrupted === 5;
+    return closed.client + closed.interrupted >= 5;
   }, 'the five sessions to close');
   const after = s.r.stats.dump();
   assert.equal(after.transp_websocket, 0);
@@ -105,7 +105,7 @@ test('stats: sessions closed by reason: client, server, timeout, interrupted, li
   await c.next();
   c.send(JSON.stringify(['x'.repeat(100)]));
   await c.closed;
-  await waitUntil(() => Object.values(s.r.stats.dump().sessions_closed).reduce((a, b) => a + b) === 5, 'five sessions closed, the polling one by timeout');
+  await waitUntil(() => Object.values(s.r.stats.dump().sessions_closed).reduce((a, b) => a + b) >= 5, 'five sessions closed, the polling one by timeout');
   // shutdown: close() with one open session
   const d = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   await d.next();

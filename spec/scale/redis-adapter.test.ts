@@ -198,7 +198,7 @@ test('redis adapter: a publish that fails while the connection stays up is sent 
   const got: string[] = [];
   a.bind({ deliver: () => {}, error: (err) => errors.push(err) });
   b.bind({ deliver: (p) => got.push(p.message), error: (err) => errors.push(err) });
-  await waitUntil(() => bus.size === 2, 'both adapters to subscribe');
+  await waitUntil(() => bus.size >= 2, 'both adapters to subscribe');
   // Every publish in flight fails (as when a connection drops), yet the client reports ready
   // again at once: no 'ready' event will come to send them.
   control.failPublishes = 4;

@@ -35,7 +35,7 @@ test('limit max_message_size: a websocket message over it closes the session wit
   ws.send(JSON.stringify(['x'.repeat(500)]));
   await ws.closed;
   assert.equal(ws.closeCode, 1009);
-  await waitUntil(() => s.closes.length === 1, "the session's 'close'");
+  await waitUntil(() => s.closes.length >= 1, "the session's 'close'");
   assert.deepEqual(s.closes, [[1009, 'Message too big']]);
   assert.equal(s.r.stats.dump().sessions_closed.limit, 1);
   await healthy(s);
@@ -306,7 +306,7 @@ test('backpressure: long websocket echoes (header and received bytes, written st
       ws.send(JSON.stringify([m]));
       await new Promise((r) => setImmediate(r));
     }
-    await waitUntil(() => echoed === want.length, 'every message echoed', 20_000);
+    await waitUntil(() => echoed >= want.length, 'every message echoed', 20_000);
     const buffered = conn.bufferedAmount;
     const drainsBefore = drains;
     ws.ws.resume();

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import sockjs, { type Adapter, type AdapterHost, type BroadcastPacket, type Connection } from '../../lib/index.js';
 import { POST, WsClient, sessionUrl } from '../support/client.js';
 import { startService } from '../support/service.js';
+import { waitUntil } from '../support/wait.js';
 
 /** Adapters joined by an in-memory bus: what Redis pub/sub does between processes. */
 function bus(): () => Adapter {
@@ -88,7 +89,7 @@ test('rooms: join, leave, to(room).send, and a closed connection leaves its room
   assert.equal(s.r.to('blue').connections.size, 2);
   b.close();
   await b.closed;
-  await new Promise((r) => setTimeout(r, 50));
+  await waitUntil(() => s.closes.length >= 1, "b's 'close' on the server");
   assert.equal(s.r.to('blue').connections.size, 1);
   assert.equal(cb.rooms.size, 0);
   cb.join('blue');

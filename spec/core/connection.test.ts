@@ -129,10 +129,11 @@ test('lifecycle: a polling client that never returns is closed after disconnect_
   const s = await startService({ disconnect_delay: 150 });
   const got = s.nextConnection();
   const base = sessionUrl(s.url);
+  // Taken before the poll: the server's timer starts after it, however late the reply comes.
+  const t0 = Date.now();
   await POST(base + '/xhr');
   const c = await got;
   const ev = closeEvents(c);
-  const t0 = Date.now();
   assert.deepEqual(await ev.once, [1006, 'Session timed out']);
   assert.ok(Date.now() - t0 >= 100);
   // The closed session lingers for another disconnect_delay, then is forgotten: a new session.

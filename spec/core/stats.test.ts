@@ -11,7 +11,7 @@ const echo = (r: SockJSRouter): void => {
 };
 
 test('stats: sessions_active and transp_* count open sessions per transport, as sockjs-tornado', async () => {
-  const s = await startService({ disconnect_delay: 200 }, echo);
+  const s = await startService({}, echo);
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   await ws.next();
   const raw = new WsClient(s.url.replace('http', 'ws') + '/websocket');
@@ -54,7 +54,7 @@ test('stats: sessions_active and transp_* count open sessions per transport, as 
 });
 
 test('stats: message and byte totals per direction and transport', async () => {
-  const s = await startService({ disconnect_delay: 200 }, echo);
+  const s = await startService({}, echo);
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   assert.equal(await ws.next(), 'o');
   ws.send('["ab","\u00e9"]');
@@ -117,7 +117,7 @@ test('stats: sessions closed by reason: client, server, timeout, interrupted, li
 
 test('stats: buffered_bytes sums what open sessions hold for their clients', async () => {
   let conn: import('../../lib/index.js').Connection | undefined;
-  const s = await startService({ disconnect_delay: 200 }, (r) => r.on('connection', (c) => (conn = c)));
+  const s = await startService({}, (r) => r.on('connection', (c) => (conn = c)));
   await POST(sessionUrl(s.url) + '/xhr');
   conn!.write('x'.repeat(1000));
   conn!.write('y');
@@ -129,7 +129,7 @@ test('stats: buffered_bytes sums what open sessions hold for their clients', asy
 
 test('stats: per-second rates (connections_ps, packets_sent_ps, packets_recv_ps) are 10 s moving averages', async (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
-  const s = await startService({ disconnect_delay: 200 }, echo);
+  const s = await startService({}, echo);
   const base = sessionUrl(s.url);
   await POST(base + '/xhr');
   await POST(base + '/xhr_send', { body: '["1","2","3","4"]' });
@@ -147,7 +147,7 @@ test('stats: per-second rates (connections_ps, packets_sent_ps, packets_recv_ps)
 });
 
 test('metrics: the Prometheus endpoint serves well-formed text with the documented families', async () => {
-  const s = await startService({ disconnect_delay: 200 }, (r, app) => {
+  const s = await startService({}, (r, app) => {
     echo(r);
     app.get('/metrics', r.metrics());
   });

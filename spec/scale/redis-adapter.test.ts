@@ -45,7 +45,7 @@ function redisCommand(command: string): Promise<string> {
 
 /** Both processes' adapters are subscribed: Redis counts two subscribers on the channel. */
 function bothSubscribed(): Promise<void> {
-  return waitUntil(async () => (await redisCommand('PUBSUB NUMSUB test')).endsWith(':2\r\n'), 'both adapters to subscribe');
+  return waitUntil(async () => (await redisCommand('PUBSUB NUMSUB test')).endsWith(':2\r\n'), 'both adapters to subscribe', 30_000);
 }
 
 async function stopRedis(): Promise<void> {

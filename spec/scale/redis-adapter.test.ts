@@ -128,10 +128,11 @@ test('redis adapter: an outage is one adapter_error per process, broadcasts stay
     await sleep(500);
     assert.equal(a.errors.length, 1, 'one error per outage, not one per retry');
     await startRedis();
-    // Both processes reconnect and resubscribe by themselves. Pub/sub keeps no log: what was
+    // Both processes reconnect and resubscribe by themselves (probing for up to 45 s: over 15 s with
+    // the CPU saturated). Pub/sub keeps no log: what was
     // published before the other side resubscribed is not seen there; order is kept throughout.
     const seen: string[] = [];
-    for (let i = 0; i < 60 && !seen.some((m) => m.startsWith('probe')); i++) {
+    for (let i = 0; i < 180 && !seen.some((m) => m.startsWith('probe')); i++) {
       a.r.broadcast('probe' + i);
       seen.push(...(await collect(cb, 1, 250).catch(() => [] as string[])));
     }

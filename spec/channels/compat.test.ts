@@ -13,8 +13,9 @@ import express from 'express';
 import { WebSocketServer } from 'ws';
 import sockjs from '../../lib/index.js';
 import sockjsCompat, { createServer, listen, MultiplexServer, SockJSConnection, SockJSServer, type ServerOptions } from '../../lib/compat.js';
-import { GET, POST, Stream, WsClient, rawExchange, sessionUrl, sleep } from '../support/client.js';
 import { SockJS, type ClientSock } from '../support/sockjs-client.js';
+import { GET, POST, Stream, WsClient, rawExchange, sessionUrl, sleep } from '../support/client.js';
+import { waitUntil } from '../support/wait.js';
 
 const require = createRequire(import.meta.url);
 
@@ -382,7 +383,7 @@ describe('the connection is a sockjs-node connection', () => {
     assert.equal(c.write(null), false);
     c.end('late');
     c.close();
-    await sleep(20);
+    await waitUntil(() => events.length >= 1 && ended, "'close' and 'end'");
     assert.deepEqual(events, [[1000, 'Normal closure']]);
     assert.equal(ended, true);
     assert.equal(c.writable, false);
@@ -424,7 +425,7 @@ describe('the connection is a sockjs-node connection', () => {
     const seen: string[] = [];
     c.on('data', (m) => seen.push(m));
     c.resume();
-    await sleep(10);
+    await waitUntil(() => seen.length >= 2, 'the kept messages');
     assert.deepEqual(seen, ['kept1', 'kept2']);
     c.close();
   });

@@ -4,10 +4,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import express from 'express';
 import sockjs, { multiplex, type ChannelConnection, type Connection, type Multiplexer, type SockJSRouter } from '../../lib/index.js';
 import { GET, POST, Stream, WsClient, sessionUrl, sleep } from '../support/client.js';
+import { startService } from '../support/service.js';
+import { waitUntil } from '../support/wait.js';
 
 type Event = { kind: 'msg'; data: string } | { kind: 'close'; code: number; reason: string };
 
@@ -67,7 +67,7 @@ abstract class RawClient {
     return e.data;
   }
 
-  /** Asserts that nothing arrives for `ms`. */
+  /** Asserts that nothing arrives for `ms`: a bounded "nothing happens", the one sleep kept. */
   async quiet(ms = 150): Promise<void> {
     await sleep(ms);
     assert.deepEqual(this.inbox, [], 'nothing more should have arrived');
@@ -241,13 +241,18 @@ interface Service {
 }
 
 async function service(opts: { max_channels?: number; response_limit?: number } = {}): Promise<Service> {
-  const app = express();
-  const router = sockjs({ response_limit: opts.response_limit ?? 4096, disconnect_delay: 1000 });
-  const mux = multiplex(router, opts.max_channels === undefined ? undefined : { max_channels: opts.max_channels });
   const opened = new Map<string, ChannelConnection[]>();
   const closes: Service['closes'] = [];
-  const conns: Connection[] = [];
-  router.on('connection', (c) => conns.push(c));
+  let mux!: Multiplexer;
+  const s = await startService({ response_limit: opts.response_limit ?? 4096, disconnect_delay: 1000 }, (router) => {
+    mux = multiplex(router, opts.max_channels === undefined ? undefined : { max_channels: opts.max_channels });
+    channels(mux, opened, closes);
+  });
+  return { router: s.r, mux, url: s.url, opened, closes, conns: s.conns, close: () => s.close() };
+}
+
+/** The channels every test service has, their connections and close events recorded. */
+function channels(mux: Multiplexer, opened: Service['opened'], closes: Service['closes']): void {
   const track = (ch: ChannelConnection): void => {
     opened.set(ch.channel, [...(opened.get(ch.channel) ?? []), ch]);
     ch.on('close', (code, reason) => closes.push({ channel: ch.channel, code, reason }));
@@ -269,23 +274,6 @@ async function service(opts: { max_channels?: number; response_limit?: number } 
     track(ch);
     ch.on('data', (m) => ch.write(m));
   });
-  app.use('/mux', router);
-  const server = http.createServer(app);
-  router.attach(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    router,
-    mux,
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/mux`,
-    opened,
-    closes,
-    conns,
-    async close() {
-      await router.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
 }
 
 describe('multiplex over every transport', () => {
@@ -413,7 +401,7 @@ describe('multiplex over every transport', () => {
         assert.deepEqual(ch[k], conn[k], k);
       }
       assert.equal(ch.protocol, 'xhr-polling');
-      assert.equal(ch.prefix, '/mux');
+      assert.equal(ch.prefix, '/svc');
       assert.equal(typeof ch.bufferedAmount, 'number');
       assert.equal(ch.readyState, 1);
       assert.equal(String(ch), `<SockJSChannel greet ${ch.id}>`);
@@ -439,8 +427,7 @@ describe('multiplex over every transport', () => {
       await a.send('sub,echo');
       await b.send('sub,echo');
       const chan = s.mux.channel('echo');
-      const deadline = Date.now() + 2000;
-      while (chan.connections.size < 2 && Date.now() < deadline) await sleep(5);
+      await waitUntil(() => chan.connections.size >= 2, 'both subscriptions');
       const aCh = s.opened.get('echo')!.at(-2)!;
       assert.equal(chan.broadcast('news, today'), 2);
       assert.equal(await a.message(), 'msg,echo,news, today');
@@ -509,17 +496,13 @@ describe('multiplex limits and options', () => {
   });
 
   test('write() on a channel reports the connection\'s backpressure, and the channel gets \'drain\'', async () => {
-    const app = express();
-    const router = sockjs({ high_water_mark: 1024, max_buffered_bytes: 1024 * 1024, disconnect_delay: 300 });
-    const mux = multiplex(router);
-    const got = new Promise<ChannelConnection>((resolve) => mux.channel('big').on('connection', resolve));
-    app.use('/mux', router);
-    const server = http.createServer(app);
-    router.attach(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/mux`;
+    let got!: Promise<ChannelConnection>;
+    const s = await startService({ high_water_mark: 1024, max_buffered_bytes: 1024 * 1024, disconnect_delay: 300 }, (router) => {
+      const mux = multiplex(router);
+      got = new Promise<ChannelConnection>((resolve) => mux.channel('big').on('connection', resolve));
+    });
     // One poll opens the session; with no poll outstanding, messages pile up in the session.
-    const base = sessionUrl(url);
+    const base = sessionUrl(s.url);
     assert.equal((await POST(base + '/xhr')).body, 'o\n');
     try {
       await xhrSend(base, ['sub,big']);
@@ -533,9 +516,7 @@ describe('multiplex limits and options', () => {
       assert.ok(poll.body.startsWith('a["msg,big,xxx'));
       await drained;
     } finally {
-      await router.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      await s.close();
     }
   });
 });

@@ -6,19 +6,22 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import express from 'express';
+import { createRequire } from 'node:module';
 import WebSocket, { WebSocketServer } from 'ws';
-import sockjs, {
+import {
   multiplex,
   sockjsWebSocketServer,
   wsAdapter,
   SockJSWebSocket,
   SockJSWebSocketServer,
-  type Connection,
   type SockJSOptions,
-  type SockJSRouter,
 } from '../../lib/index.js';
-import { POST, WsClient, sessionUrl, sleep } from '../support/client.js';
 import { SockJS, type ClientSock } from '../support/sockjs-client.js';
+import { POST, WsClient, sessionUrl, sleep } from '../support/client.js';
+import { startService, type TestService } from '../support/service.js';
+import { waitUntil } from '../support/wait.js';
+
+const require = createRequire(import.meta.url);
 
 // ---- the application under migration, written against ws 8 -------------------------------------
 
@@ -143,7 +146,7 @@ async function converse(peer: Peer, log: { closes: { code: number; reason: strin
   const before = log.closes.length;
   peer.send('close');
   assert.deepEqual(await peer.closed, { code: 4001, reason: 'requested' });
-  for (let i = 0; i < 100 && log.closes.length === before; i++) await sleep(10);
+  await waitUntil(() => log.closes.length > before, "the handler's 'close'");
   assert.deepEqual(log.closes.at(-1), { code: 4001, reason: 'requested', buffer: true });
 }
 
@@ -163,27 +166,18 @@ describe('one ws handler, unchanged, on ws and on SockJS', () => {
     }
   });
 
-  let server: http.Server;
-  let router: SockJSRouter;
+  let s: TestService;
   let url: string;
   const log = { closes: [] as { code: number; reason: string; buffer: boolean }[] };
   before(async () => {
-    const app = express();
-    router = sockjs();
-    // The one-line change: `new WebSocketServer({ server })` becomes this.
-    const wss = sockjsWebSocketServer(router);
-    chatApp(wss as unknown as WssLike, log);
-    app.use('/chat', router);
-    server = http.createServer(app);
-    router.attach(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/chat`;
+    s = await startService({}, (router) => {
+      // The one-line change: `new WebSocketServer({ server })` becomes this.
+      const wss = sockjsWebSocketServer(router);
+      chatApp(wss as unknown as WssLike, log);
+    });
+    url = s.url;
   });
-  after(async () => {
-    await router.close();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
+  after(() => s.close());
 
   for (const transport of ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsource']) {
     test(`on sockjsWebSocketServer(router), sockjs-client ${transport}`, async () => {
@@ -199,29 +193,14 @@ describe('one ws handler, unchanged, on ws and on SockJS', () => {
 // ---- the adapter's API -------------------------------------------------------------------------
 
 async function rig(opts: SockJSOptions = {}) {
-  const app = express();
-  const router = sockjs({ disconnect_delay: 300, ...opts });
-  const wss = sockjsWebSocketServer(router);
   const sockets: SockJSWebSocket[] = [];
-  wss.on('connection', (ws) => sockets.push(ws));
-  app.use('/a', router);
-  const server = http.createServer(app);
-  router.attach(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/a`;
+  let wss!: SockJSWebSocketServer;
+  const s = await startService({ disconnect_delay: 300, ...opts }, (router) => {
+    wss = sockjsWebSocketServer(router);
+    wss.on('connection', (ws) => sockets.push(ws));
+  });
   const nextSocket = (): Promise<SockJSWebSocket> => new Promise((r) => wss.once('connection', (ws) => r(ws)));
-  return {
-    router,
-    wss,
-    url,
-    sockets,
-    nextSocket,
-    async close() {
-      await router.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+  return { router: s.r, wss, url: s.url, sockets, nextSocket, close: () => s.close() };
 }
 
 describe('SockJSWebSocket', () => {
@@ -271,7 +250,7 @@ describe('SockJSWebSocket', () => {
     ws.close(1000);
     ws.send('late', (err) => cbs.push(err));
     ws.send('late');
-    await sleep(5);
+    await waitUntil(() => cbs.length >= 2, "the late send's callback");
     assert.match(String(cbs[1]), /WebSocket is not open: readyState 3 \(CLOSED\)/);
   });
 
@@ -419,18 +398,13 @@ describe('SockJSWebSocketServer', () => {
   });
 
   test('over a multiplexed channel: sockjsWebSocketServer(mux.channel(name)) gives ws-shaped channel connections', async () => {
-    const app = express();
-    const router = sockjs();
-    const mux = multiplex(router);
     const log = { closes: [] as { code: number; reason: string; buffer: boolean }[] };
-    chatApp(sockjsWebSocketServer(mux.channel('chat')) as unknown as WssLike, log);
-    const conns: Connection[] = [];
-    router.on('connection', (c) => conns.push(c));
-    app.use('/m', router);
-    const server = http.createServer(app);
-    router.attach(server);
-    await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-    const url = `ws://127.0.0.1:${(server.address() as { port: number }).port}/m/websocket`;
+    const s = await startService({}, (router) => {
+      const mux = multiplex(router);
+      chatApp(sockjsWebSocketServer(mux.channel('chat')) as unknown as WssLike, log);
+    });
+    const conns = s.conns;
+    const url = s.ws + '/websocket';
     try {
       const c = new WsClient(url);
       await c.opened;
@@ -440,14 +414,12 @@ describe('SockJSWebSocketServer', () => {
       assert.equal(await c.next(), 'msg,chat,SHOUT, PLEASE');
       c.send('msg,chat,close');
       assert.equal(await c.next(), 'uns,chat');
-      await sleep(10);
+      await waitUntil(() => log.closes.length >= 1, "the channel's 'close'");
       assert.deepEqual(log.closes, [{ code: 4001, reason: 'requested', buffer: true }]);
       assert.equal(conns[0]!.readyState, 1, 'the underlying connection stays open');
       c.close();
     } finally {
-      await router.close();
-      server.closeAllConnections();
-      await new Promise<void>((res) => server.close(() => res()));
+      await s.close();
     }
   });
 });

@@ -1,37 +1,10 @@
 /** Broadcast, rooms and the adapter interface that carries them between processes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import express from 'express';
-import sockjs, { type Adapter, type AdapterHost, type BroadcastPacket, type Connection, type SockJSOptions } from '../../lib/index.js';
+import sockjs, { type Adapter, type AdapterHost, type BroadcastPacket, type Connection } from '../../lib/index.js';
 import { POST, WsClient, sessionUrl } from '../support/client.js';
-
-async function service(opts: SockJSOptions = {}) {
-  const app = express();
-  const r = sockjs(opts);
-  const conns: Connection[] = [];
-  r.on('connection', (c) => conns.push(c));
-  app.use('/svc', r);
-  const server = http.createServer(app);
-  r.attach(server);
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
-  return {
-    r,
-    url,
-    conns,
-    ws: async () => {
-      const c = new WsClient(sessionUrl(url.replace('http', 'ws')) + '/websocket');
-      assert.equal(await c.next(), 'o');
-      return c;
-    },
-    async close() {
-      await r.close();
-      server.closeAllConnections();
-      await new Promise<void>((res) => server.close(() => res()));
-    },
-  };
-}
+import { startService } from '../support/service.js';
+import { waitUntil } from '../support/wait.js';
 
 /** Adapters joined by an in-memory bus: what Redis pub/sub does between processes. */
 function bus(): () => Adapter {
@@ -55,8 +28,8 @@ function bus(): () => Adapter {
 }
 
 test('broadcast: every open connection gets the message once, on framed and raw websockets and polling', async () => {
-  const s = await service();
-  const a = await s.ws();
+  const s = await startService();
+  const a = await s.websocket();
   const raw = new WsClient(s.url.replace('http', 'ws') + '/websocket');
   await raw.opened;
   const poll = sessionUrl(s.url);
@@ -71,10 +44,10 @@ test('broadcast: every open connection gets the message once, on framed and raw 
 });
 
 test('broadcast: except leaves out one connection or several', async () => {
-  const s = await service();
-  const a = await s.ws();
-  const b = await s.ws();
-  const c = await s.ws();
+  const s = await startService();
+  const a = await s.websocket();
+  const b = await s.websocket();
+  const c = await s.websocket();
   const [ca, cb] = s.conns;
   assert.equal(s.r.broadcast('one', { except: ca }), 2);
   assert.equal(s.r.broadcast('two', { except: [ca!, cb!] }), 1);
@@ -88,9 +61,9 @@ test('broadcast: except leaves out one connection or several', async () => {
 });
 
 test('broadcast(connections, message): only the given connections, as sockjs-tornado', async () => {
-  const s = await service();
-  const a = await s.ws();
-  const b = await s.ws();
+  const s = await startService();
+  const a = await s.websocket();
+  const b = await s.websocket();
   assert.equal(s.r.broadcast([s.conns[1]!], 'just b'), 1);
   assert.equal(await b.next(), 'a["just b"]');
   await assert.rejects(a.next(200), /timed out/);
@@ -101,9 +74,9 @@ test('broadcast(connections, message): only the given connections, as sockjs-tor
 });
 
 test('rooms: join, leave, to(room).send, and a closed connection leaves its rooms', async () => {
-  const s = await service();
-  const a = await s.ws();
-  const b = await s.ws();
+  const s = await startService();
+  const a = await s.websocket();
+  const b = await s.websocket();
   const [ca, cb] = s.conns as [Connection, Connection];
   ca.join('red').join('blue');
   cb.join('blue');
@@ -116,7 +89,7 @@ test('rooms: join, leave, to(room).send, and a closed connection leaves its room
   assert.equal(s.r.to('blue').connections.size, 2);
   b.close();
   await b.closed;
-  await new Promise((r) => setTimeout(r, 50));
+  await waitUntil(() => s.closes.length >= 1, "b's 'close' on the server");
   assert.equal(s.r.to('blue').connections.size, 1);
   assert.equal(cb.rooms.size, 0);
   cb.join('blue');
@@ -129,10 +102,10 @@ test('rooms: join, leave, to(room).send, and a closed connection leaves its room
 
 test('adapter: broadcasts and room sends reach connections of another process exactly once, in order', async () => {
   const link = bus();
-  const one = await service({ adapter: link() });
-  const two = await service({ adapter: link() });
-  const a = await one.ws();
-  const b = await two.ws();
+  const one = await startService({ adapter: link() });
+  const two = await startService({ adapter: link() });
+  const a = await one.websocket();
+  const b = await two.websocket();
   two.conns[0]!.join('room');
   for (let i = 0; i < 20; i++) one.r.broadcast('m' + i);
   one.r.to('room').send('to room');
@@ -157,7 +130,7 @@ test('adapter: broadcasts and room sends reach connections of another process ex
 test('adapter: an adapter error is logged and emitted as adapter_error, never thrown', async () => {
   let host: AdapterHost | undefined;
   const lines: string[] = [];
-  const s = await service({
+  const s = await startService({
     adapter: { bind: (h) => (host = h), publish: () => {}, close: () => Promise.resolve() },
     log: (sev, msg) => lines.push(sev + ' ' + msg),
   });
@@ -182,9 +155,9 @@ async function messages(c: WsClient, count: number): Promise<string[]> {
 }
 
 test('rooms: sends of one tick reach each member in order, whatever else it was sent meanwhile (shared runs of frames)', async () => {
-  const s = await service();
+  const s = await startService();
   try {
-    const [a, b, c, d] = [await s.ws(), await s.ws(), await s.ws(), await s.ws()];
+    const [a, b, c, d] = [await s.websocket(), await s.websocket(), await s.websocket(), await s.websocket()];
     const [ca, cb, cc] = s.conns;
     ca!.join('x');
     cb!.join('x');

@@ -7,33 +7,10 @@ import express from 'express';
 import connect from 'connect';
 import sockjs, { type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
 import { GET, POST, Stream, WsClient, sessionUrl, sleep } from '../support/client.js';
+import { startService } from '../support/service.js';
+import { waitUntil } from '../support/wait.js';
 
-async function service(opts: SockJSOptions = {}, setup?: (r: SockJSRouter) => void) {
-  const app = express();
-  const r = sockjs(opts);
-  setup?.(r);
-  app.use('/svc', r);
-  const server = http.createServer(app);
-  r.attach(server);
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
-  const conns: Connection[] = [];
-  r.on('connection', (c) => conns.push(c));
-  return {
-    r,
-    url,
-    conns,
-    async close() {
-      await r.close();
-      server.closeAllConnections();
-      await new Promise<void>((res) => server.close(() => res()));
-    },
-  };
-}
-
-function nextConnection(r: SockJSRouter): Promise<Connection> {
-  return new Promise((resolve) => r.once('connection', resolve));
-}
+const nextConnection = (r: SockJSRouter): Promise<Connection> => new Promise((res) => r.once('connection', res));
 
 function closeEvents(c: Connection): { events: [number, string][]; once: Promise<[number, string]> } {
   const events: [number, string][] = [];
@@ -47,8 +24,8 @@ function closeEvents(c: Connection): { events: [number, string][]; once: Promise
 }
 
 test('connection: exposes the opening request (url, pathname, prefix, headers without cookies, cookies, query, address)', async () => {
-  const s = await service();
-  const got = nextConnection(s.r);
+  const s = await startService();
+  const got = s.nextConnection();
   const base = sessionUrl(s.url);
   await POST(base + '/xhr?token=abc&x=1', {
     headers: { Cookie: 'sid=42; theme=dark', 'User-Agent': 'test-agent', Origin: 'http://example.test', 'X-Forwarded-For': '10.1.2.3', Authorization: 'Bearer x' },
@@ -73,14 +50,14 @@ test('connection: exposes the opening request (url, pathname, prefix, headers wi
 });
 
 test('connection: protocol names the transport that opened the session', async () => {
-  const s = await service();
+  const s = await startService();
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   await ws.next();
   const raw = new WsClient(s.url.replace('http', 'ws') + '/websocket');
   await raw.opened;
   const es = new Stream('GET', sessionUrl(s.url) + '/eventsource');
   await es.readChars(2 + 11);
-  await sleep(20);
+  await waitUntil(() => s.conns.length >= 3, 'the eventsource connection');
   assert.deepEqual(s.conns.map((c) => c.protocol), ['websocket', 'websocket-raw', 'eventsource']);
   ws.close();
   raw.close();
@@ -89,8 +66,8 @@ test('connection: protocol names the transport that opened the session', async (
 });
 
 test('connection: write() takes strings, Buffers and numbers, and names what to fix for objects', async () => {
-  const s = await service();
-  const got = nextConnection(s.r);
+  const s = await startService();
+  const got = s.nextConnection();
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   assert.equal(await ws.next(), 'o');
   const c = await got;
@@ -104,8 +81,8 @@ test('connection: write() takes strings, Buffers and numbers, and names what to 
 });
 
 test('connection: close() validates its code and reason, and returns false once closed', async () => {
-  const s = await service();
-  const got = nextConnection(s.r);
+  const s = await startService();
+  const got = s.nextConnection();
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   await ws.next();
   const c = await got;
@@ -121,14 +98,15 @@ test('connection: close() validates its code and reason, and returns false once 
 });
 
 test('lifecycle: "close" fires exactly once when a websocket client vanishes without a close frame', async () => {
-  const s = await service();
-  const got = nextConnection(s.r);
+  const s = await startService();
+  const got = s.nextConnection();
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   await ws.next();
   const c = await got;
   const ev = closeEvents(c);
   ws.ws.terminate();
   await ev.once;
+  // Bounded check that nothing more happens: no second 'close' within 50 ms.
   await sleep(50);
   assert.equal(ev.events.length, 1);
   assert.equal(c.readyState, 3);
@@ -137,8 +115,8 @@ test('lifecycle: "close" fires exactly once when a websocket client vanishes wit
 });
 
 test('lifecycle: an aborted streaming request closes the session with 1002 "Connection interrupted", once', async () => {
-  const s = await service();
-  const got = nextConnection(s.r);
+  const s = await startService();
+  const got = s.nextConnection();
   const base = sessionUrl(s.url);
   const st = new Stream('POST', base + '/xhr_streaming');
   await st.readChars(2049 + 2);
@@ -153,25 +131,28 @@ test('lifecycle: an aborted streaming request closes the session with 1002 "Conn
 });
 
 test('lifecycle: a polling client that never returns is closed after disconnect_delay (1006 "Session timed out")', async () => {
-  const s = await service({ disconnect_delay: 150 });
-  const got = nextConnection(s.r);
+  const s = await startService({ disconnect_delay: 150 });
+  const got = s.nextConnection();
   const base = sessionUrl(s.url);
+  // Taken before the poll: the server's timer starts after it, however late the reply comes.
+  const t0 = Date.now();
   await POST(base + '/xhr');
   const c = await got;
   const ev = closeEvents(c);
-  const t0 = Date.now();
   assert.deepEqual(await ev.once, [1006, 'Session timed out']);
   assert.ok(Date.now() - t0 >= 100);
   // The closed session lingers for another disconnect_delay, then is forgotten: a new session.
   assert.equal((await POST(base + '/xhr')).body, 'c[1006,"Session timed out"]\n');
+  // Not a guess at the server's speed: the linger timer (150 ms, restarted by the reply above) was
+  // set before this longer one in the same process, and Node runs due timers in order.
   await sleep(400);
   assert.equal((await POST(base + '/xhr')).body, 'o\n');
   await s.close();
 });
 
 test('lifecycle: messages written while no receiver is attached are delivered in order to the next one', async () => {
-  const s = await service();
-  const got = nextConnection(s.r);
+  const s = await startService();
+  const got = s.nextConnection();
   const base = sessionUrl(s.url);
   await POST(base + '/xhr');
   const c = await got;
@@ -183,7 +164,7 @@ test('lifecycle: messages written while no receiver is attached are delivered in
 });
 
 test('heartbeat: an idle websocket receives "h" every heartbeat_delay; a waiting poll is answered "h"', async () => {
-  const s = await service({ heartbeat_delay: 100 });
+  const s = await startService({ heartbeat_delay: 100 });
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   assert.equal(await ws.next(), 'o');
   assert.equal(await ws.next(1000), 'h');
@@ -196,7 +177,7 @@ test('heartbeat: an idle websocket receives "h" every heartbeat_delay; a waiting
 });
 
 test('graceful close(): every open session gets a close frame, new sessions get 503, and it resolves', async () => {
-  const s = await service();
+  const s = await startService();
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   assert.equal(await ws.next(), 'o');
   const st = new Stream('POST', sessionUrl(s.url) + '/xhr_streaming');
@@ -218,7 +199,7 @@ test('graceful close(): every open session gets a close frame, new sessions get 
 });
 
 test('heartbeat: a raw websocket gets a websocket ping every heartbeat_delay instead of an h frame', async () => {
-  const s = await service({ heartbeat_delay: 100 });
+  const s = await startService({ heartbeat_delay: 100 });
   const raw = new WsClient(s.url.replace('http', 'ws') + '/websocket');
   await raw.opened;
   const pinged = new Promise<void>((resolve) => raw.ws.once('ping', () => resolve()));
@@ -229,8 +210,8 @@ test('heartbeat: a raw websocket gets a websocket ping every heartbeat_delay ins
 });
 
 test('heartbeat: the line is never silent for longer than heartbeat_delay, even right after a message', async () => {
-  const s = await service({ heartbeat_delay: 1000 });
-  const got = nextConnection(s.r);
+  const s = await startService({ heartbeat_delay: 1000 });
+  const got = s.nextConnection();
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   assert.equal(await ws.next(), 'o');
   const c = await got;
@@ -249,32 +230,23 @@ test('heartbeat: the line is never silent for longer than heartbeat_delay, even 
 });
 
 test('connection: locals carries res.locals from middleware in front of the router, for HTTP and websocket sessions', async () => {
-  const app = express();
-  app.use((req, res, next) => {
-    res.locals.user = req.headers['x-user'];
-    next();
-  });
-  const r = sockjs();
-  const conns: Connection[] = [];
-  r.on('connection', (c) => conns.push(c));
-  app.use('/svc', r);
-  const server = http.createServer(app);
-  r.attach(server);
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
-  await POST(sessionUrl(url) + '/xhr', { headers: { 'x-user': 'alice' } });
-  const ws = new WsClient(sessionUrl(url.replace('http', 'ws')) + '/websocket', { headers: { 'x-user': 'bob' } });
+  const s = await startService({}, (_r, app) =>
+    app.use((req, res, next) => {
+      res.locals.user = req.headers['x-user'];
+      next();
+    }),
+  );
+  await POST(sessionUrl(s.url) + '/xhr', { headers: { 'x-user': 'alice' } });
+  const ws = new WsClient(sessionUrl(s.ws) + '/websocket', { headers: { 'x-user': 'bob' } });
   assert.equal(await ws.next(), 'o');
-  assert.deepEqual(conns.map((c) => c.locals.user), ['alice', 'bob']);
-  assert.ok(Object.isFrozen(conns[0]!.locals));
+  assert.deepEqual(s.conns.map((c) => c.locals.user), ['alice', 'bob']);
+  assert.ok(Object.isFrozen(s.conns[0]!.locals));
   ws.close();
-  await r.close();
-  server.closeAllConnections();
-  await new Promise<void>((res) => server.close(() => res()));
+  await s.close();
 });
 
 test('info: origins lists the configured patterns; JSESSIONID is SameSite=None; Secure behind HTTPS', async () => {
-  const s = await service({ origins: ['https://*.example.com'], cookie_needed: true });
+  const s = await startService({ origins: ['https://*.example.com'], cookie_needed: true });
   const info = JSON.parse((await GET(s.url + '/info')).body) as { origins: string[] };
   assert.deepEqual(info.origins, ['https://*.example.com']);
   const plain = await POST(sessionUrl(s.url) + '/xhr');
@@ -285,7 +257,7 @@ test('info: origins lists the configured patterns; JSESSIONID is SameSite=None; 
 });
 
 test('broadcast: counts connections over their high-water mark, which queue the message', async () => {
-  const s = await service({ high_water_mark: 10, max_buffered_bytes: 10_000 });
+  const s = await startService({ high_water_mark: 10, max_buffered_bytes: 10_000 });
   await POST(sessionUrl(s.url) + '/xhr');
   assert.equal(s.conns[0]!.write('x'.repeat(50)), false);
   assert.equal(s.r.broadcast('more'), 1);
@@ -293,8 +265,8 @@ test('broadcast: counts connections over their high-water mark, which queue the 
 });
 
 test("connection: 'data' reaches one listener, several, and once() listeners, in order", async () => {
-  const s = await service();
-  const got = nextConnection(s.r);
+  const s = await startService();
+  const got = s.nextConnection();
   const ws = new WsClient(s.url.replace('http', 'ws') + '/000/x/websocket');
   await ws.opened;
   assert.equal(await ws.next(), 'o');
@@ -302,11 +274,11 @@ test("connection: 'data' reaches one listener, several, and once() listeners, in
   const seen: string[] = [];
   c.on('data', (m) => seen.push('a:' + m));
   ws.ws.send('["1"]');
-  await waitFor(() => seen.length === 1);
+  await waitUntil(() => seen.length >= 1, "the first 'data'");
   c.once('data', (m) => seen.push('once:' + m));
   c.on('data', (m) => seen.push('b:' + m));
   ws.ws.send('["2","3"]');
-  await waitFor(() => seen.length === 6);
+  await waitUntil(() => seen.length >= 6, "six 'data' calls");
   assert.deepEqual(seen, ['a:1', 'a:2', 'once:2', 'b:2', 'a:3', 'b:3']);
   ws.ws.close();
   await s.close();
@@ -316,8 +288,8 @@ test("connection: with EventEmitter.captureRejections a 'data' listener's reject
   const before = EventEmitter.captureRejections;
   EventEmitter.captureRejections = true;
   try {
-    const s = await service();
-    const got = nextConnection(s.r);
+    const s = await startService();
+    const got = s.nextConnection();
     const ws = new WsClient(s.url.replace('http', 'ws') + '/000/x/websocket');
     await ws.opened;
     const c = await got;
@@ -327,7 +299,7 @@ test("connection: with EventEmitter.captureRejections a 'data' listener's reject
       throw new Error('listener failed on ' + m);
     });
     ws.ws.send('["boom"]');
-    await waitFor(() => errors.length === 1);
+    await waitUntil(() => errors.length >= 1, "the listener's 'error'");
     assert.equal(errors[0]!.message, 'listener failed on boom');
     ws.ws.close();
     await s.close();
@@ -336,22 +308,14 @@ test("connection: with EventEmitter.captureRejections a 'data' listener's reject
   }
 });
 
-async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
-
 test('batching: a lone websocket session gets the first message of a burst at once and the rest in one frame; with other sessions waiting, one frame', async () => {
-  const s = await service();
+  const s = await startService();
   const url = s.url.replace('http', 'ws');
-  const got = nextConnection(s.r);
+  const got = s.nextConnection();
   const a = new WsClient(url + '/000/a/websocket');
   assert.equal(await a.next(), 'o');
   const ca = await got;
-  const got2 = nextConnection(s.r);
+  const got2 = s.nextConnection();
   const b = new WsClient(url + '/000/b/websocket');
   assert.equal(await b.next(), 'o');
   const cb = await got2;

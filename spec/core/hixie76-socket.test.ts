@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { Hixie76Socket, isHixie76Request } from '../../lib/transports/hixie76.js';
+import { waitUntil } from '../support/wait.js';
 
 const KEY1 = '4 @1  46546xW%0l 1 5';
 const KEY2 = '12998 5 Y3 1  .P00';
@@ -147,6 +148,7 @@ test('hixie-76: key3 split across two writes is reassembled, and a frame pipelin
   const c = new Raw(s.port);
   c.sock.write(request() + 'aaa');
   await c.headers();
+  // Bounded check that nothing happens: no answer within 30 ms.
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(c.buf.length, 0, 'no answer on 3 of 8 bytes');
   c.sock.write(Buffer.concat([Buffer.from('aaaaa'), text('early')]));
@@ -162,7 +164,7 @@ test('hixie-76: a text frame (0x00 .. 0xFF) of non-ASCII UTF-8 is echoed byte fo
   const msg = 'zażółć gęślą jaźń ☃ 𝄞';
   const frame = text(msg);
   c.sock.write(frame.subarray(0, 5));
-  await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 20)); // pacing, so the halves arrive apart
   c.sock.write(frame.subarray(5));
   assert.deepEqual(await c.take(frame.length), frame);
   assert.deepEqual(s.messages, [msg]);
@@ -177,7 +179,7 @@ test('hixie-76: closing handshake 0xFF 0x00 is answered with 0xFF 0x00, then the
   assert.deepEqual(await c.take(2), Buffer.from([0xff, 0x00]));
   await c.until(() => c.ended, 'server FIN');
   c.sock.end();
-  await new Promise((r) => setTimeout(r, 50));
+  await waitUntil(() => s.closes >= 1, "the server's 'close'");
   assert.equal(s.closes, 1);
   await s.stop();
 });
@@ -253,7 +255,8 @@ test('hixie-76: a client that never sends key3 is disconnected after the key3 ti
   await dropped;
   assert.ok(Date.now() - t0 >= 200, 'dropped before the timeout');
   assert.equal(silent.buf.length, 0, 'no handshake answer without key3');
-  // The socket that completed its handshake in time is unaffected.
+  // The socket that completed its handshake in time is unaffected: a bounded check that nothing
+  // happens, sound because any key3 timer of its own (same process) was set before this one.
   await new Promise((r) => setTimeout(r, 300));
   good.sock.write(text('still here'));
   assert.deepEqual(await good.take(12), text('still here'));

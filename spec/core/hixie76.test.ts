@@ -40,7 +40,7 @@ function connect(port = srv.port): { sock: net.Socket; read(n: number, ms?: numb
   return {
     sock,
     ended,
-    async read(n, ms = 2000) {
+    async read(n, ms = 5000) {
       const deadline = Date.now() + ms;
       while (buf.length < n && Date.now() < deadline && !sock.destroyed) {
         await new Promise<void>((r) => {
@@ -89,7 +89,7 @@ test('hixie-76: key3 sent with the request, or split across writes, gives the sa
     const c = connect();
     for (const part of parts) {
       c.sock.write(part);
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 20)); // pacing, so the parts arrive apart
     }
     await readHeaders(c);
     assert.deepEqual(await c.read(16), ANSWER);

@@ -1,29 +1,23 @@
 /** Structured logging: the log option's fields, nothing per message, and DEBUG=sockjs-express:*. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import express from 'express';
-import sockjs, { type LogFields, type LogSeverity } from '../../lib/index.js';
+import type { LogFields, LogSeverity } from '../../lib/index.js';
 import { POST, sessionUrl } from '../support/client.js';
+import { startService } from '../support/service.js';
 
 test('log: session lines carry request_id (from X-Request-Id), session_id and transport; no line per message', async () => {
   const lines: { severity: LogSeverity; message: string; fields?: LogFields }[] = [];
-  const app = express();
-  const r = sockjs({ log: (severity, message, fields) => lines.push({ severity, message, fields }) });
-  r.on('connection', (c) => c.on('data', (m) => c.write(m)));
-  app.use('/svc', r);
-  const server = http.createServer(app);
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
-  const base = sessionUrl(url);
+  const s = await startService({ log: (severity, message, fields) => lines.push({ severity, message, fields }) }, (r) =>
+    r.on('connection', (c) => c.on('data', (m) => c.write(m))),
+  );
+  const base = sessionUrl(s.url);
   await POST(base + '/xhr', { headers: { 'X-Request-Id': 'req-42' } });
   for (let i = 0; i < 20; i++) await POST(base + '/xhr_send', { body: '["m"]' });
   await POST(base + '/xhr_send', { body: '[1]' });
-  await r.close();
-  server.closeAllConnections();
-  await new Promise<void>((res) => server.close(() => res()));
+  await s.r.close();
+  await s.close();
   const opened = lines.find((l) => l.message === 'session opened')!;
   assert.equal(opened.severity, 'info');
   assert.equal(opened.fields?.request_id, 'req-42');

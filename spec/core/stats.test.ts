@@ -1,39 +1,17 @@
 /** Every counter of router.stats and the Prometheus output, driven by real sessions. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import express from 'express';
-import sockjs, { prometheusText, type SockJSRouter } from '../../lib/index.js';
-import { GET, POST, Stream, WsClient, sessionUrl, sleep } from '../support/client.js';
-
-async function service(setup: (r: SockJSRouter) => void, opts = {}) {
-  const app = express();
-  const r = sockjs({ disconnect_delay: 200, ...opts });
-  setup(r);
-  app.use('/svc', r);
-  app.get('/metrics', r.metrics());
-  const server = http.createServer(app);
-  r.attach(server);
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const root = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return {
-    r,
-    root,
-    url: root + '/svc',
-    async close() {
-      await r.close();
-      server.closeAllConnections();
-      await new Promise<void>((res) => server.close(() => res()));
-    },
-  };
-}
+import { prometheusText, type SockJSRouter } from '../../lib/index.js';
+import { GET, POST, Stream, WsClient, sessionUrl } from '../support/client.js';
+import { startService } from '../support/service.js';
+import { waitUntil } from '../support/wait.js';
 
 const echo = (r: SockJSRouter): void => {
   r.on('connection', (c) => c.on('data', (m) => c.write(m)));
 };
 
 test('stats: sessions_active and transp_* count open sessions per transport, as sockjs-tornado', async () => {
-  const s = await service(echo);
+  const s = await startService({}, echo);
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   await ws.next();
   const raw = new WsClient(s.url.replace('http', 'ws') + '/websocket');
@@ -46,7 +24,7 @@ test('stats: sessions_active and transp_* count open sessions per transport, as 
   await hf.read();
   await POST(sessionUrl(s.url) + '/xhr');
   await GET(sessionUrl(s.url) + '/jsonp?c=cb');
-  await sleep(30);
+  await waitUntil(() => s.r.stats.dump().connections_active <= 5, 'the answered polls to detach');
   const d = s.r.stats.dump();
   assert.equal(d.sessions_active, 7);
   assert.deepEqual(
@@ -63,7 +41,10 @@ test('stats: sessions_active and transp_* count open sessions per transport, as 
   st.close();
   es.close();
   hf.close();
-  await sleep(100);
+  await waitUntil(() => {
+    const closed = s.r.stats.dump().sessions_closed;
+    return closed.client + closed.interrupted >= 5;
+  }, 'the five sessions to close');
   const after = s.r.stats.dump();
   assert.equal(after.transp_websocket, 0);
   assert.equal(after.connections_active, 0);
@@ -73,7 +54,7 @@ test('stats: sessions_active and transp_* count open sessions per transport, as 
 });
 
 test('stats: message and byte totals per direction and transport', async () => {
-  const s = await service(echo);
+  const s = await startService({}, echo);
   const ws = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   assert.equal(await ws.next(), 'o');
   ws.send('["ab","\u00e9"]');
@@ -100,9 +81,9 @@ test('stats: message and byte totals per direction and transport', async () => {
 });
 
 test('stats: sessions closed by reason: client, server, timeout, interrupted, limit, shutdown', async () => {
-  const s = await service((r) => {
+  const s = await startService({ disconnect_delay: 200, max_message_size: 64 }, (r) => {
     r.on('connection', (c) => c.on('data', (m) => (m === 'close' ? c.close() : c.write(m))));
-  }, { max_message_size: 64 });
+  });
   // client: the websocket closes
   const a = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   await a.next();
@@ -124,7 +105,7 @@ test('stats: sessions closed by reason: client, server, timeout, interrupted, li
   await c.next();
   c.send(JSON.stringify(['x'.repeat(100)]));
   await c.closed;
-  await sleep(400);
+  await waitUntil(() => Object.values(s.r.stats.dump().sessions_closed).reduce((a, b) => a + b) >= 5, 'five sessions closed, the polling one by timeout');
   // shutdown: close() with one open session
   const d = new WsClient(sessionUrl(s.url.replace('http', 'ws')) + '/websocket');
   await d.next();
@@ -136,7 +117,7 @@ test('stats: sessions closed by reason: client, server, timeout, interrupted, li
 
 test('stats: buffered_bytes sums what open sessions hold for their clients', async () => {
   let conn: import('../../lib/index.js').Connection | undefined;
-  const s = await service((r) => r.on('connection', (c) => (conn = c)));
+  const s = await startService({}, (r) => r.on('connection', (c) => (conn = c)));
   await POST(sessionUrl(s.url) + '/xhr');
   conn!.write('x'.repeat(1000));
   conn!.write('y');
@@ -148,7 +129,7 @@ test('stats: buffered_bytes sums what open sessions hold for their clients', asy
 
 test('stats: per-second rates (connections_ps, packets_sent_ps, packets_recv_ps) are 10 s moving averages', async (t) => {
   t.mock.timers.enable({ apis: ['setInterval'] });
-  const s = await service(echo);
+  const s = await startService({}, echo);
   const base = sessionUrl(s.url);
   await POST(base + '/xhr');
   await POST(base + '/xhr_send', { body: '["1","2","3","4"]' });
@@ -166,7 +147,10 @@ test('stats: per-second rates (connections_ps, packets_sent_ps, packets_recv_ps)
 });
 
 test('metrics: the Prometheus endpoint serves well-formed text with the documented families', async () => {
-  const s = await service(echo);
+  const s = await startService({}, (r, app) => {
+    echo(r);
+    app.get('/metrics', r.metrics());
+  });
   const base = sessionUrl(s.url);
   await POST(base + '/xhr');
   const r = await GET(s.root + '/metrics');

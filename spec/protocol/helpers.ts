@@ -1,6 +1,7 @@
 /**
  * Small tools shared by the protocol tests: requests with an exact (unnormalised) path, a
- * delimiter-based reader over streaming responses, a raw TCP connection, and polling waits.
+ * delimiter-based reader over streaming responses, and a raw TCP connection
+ * (the polling wait, waitUntil, lives in spec/support/wait.ts and is re-exported here).
  */
 import http from 'node:http';
 import net from 'node:net';
@@ -8,6 +9,9 @@ import { Buffer } from 'node:buffer';
 import { Stream, type Reply, type RequestOptions } from '../support/client.js';
 import type { SockJSRouter } from '../../lib/index.js';
 import type { TestServer } from '../support/test-server.js';
+import { waitUntil } from '../support/wait.js';
+
+export { waitUntil };
 
 /** A content type with its spaces removed, so `a; b` and `a;b` compare equal. */
 export function ctype(r: { headers: http.IncomingHttpHeaders }): string | undefined {
@@ -31,15 +35,6 @@ export function requestPath(method: string, port: number, path: string, opts: Re
     req.on('error', reject);
     req.end(opts.body);
   });
-}
-
-/** Polls `cond` every few milliseconds until it holds; throws after `timeoutMs`. */
-export async function waitUntil(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out waiting for: ' + what);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 /**

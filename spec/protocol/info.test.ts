@@ -68,7 +68,7 @@ test('info: the origin "null" (file:// pages) is echoed as "null"', async () => 
   assert.equal(r.status, 200);
   assert.equal(r.headers['access-control-allow-origin'], 'null');
   const pre = await OPTIONS(srv.url + '/echo/info', { headers: { Origin: 'null', 'Access-Control-Request-Method': 'POST' } });
-  assert.ok(pre.status === 204 || pre.status === 200, String(pre.status));
+  assert.equal(pre.status, 204);
   assert.equal(pre.body, '');
   assert.equal(pre.headers['access-control-allow-origin'], 'null');
 });
@@ -76,7 +76,7 @@ test('info: the origin "null" (file:// pages) is echoed as "null"', async () => 
 test('info: OPTIONS preflight answers 204, empty, cacheable for a year, with Max-Age, Allow-Methods "OPTIONS, GET" and CORS', async () => {
   for (const origin of ['test', 'null']) {
     const r = await OPTIONS(srv.url + '/echo/info', { headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' } });
-    assert.ok(r.status === 204 || r.status === 200, String(r.status));
+    assert.equal(r.status, 204);
     assert.equal(r.body, '');
     const cc = r.headers['cache-control'] ?? '';
     assert.match(cc, /\bpublic\b/);

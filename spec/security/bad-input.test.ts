@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { POST, WsClient, rawExchange, request, sessionUrl, sleep } from '../support/client.js';
 import { startTestServer, type TestServer } from '../support/test-server.js';
+import { waitUntil } from '../support/wait.js';
 
 let srv: TestServer;
 let healthy: WsClient;
@@ -141,7 +142,7 @@ test('malformed websocket frames: unmasked client frame, reserved opcode, oversi
     const sock = (ws.ws as unknown as { _socket: net.Socket })._socket;
     sock.write(frame);
     if (frame.length === 6 && frame[1] === 0xff) sock.end();
-    await Promise.race([ws.closed, sleep(3000)]);
+    await Promise.race([ws.closed, sleep(10_000)]); // the close, or give up and fail below
     assert.notEqual(ws.closeCode, null, 'the server closed the connection');
   }
   await stillServing();
@@ -179,11 +180,14 @@ test('a request offering another protocol (Connection: Upgrade, Upgrade: h2c) is
   assert.match(sent, /\r\n\r\nHTTP\/1\.1 200 [^]*"websocket":true/);
   assert.equal((await POST(srv.url + path + '/xhr')).body, 'a["x"]\n');
   // A poll that carries the offer and is abandoned frees the session as any cut poll does.
+  const echo = srv.services.echo!;
+  const held = echo.stats.dump().connections_total;
   const cut = net.connect(srv.port, '127.0.0.1');
   cut.write(`POST ${path}/xhr HTTP/1.1\r\n${h2c}Content-Length: 0\r\n\r\n`);
-  await sleep(200);
+  await waitUntil(() => echo.stats.dump().connections_total > held, 'the server to hold the poll');
+  const interrupted = echo.stats.dump().sessions_closed.interrupted;
   cut.destroy();
-  await sleep(100);
+  await waitUntil(() => echo.stats.dump().sessions_closed.interrupted > interrupted, 'the server to notice the abort');
   assert.equal((await POST(srv.url + path + '/xhr')).body, 'c[1002,"Connection interrupted"]\n');
   await stillServing();
 });
@@ -203,10 +207,12 @@ test('a request with Connection: Upgrade behind one still being answered waits i
     sock.setEncoding('latin1');
     sock.on('data', (d: string) => (out += d));
     // The ticker answers this poll after up to a second; the second request comes meanwhile.
+    const ticker = srv.services.ticker!;
+    const held = ticker.stats.dump().connections_total;
     sock.write(`POST ${path}/xhr HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`);
-    await sleep(50);
+    await waitUntil(() => ticker.stats.dump().connections_total > held, 'the server to hold the poll');
     sock.write(second);
-    await sleep(2000);
+    await waitUntil(() => out.includes('a["tick!"]') && answer.test(out.slice(out.indexOf('a["tick!"]'))), 'both answers');
     sock.destroy();
     assert.match(out, /^HTTP\/1\.1 200 [^]*a\["tick!"\]\n/, out.slice(0, 200));
     assert.match(out.slice(out.indexOf('a["tick!"]')), answer);
@@ -280,12 +286,14 @@ test('a slow-header client (one byte per 50 ms) does not hold up anyone else', a
 
 test('a client that resets the connection mid-handshake does not crash the server', async () => {
   for (const path of ['/echo/000/r' + Date.now() + '/websocket', '/disabled_websocket_echo/000/r/websocket', '/echo/info']) {
+    // The server's end of this connection closes once it has dealt with the reset.
+    const dealtWith = new Promise<void>((r) => srv.server.once('connection', (theirs: net.Socket) => theirs.once('close', () => r())));
     const sock = net.connect(srv.port, '127.0.0.1');
     sock.on('error', () => {});
     await new Promise<void>((r) => sock.once('connect', () => r()));
     sock.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
     sock.resetAndDestroy();
-    await sleep(50);
+    await dealtWith;
   }
   await stillServing();
 });

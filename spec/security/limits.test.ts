@@ -4,47 +4,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import express from 'express';
-import sockjs, { type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
+import type { Connection } from '../../lib/index.js';
 import { GET, POST, Stream, WsClient, sessionUrl, sleep } from '../support/client.js';
-import { RawConn, waitUntil } from '../protocol/helpers.js';
+import { RawConn } from '../protocol/helpers.js';
+import { startService, type TestService } from '../support/service.js';
+import { waitUntil } from '../support/wait.js';
 
-async function service(opts: SockJSOptions = {}, setup?: (r: SockJSRouter) => void) {
-  const app = express();
-  const r = sockjs(opts);
-  const conns: Connection[] = [];
-  const closes: [number, string][] = [];
-  r.on('connection', (c) => {
-    conns.push(c);
-    c.on('close', (code, reason) => closes.push([code, reason]));
-  });
-  setup?.(r);
-  app.use('/svc', r);
-  const server = http.createServer(app);
-  r.attach(server);
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
-  return {
-    r,
-    url,
-    ws: url.replace('http', 'ws'),
-    conns,
-    closes,
-    async healthy() {
-      const base = sessionUrl(url);
-      assert.equal((await POST(base + '/xhr')).body, 'o\n', 'the server still serves new sessions');
-    },
-    async close() {
-      server.closeAllConnections();
-      await Promise.race([r.close(), sleep(300)]);
-      await new Promise<void>((res) => server.close(() => res()));
-    },
-  };
+/** The server still serves new sessions. */
+async function healthy(s: TestService): Promise<void> {
+  assert.equal((await POST(sessionUrl(s.url) + '/xhr')).body, 'o\n', 'the server still serves new sessions');
 }
 
 test('limit max_message_size: an xhr_send or jsonp_send body over it is 413 with a plain-text reason', async () => {
-  const s = await service({ max_message_size: 100 });
+  const s = await startService({ max_message_size: 100 });
   const base = sessionUrl(s.url);
   await POST(base + '/xhr');
   const big = await POST(base + '/xhr_send', { body: JSON.stringify(['x'.repeat(200)]) });
@@ -58,75 +30,34 @@ test('limit max_message_size: an xhr_send or jsonp_send body over it is 413 with
 });
 
 test('limit max_message_size: a websocket message over it closes the session with 1009 "Message too big"', async () => {
-  const s = await service({ max_message_size: 100 });
+  const s = await startService({ max_message_size: 100 });
   const ws = new WsClient(sessionUrl(s.ws) + '/websocket');
   assert.equal(await ws.next(), 'o');
   ws.send(JSON.stringify(['x'.repeat(500)]));
   await ws.closed;
   assert.equal(ws.closeCode, 1009);
-  await sleep(50);
+  await waitUntil(() => s.closes.length >= 1, "the session's 'close'");
   assert.deepEqual(s.closes, [[1009, 'Message too big']]);
   assert.equal(s.r.stats.dump().sessions_closed.limit, 1);
-  await s.healthy();
+  await healthy(s);
   await s.close();
 });
 
-/** A masked client frame (mask key 0, so the payload goes as is). */
-function clientFrame(first: number, payload: Buffer): Buffer {
-  const n = payload.length;
-  const head = n < 126 ? Buffer.from([first, 0x80 | n]) : Buffer.from([first, 0x80 | 126, n >> 8, n & 0xff]);
-  return Buffer.concat([head, Buffer.alloc(4), payload]);
-}
-
-for (const raw of [false, true]) {
-  test(`limit max_message_size: a ${raw ? 'raw' : 'framed'} websocket message in fragments that never complete is refused (1009) as soon as they add up to more`, async () => {
-    const MAX = 4096;
-    const FRAGMENT = 256;
-    const s = await service({ max_message_size: MAX });
-    const port = Number(new URL(s.url).port);
-    const conn = new RawConn(port);
-    const path = raw ? '/svc/websocket' : `/svc/000/${Date.now()}/websocket`;
-    conn.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
-    assert.equal((await conn.head()).status, 101);
-    if (!raw) assert.deepEqual([...(await conn.bytes(3))], [0x81, 0x01, 0x6f]); // "o"
-    // One fragment at a time, each followed by a ping: its pong says the fragment was taken.
-    let sent = 0;
-    let closeCode = 0;
-    for (let i = 0; closeCode === 0; i++) {
-      assert.ok(sent <= MAX + FRAGMENT, `still open after ${sent} bytes`);
-      conn.write(clientFrame(i === 0 ? 0x01 : 0x00, Buffer.alloc(FRAGMENT, 0x78)));
-      conn.write(clientFrame(0x89, Buffer.alloc(0)));
-      sent += FRAGMENT;
-      const [op, len] = [...(await conn.bytes(2))] as [number, number];
-      const body = await conn.bytes(len & 0x7f);
-      if (op === 0x88) closeCode = body.readUInt16BE(0);
-      else assert.equal(op, 0x8a, 'a pong');
-    }
-    assert.equal(closeCode, 1009);
-    assert.ok(sent > MAX && sent <= MAX + FRAGMENT, `refused after ${sent} bytes`);
-    await waitUntil(() => s.closes.length === 1, 'the session to close');
-    assert.deepEqual(s.closes, [[1009, 'Message too big']]);
-    conn.destroy();
-    await s.healthy();
-    await s.close();
-  });
-}
-
-test('limit max_session_id_length: a longer session id, or <server> segment, is 404, as any invalid session path', async () => {
-  const s = await service({ max_session_id_length: 16 });
+test('limit max_session_id_length: a longer session id is 404, as any invalid session path', async () => {
+  const s = await startService({ max_session_id_length: 16 });
   assert.equal((await POST(`${s.url}/000/${'a'.repeat(17)}/xhr`)).status, 404);
   assert.equal((await POST(`${s.url}/000/${'a'.repeat(16)}/xhr`)).status, 200);
   assert.equal((await POST(`${s.url}/${'0'.repeat(17)}/${'b'.repeat(16)}/xhr`)).status, 404);
   assert.equal((await POST(`${s.url}/${'0'.repeat(16)}/${'b'.repeat(16)}/xhr`)).status, 200);
   // The default bound: 10 KB of session id is refused.
-  const d = await service();
+  const d = await startService();
   assert.equal((await POST(`${d.url}/000/${'a'.repeat(10_000)}/xhr`)).status, 404);
   await s.close();
   await d.close();
 });
 
 test('limit max_sessions: beyond it HTTP gets 503 with Retry-After and websocket handshakes are refused', async () => {
-  const s = await service({ max_sessions: 2 });
+  const s = await startService({ max_sessions: 2 });
   await POST(sessionUrl(s.url) + '/xhr');
   await POST(sessionUrl(s.url) + '/xhr');
   const full = await POST(sessionUrl(s.url) + '/xhr');
@@ -139,7 +70,7 @@ test('limit max_sessions: beyond it HTTP gets 503 with Retry-After and websocket
 });
 
 test('limit max_buffered_bytes: a websocket client that stops reading is closed with 3100 "Send buffer full"', async () => {
-  const s = await service({ high_water_mark: 16 * 1024, max_buffered_bytes: 256 * 1024 });
+  const s = await startService({ high_water_mark: 16 * 1024, max_buffered_bytes: 256 * 1024 });
   const ws = new WsClient(sessionUrl(s.ws) + '/websocket');
   assert.equal(await ws.next(), 'o');
   const conn = s.conns[0]!;
@@ -148,17 +79,17 @@ test('limit max_buffered_bytes: a websocket client that stops reading is closed 
   const chunk = 'y'.repeat(64 * 1024);
   for (let i = 0; i < 400 && conn.readyState === 1; i++) {
     conn.write(chunk);
-    await sleep(2);
+    await sleep(2); // pacing, so the socket takes what it can between writes
   }
   assert.equal(conn.readyState, 3);
   assert.deepEqual(s.closes, [[3100, 'Send buffer full']]);
   assert.equal(s.r.stats.dump().sessions_closed.limit, 1);
-  await s.healthy();
+  await healthy(s);
   await s.close();
 });
 
 test('backpressure: write() turns false past high_water_mark, bufferedAmount reports it, drain follows once the client reads', async () => {
-  const s = await service({ high_water_mark: 1000 });
+  const s = await startService({ high_water_mark: 1000 });
   const base = sessionUrl(s.url);
   await POST(base + '/xhr');
   const conn = s.conns[0]!;
@@ -177,7 +108,7 @@ test('backpressure: write() turns false past high_water_mark, bufferedAmount rep
 });
 
 test('backpressure: a slow xhr-streaming reader gets every message once and in order, with drain between bursts', async () => {
-  const s = await service({ high_water_mark: 8 * 1024, response_limit: 1024 * 1024 });
+  const s = await startService({ high_water_mark: 8 * 1024, response_limit: 1024 * 1024 });
   const base = sessionUrl(s.url);
   const st = new Stream('POST', base + '/xhr_streaming');
   await st.readChars(2049 + 2);
@@ -215,7 +146,7 @@ test('backpressure: a slow xhr-streaming reader gets every message once and in o
 });
 
 test('origins: a list of patterns is enforced on every path but the greeting, and on websocket handshakes', async () => {
-  const s = await service({ origins: ['https://*.example.com', 'http://localhost:*'] });
+  const s = await startService({ origins: ['https://*.example.com', 'http://localhost:*'] });
   const bad = { Origin: 'https://evil.test' };
   const good = { Origin: 'https://app.example.com' };
   const base = sessionUrl(s.url);
@@ -243,13 +174,13 @@ test('origins: a list of patterns is enforced on every path but the greeting, an
 
 test('origins: a function decides, and "null" origins pass only when listed', async () => {
   const seen: string[] = [];
-  const s = await service({ origins: (origin) => (seen.push(origin), origin.endsWith('.trusted.test')) });
+  const s = await startService({ origins: (origin) => (seen.push(origin), origin.endsWith('.trusted.test')) });
   assert.equal((await GET(s.url + '/info', { headers: { Origin: 'https://a.trusted.test' } })).status, 200);
   assert.equal((await GET(s.url + '/info', { headers: { Origin: 'https://other.test' } })).status, 403);
   assert.deepEqual(seen, ['https://a.trusted.test', 'https://other.test']);
-  const n = await service({ origins: ['https://x.test'] });
+  const n = await startService({ origins: ['https://x.test'] });
   assert.equal((await GET(n.url + '/info', { headers: { Origin: 'null' } })).status, 403);
-  const nl = await service({ origins: ['null'] });
+  const nl = await startService({ origins: ['null'] });
   assert.equal((await GET(nl.url + '/info', { headers: { Origin: 'null' } })).status, 200);
   await s.close();
   await n.close();
@@ -258,7 +189,7 @@ test('origins: a function decides, and "null" origins pass only when listed', as
 
 test('verify: runs once per session before it opens (sync or async); false, throwing or rejecting is 403', async () => {
   let calls = 0;
-  const s = await service({
+  const s = await startService({
     verify: (req) => {
       calls++;
       const who = req.headers['x-who'];
@@ -292,7 +223,7 @@ test('verify: runs once per session before it opens (sync or async); false, thro
  * every one, and the connection must emit 'drain'.
  */
 async function pausedReader(raw: boolean, mark: number, fill: (conn: Connection) => Promise<number>): Promise<void> {
-  const s = await service({ high_water_mark: mark, max_buffered_bytes: 256 * 1024 * 1024 });
+  const s = await startService({ high_water_mark: mark, max_buffered_bytes: 256 * 1024 * 1024 });
   const ws = new WsClient(raw ? s.ws + '/websocket' : sessionUrl(s.ws) + '/websocket');
   try {
     if (raw) await ws.opened;
@@ -356,7 +287,7 @@ test('backpressure: a message whose characters fit under high_water_mark but who
 
 test('backpressure: long websocket echoes (header and received bytes, written straight to the socket) reach a paused reader once and in order, and drain follows', async () => {
   let echoed = 0;
-  const s = await service({ high_water_mark: 16 * 1024, max_buffered_bytes: 256 * 1024 * 1024 }, (r) =>
+  const s = await startService({ high_water_mark: 16 * 1024, max_buffered_bytes: 256 * 1024 * 1024 }, (r) =>
     r.on('connection', (c) =>
       c.on('data', (m) => {
         echoed++;
@@ -378,7 +309,7 @@ test('backpressure: long websocket echoes (header and received bytes, written st
       ws.send(JSON.stringify([m]));
       await new Promise((r) => setImmediate(r));
     }
-    for (let i = 0; i < 250 && echoed < want.length; i++) await sleep(20);
+    await waitUntil(() => echoed >= want.length, 'every message echoed', 20_000);
     const buffered = conn.bufferedAmount;
     const drainsBefore = drains;
     ws.ws.resume();
@@ -392,7 +323,7 @@ test('backpressure: long websocket echoes (header and received bytes, written st
     assert.ok(buffered >= 1024 * 1024, `the server buffered ${buffered} bytes for the paused reader`);
     assert.equal(got.length, want.length);
     assert.ok(got.every((m, i) => m === want[i]), 'every echo once, in order');
-    for (let i = 0; i < 50 && drains === drainsBefore; i++) await sleep(10);
+    await waitUntil(() => drains > drainsBefore, "'drain' once the reader caught up");
     assert.ok(drains > drainsBefore, "'drain' followed once the reader caught up");
   } finally {
     ws.close();
@@ -402,7 +333,7 @@ test('backpressure: long websocket echoes (header and received bytes, written st
 
 test('backpressure: a slow websocket reader (framed and raw) gets every message once and in order, with drain between bursts', async () => {
   for (const raw of [false, true]) {
-    const s = await service({ high_water_mark: 8 * 1024 });
+    const s = await startService({ high_water_mark: 8 * 1024 });
     const ws = new WsClient(raw ? s.ws + '/websocket' : sessionUrl(s.ws) + '/websocket');
     if (raw) await ws.opened;
     else assert.equal(await ws.next(), 'o');

@@ -5,37 +5,29 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import express from 'express';
-import sockjs, { type Connection } from '../../lib/index.js';
+import type { Connection } from '../../lib/index.js';
 import { GET, POST, Stream, WsClient, sessionUrl, sleep } from '../support/client.js';
+import { startService, type TestService } from '../support/service.js';
+import { waitUntil } from '../support/wait.js';
 
 const N = 10_000;
-let server: http.Server;
+let s: TestService;
 let url: string;
 const received = new Map<Connection, string[]>();
 let last: Connection;
-const router = sockjs({ response_limit: 2048, disconnect_delay: 300 });
-router.on('connection', (c) => {
-  last = c;
-  const got: string[] = [];
-  received.set(c, got);
-  c.on('data', (m) => got.push(m));
-});
 
 before(async () => {
-  const app = express();
-  app.use('/svc', router);
-  server = http.createServer(app);
-  router.attach(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/svc`;
+  s = await startService({ response_limit: 2048 }, (router) =>
+    router.on('connection', (c) => {
+      last = c;
+      const got: string[] = [];
+      received.set(c, got);
+      c.on('data', (m) => got.push(m));
+    }),
+  );
+  url = s.url;
 });
-after(async () => {
-  server.closeAllConnections();
-  await Promise.race([router.close(), sleep(500)]);
-  await new Promise<void>((r) => server.close(() => r()));
-});
+after(() => s.close());
 
 const numbered = (prefix: string): string[] => Array.from({ length: N }, (_, i) => prefix + i);
 
@@ -84,7 +76,7 @@ for (const [kind, [method, path, sep, unwrap]] of Object.entries(STREAMS)) {
     const writer = (async () => {
       for (let i = 0; i < N; i += 250) {
         for (const m of want.slice(i, i + 250)) conn.write(m);
-        await sleep(1);
+        await sleep(1); // pacing between bursts
       }
     })();
     while (got.length < N) {
@@ -139,19 +131,24 @@ test(`nothing lost over websocket: ${N} messages each way`, async () => {
   assert.deepEqual(got, want);
   const out = numbered('c');
   for (let i = 0; i < N; i += 100) ws.send(JSON.stringify(out.slice(i, i + 100)));
-  while (received.get(conn)!.length < N) await sleep(10);
+  await waitUntil(() => received.get(conn)!.length >= N, 'every message on the server', 20_000);
   assert.deepEqual(received.get(conn), out);
   ws.close();
 });
 
 test('a client that disappears without closing is reaped after disconnect_delay; close fires exactly once', async () => {
-  const base = sessionUrl(url);
-  await POST(base + '/xhr');
-  const conn = last;
-  let closes = 0;
-  conn.on('close', () => closes++);
-  await sleep(700);
-  assert.equal(closes, 1);
+  // Its own service: a short disconnect_delay on the main one lets a loaded machine's slow polls time out.
+  const reaper = await startService({ disconnect_delay: 300 });
+  const got = reaper.nextConnection();
+  await POST(sessionUrl(reaper.url) + '/xhr');
+  const conn = await got;
+  // startService records every 'close', even one that comes before this line runs.
+  await waitUntil(() => reaper.closes.length >= 1, "the session's 'close'");
+  // Bounded check that nothing more happens: the session's linger timer (300 ms, set when it
+  // closed) is due before this longer one, and Node runs due timers in order.
+  await sleep(400);
+  assert.deepEqual(reaper.closes, [[1006, 'Session timed out']]);
   assert.equal(conn.readyState, 3);
-  assert.ok(!router.connections.has(conn));
+  assert.ok(!reaper.r.connections.has(conn));
+  await reaper.close();
 });

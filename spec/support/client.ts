@@ -89,7 +89,7 @@ export class Stream {
     else this.chunks.push(c);
   }
 
-  read(timeoutMs = 3000): Promise<string | null> {
+  read(timeoutMs = 10_000): Promise<string | null> {
     if (this.chunks.length > 0) return Promise.resolve(this.chunks.shift()!);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
@@ -106,7 +106,7 @@ export class Stream {
   }
 
   /** Reads until `n` characters arrived (frames may be split or merged by TCP). */
-  async readChars(n: number, timeoutMs = 3000): Promise<string> {
+  async readChars(n: number, timeoutMs = 10_000): Promise<string> {
     let out = '';
     while (out.length < n) {
       const c = await this.read(timeoutMs);
@@ -156,7 +156,7 @@ export class WsClient {
     else this.inbox.push(m);
   }
 
-  next(timeoutMs = 3000): Promise<string | null> {
+  next(timeoutMs = 10_000): Promise<string | null> {
     if (this.inbox.length > 0) return Promise.resolve(this.inbox.shift()!);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error('websocket message timed out')), timeoutMs);

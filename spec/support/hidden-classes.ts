@@ -7,6 +7,7 @@
 import http from 'node:http';
 import express from 'express';
 import { expressServer } from '../../lib/index.js';
+import { waitUntil } from './wait.js';
 
 // V8's intrinsic, reachable only with --allow-natives-syntax and only from code V8 parses itself.
 const haveSameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
@@ -30,7 +31,7 @@ server.listen(0, '127.0.0.1', async () => {
       http.get({ port, host: '127.0.0.1', agent, path: `/x?n=${n}` }, (res) => res.resume().on('end', resolve)).on('error', reject),
     );
   }
-  await new Promise((r) => setTimeout(r, 20));
+  await waitUntil(() => finished.length >= 40, 'every response recorded');
   let sameRes = 0;
   let sameReq = 0;
   let dictionaries = 0;

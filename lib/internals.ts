@@ -41,8 +41,34 @@ export function flattenHead(res: ServerResponse): void {
 }
 
 /**
+ * The layer stack of an Express or Connect router or app (a Router's `stack`; an Express 4 app's
+ * `_router.stack`, an Express 5 app's `router.stack`), or undefined. The router's fast path reads
+ * its own (one layer: no matching needed); the shared-mount warning reads the app's. Fallback:
+ * every request goes through the Router's own matching, and no warning.
+ */
+export function layerStack(handler: unknown): unknown[] | undefined {
+  if (!enabled) return undefined;
+  const h = handler as { stack?: unknown; router?: { stack?: unknown }; _router?: { stack?: unknown } } | null;
+  if (h === null || (typeof h !== 'function' && typeof h !== 'object')) return undefined;
+  // An Express 5 app's router is created on first use; reading `router` then is harmless.
+  const s = h.stack ?? h._router?.stack ?? h.router?.stack;
+  return Array.isArray(s) ? s : undefined;
+}
+
+/**
+ * Lets go of the `next` Express's router leaves on a request it dispatched (`req.next`), with the
+ * chain of per-request closures behind it: a request held for hours (a stream, a poll) never calls
+ * it again. Fallback: they stay alive as long as the request.
+ */
+export function releaseRouterNext(req: object): void {
+  if (enabled && (req as { next?: unknown }).next !== undefined) (req as { next?: unknown }).next = undefined;
+}
+
+/**
  * The response that owns a server socket at the moment (Node's socket._httpMessage): a request
- * pipelined behind it must wait for it. Fallback (null): no wait, as for a fresh connection.
+ * pipelined behind it must wait for it. Fallback (null): no wait, as for a fresh connection, so
+ * a handshake pipelined behind an unfinished answer would interleave with it (browsers never
+ * pipeline; only hand-made clients do).
  */
 export function responseOnSocket(socket: object): ServerResponse | null {
   if (!enabled) return null;

@@ -23,6 +23,10 @@ export interface Registries {
   readonly pendingUpgrades: WeakMap<IncomingMessage, PendingUpgrade>;
   /** Server → the hook installed on it. */
   readonly upgradeHooks: WeakMap<object, UpgradeListener>;
+  /** Every router sockjs() made, to recognise them in an app's stack (the shared-mount warning). */
+  readonly routers: WeakSet<object>;
+  /** Routers already warned about sharing a mount path: one mistake, one warning. */
+  readonly warnedMounts: WeakSet<object>;
   /** Request → its id in log lines, and the counter ids are made from. */
   readonly requestIds: WeakMap<IncomingMessage, string>;
   requestCount: number;
@@ -35,6 +39,8 @@ function shared(): Registries {
   return (g[KEY] ??= {
     pendingUpgrades: new WeakMap(),
     upgradeHooks: new WeakMap(),
+    routers: new WeakSet(),
+    warnedMounts: new WeakSet(),
     requestIds: new WeakMap(),
     requestCount: 0,
   });

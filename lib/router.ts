@@ -12,7 +12,9 @@ import { Connection } from './connection.js';
 import { sendToAll } from './broadcast.js';
 import { resolveOptions, type ResolvedOptions, type SockJSOptions } from './options.js';
 import { isSockJSPath, route } from './routes.js';
-import { routers, warnIfMountShared } from './shared-mount.js';
+import { warnIfMountShared } from './shared-mount.js';
+import { layerStack, releaseRouterNext } from './internals.js';
+import { registries } from './registry.js';
 import { Service, mountPrefix } from './service.js';
 import { metricsHandler } from './metrics.js';
 import type { Stats } from './stats.js';
@@ -71,9 +73,6 @@ export interface SockJSRouter<Locals extends object = Record<string, unknown>> e
 }
 
 /** A request as Express's router leaves it. */
-interface RoutedRequest {
-  next?: unknown;
-}
 
 interface ServerSocket {
   server?: unknown;
@@ -111,18 +110,20 @@ export function sockjs<Locals extends object = Record<string, unknown>>(options?
     // Still open: a stream, a poll or a body still arriving, held for seconds to hours. A SockJS
     // URL is answered here, never passed on, so the router's `next` that Express left on the
     // request (and the chain of closures behind it, ~0.8 KiB) is never called again.
-    if (!res.writableEnded && (req as RoutedRequest).next !== undefined) (req as RoutedRequest).next = undefined;
+    if (!res.writableEnded) releaseRouterNext(req);
   };
   router.use(dispatch);
-  routers.add(router);
+  registries.routers.add(router);
   // Until someone adds middleware to this router, skip the Router's own layer matching: the
   // parent app has already stripped the mount path, and every path below it is ours.
-  const stack = (router as unknown as { stack: unknown[] }).stack;
-  const routerHandle = router.handle as (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
-  router.handle = function handle(this: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) {
-    if (stack.length === 1) dispatch(req, res, next);
-    else routerHandle.call(this, req, res, next);
-  } as typeof router.handle;
+  const stack = layerStack(router);
+  if (stack !== undefined) {
+    const routerHandle = router.handle as (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+    router.handle = function handle(this: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) {
+      if (stack.length === 1) dispatch(req, res, next);
+      else routerHandle.call(this, req, res, next);
+    } as typeof router.handle;
+  }
 
   Object.defineProperties(router, {
     connections: { value: svc.connections, enumerable: true },

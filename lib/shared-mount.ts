@@ -4,11 +4,10 @@
  * router looks, on its first request, at the router stack it sits in (Express 4 and 5 apps).
  */
 import type { IncomingMessage } from 'node:http';
+import { layerStack } from './internals.js';
+import { registries } from './registry.js';
 
-/** Registry: every router sockjs() made (to recognise them in a stack). */
-export const routers = new WeakSet<object>();
-/** Registry: routers already warned about, so one mistake gives one warning. */
-const warned = new WeakSet<object>();
+const { routers, warnedMounts: warned } = registries;
 
 interface Layer {
   handle?: unknown;
@@ -21,11 +20,7 @@ interface Layer {
 }
 
 function stackOf(handler: unknown): Layer[] | undefined {
-  const h = handler as { stack?: unknown; router?: { stack?: unknown }; _router?: { stack?: unknown } } | null;
-  if (h === null || (typeof h !== 'function' && typeof h !== 'object')) return undefined;
-  // An Express 5 app's router is created on first use; reading `router` then is harmless.
-  const s = h.stack ?? h._router?.stack ?? h.router?.stack;
-  return Array.isArray(s) ? (s as Layer[]) : undefined;
+  return layerStack(handler) as Layer[] | undefined;
 }
 
 /** The stack holding `target`, searched depth-first from `handler`'s. */

@@ -47,7 +47,9 @@ function wireReason(reason: string | undefined): string {
   return r;
 }
 
-const TEXT = { binary: false };
+// ws.send's options for the fallback (no frame writer): compression decided here, as for the writer.
+const TEXT = { binary: false, compress: false };
+const TEXT_DEFLATED = { binary: false, compress: true };
 
 // What a frame or raw message goes to `ws` as. Below 4 KiB as a Buffer that Buffer.from() slices
 // from Node's shared pool: a string would cost a native allocation in the socket write. From
@@ -141,7 +143,7 @@ class WebSocketReceiver implements Receiver {
     // Not open (closing): ws.send() answers that itself, as for any late write.
     if (sender !== null && this.ws.readyState === WebSocket.OPEN) sender.send(data, bytes >= this.deflateFrom ? DEFLATED_FRAME : TEXT_FRAME, done);
     else if (this.legacy) this.ws.send(data, undefined, done);
-    else this.ws.send(data, TEXT, done);
+    else this.ws.send(data, bytes >= this.deflateFrom ? TEXT_DEFLATED : TEXT, done);
   }
 
   end(code?: number, reason?: string): void {

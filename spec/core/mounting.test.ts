@@ -12,6 +12,11 @@ import connect from 'connect';
 import sockjs, { type SockJSRouter } from '../../lib/index.js';
 import { POST, WsClient, roundTrips, sessionUrl } from '../support/client.js';
 
+// Express internals read by the router (lib/internals.ts): the shared-mount warning reads the app's
+// layer stack, a held request lets go of req.next. spec/core/internals.test.ts runs this file with
+// them off, where neither happens.
+const WARNS = process.env.SOCKJS_EXPRESS_NO_INTERNALS === '1' ? 0 : 1;
+
 function echo(r: SockJSRouter): SockJSRouter {
   r.on('connection', (c) => c.on('data', (m) => c.write(m)));
   return r;
@@ -206,7 +211,7 @@ test('mounting: an Express 4 app (and an Express 4 Router around it) serves HTTP
   await s.close();
 });
 
-test('mounting: a request held open in Express (xhr-streaming) does not keep the app router\'s next() and its closures alive', async () => {
+test('mounting: a request held open in Express (xhr-streaming) does not keep the app router\'s next() and its closures alive', { skip: WARNS === 0 ? 'releasing req.next is an internal (off here)' : false }, async () => {
   v8.setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const refs: WeakRef<object>[] = [];
@@ -314,7 +319,8 @@ test('fall-through: two routers at one path give a process warning that says wha
     // process.emitWarning fires its event on the next tick.
     await new Promise((r) => setImmediate(r));
     const ours = warnings.filter((w) => (w as { code?: string }).code === 'SOCKJS_EXPRESS_SHARED_MOUNT');
-    assert.equal(ours.length, 1);
+    assert.equal(ours.length, WARNS);
+    if (WARNS === 0) return;
     assert.match(ours[0]!.message, /2 sockjs-express routers are mounted at "\/chat": the first one answers every SockJS URL there/);
     assert.match(ours[0]!.message, /Mount each service at its own path/);
   } finally {
@@ -335,7 +341,7 @@ test('fall-through: two routers at one path in an Express 4 app are found too', 
   try {
     await fetch(s.url + '/chat/info');
     await new Promise((r) => setImmediate(r));
-    assert.equal(warnings.filter((w) => (w as { code?: string }).code === 'SOCKJS_EXPRESS_SHARED_MOUNT').length, 1);
+    assert.equal(warnings.filter((w) => (w as { code?: string }).code === 'SOCKJS_EXPRESS_SHARED_MOUNT').length, WARNS);
   } finally {
     process.off('warning', onWarning);
     await s.close();

@@ -192,7 +192,12 @@ test('a request offering another protocol (Connection: Upgrade, Upgrade: h2c) is
   await stillServing();
 });
 
-test('a request with Connection: Upgrade behind one still being answered waits its turn: both answers arrive, in order', async () => {
+// Knowing that an earlier response still owns the socket takes Node's socket._httpMessage
+// (lib/internals.ts); without it (the fallback run of spec/core/internals.test.ts) such a request
+// is not held back. Browsers never pipeline, so only hand-made clients meet this.
+const WAITS_ITS_TURN = { skip: process.env.SOCKJS_EXPRESS_NO_INTERNALS === '1' ? 'needs socket._httpMessage (internals off)' : false };
+
+test('a request with Connection: Upgrade behind one still being answered waits its turn: both answers arrive, in order', WAITS_ITS_TURN, async () => {
   const h2c = 'Host: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n';
   const ws = 'Host: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
   for (const [second, answer] of [

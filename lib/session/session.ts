@@ -411,6 +411,11 @@ export class Session {
     this.closeFrameText = closeFrame(code, reason);
     this.host.closed(this, cause);
     this.state = CLOSED;
+    this.ended(code, reason);
+  }
+
+  /** Tells the application the session ended (a recovery carrier leaves that to its link). */
+  protected ended(code: number, reason: string): void {
     const conn = this.connection;
     if (conn !== null) conn.emit('close', code, reason);
   }

@@ -1,0 +1,303 @@
+/**
+ * The companion client: sockjs-client with reconnection, an outgoing queue, and, with a server
+ * that has `recovery` on, resumption (docs/recovery.md has the wire format this speaks).
+ */
+import { Emitter } from './emitter.js';
+import { backoffDelay, resolveBackoff, type BackoffOptions } from './backoff.js';
+import { isOnline, watchEnvironment } from './environment.js';
+import { control, count, escapeApp, isControl, parseControl, unescapeApp, RECOVERY_PARAM, RECOVERY_VERSION } from '../recovery/wire.js';
+
+/** The part of a sockjs-client instance this client uses. */
+export interface SockJSLike {
+  readonly readyState: number;
+  onopen: (() => void) | null;
+  onmessage: ((e: { data: unknown }) => void) | null;
+  onclose: ((e: { code: number; reason: string }) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type SockJSConstructor = new (url: string, reserved?: null, options?: Record<string, unknown>) => SockJSLike;
+
+export interface ConnectOptions {
+  /** sockjs-client's constructor. Default: the global `SockJS` (the page's sockjs-client script). */
+  SockJS?: SockJSConstructor;
+  /** Options handed to sockjs-client (`transports`, `timeout`, …). */
+  sockjs?: Record<string, unknown>;
+  /** Shorthand for `sockjs.transports`. */
+  transports?: string[];
+  /** Ask the server for recovery. Default true; false makes a plain reconnecting client that never waits for the server's `ready`. */
+  recovery?: boolean;
+  /** How long to wait after opening for the server's `ready` before treating it as a plain SockJS server (ms). Default 3 000. */
+  readyTimeout?: number;
+  /** Reconnection delays. */
+  reconnect?: BackoffOptions;
+  /** Messages held while disconnected, plus those sent and not yet confirmed. Default 1 000; send() returns false beyond. */
+  queueLimit?: number;
+  /** With a plain server: whether a close with this code ends the client instead of reconnecting. Default: codes 3000–4999 except 3100. */
+  isFinal?: (code: number, reason: string) => boolean;
+}
+
+export interface LostInfo {
+  /** 'unknown': the server no longer had the connection (window over, restarted); 'gap': its buffer no longer held what was missed; 'unsupported': the server has no recovery. */
+  reason: 'unknown' | 'gap' | 'version' | 'unsupported';
+  /** Messages sent on the old connection that the server never confirmed: it may or may not have received them. */
+  unconfirmed: string[];
+}
+
+export interface RecoveringSocketEvents {
+  /** Connected for the first time. */
+  open: [];
+  message: [data: string];
+  /** The connection dropped; the next attempt starts after `delay` ms. */
+  reconnecting: [info: { attempt: number; delay: number; code: number; reason: string }];
+  /** A new SockJS session opened after a drop (`recovered` or `lost` follows). */
+  reconnected: [];
+  /** The server resumed the connection: nothing was missed either way. */
+  recovered: [];
+  /** The connection is a new one: what the server sent meanwhile is gone, and `unconfirmed` may not have arrived. */
+  lost: [info: LostInfo];
+  /** Final: close() was called, the server closed the connection, or the attempts ran out (4900). */
+  close: [info: { code: number; reason: string }];
+}
+
+const enum Mode { Waiting, Plain, Recovering }
+
+const ACK_EVERY = 32;
+const ACK_DELAY = 1000;
+
+export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
+  /** 'connecting' until first open, 'open', 'reconnecting' between sessions, 'closed' at the end. */
+  state: 'connecting' | 'open' | 'reconnecting' | 'closed' = 'connecting';
+  private sock: SockJSLike | null = null;
+  private mode = Mode.Waiting;
+  private readonly backoff;
+  private attempt = 0;
+  private everOpen = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private ackTimer: ReturnType<typeof setTimeout> | null = null;
+  private openedAt = 0;
+  private readonly stopWatching: () => void;
+  // Recovery state of the logical connection.
+  private token: string | null = null;
+  private received = 0;
+  private ackedRecv = 0;
+  /** Messages from count `outBase` on: sent and unconfirmed, then (from `sentUpTo`) not yet sent. */
+  private outbox: string[] = [];
+  private outBase = 0;
+  private sentUpTo = 0;
+
+  constructor(private readonly url: string, private readonly options: ConnectOptions = {}) {
+    super();
+    this.backoff = resolveBackoff(options.reconnect);
+    // Back online or back in view: a pending attempt goes now rather than after its delay.
+    this.stopWatching = watchEnvironment(() => {
+      if (this.state === 'reconnecting' && this.sock === null) this.open();
+    });
+    this.open();
+  }
+
+  /** Sends one message now, or once connected; false when the queue is full (the message was not taken). */
+  send(message: string): boolean {
+    if (this.state === 'closed') return false;
+    const limit = this.options.queueLimit ?? 1000;
+    if (this.outbox.length >= limit) return false;
+    this.outbox.push(String(message));
+    if (this.mode === Mode.Plain || this.mode === Mode.Recovering) this.flushOut();
+    return true;
+  }
+
+  /** Closes for good (no reconnection). */
+  close(code = 1000, reason = 'Normal closure'): void {
+    this.finish(code, reason);
+  }
+
+  private open(): void {
+    this.clearTimer();
+    const Ctor = this.options.SockJS ?? (globalThis as { SockJS?: SockJSConstructor }).SockJS;
+    if (Ctor === undefined) throw new Error('sockjs-express/client: no SockJS constructor (load sockjs-client first, or pass options.SockJS)');
+    const recovery = this.options.recovery !== false;
+    const url = recovery ? this.url + (this.url.includes('?') ? '&' : '?') + RECOVERY_PARAM + '=1' : this.url;
+    const sockOptions = { ...this.options.sockjs, ...(this.options.transports !== undefined ? { transports: this.options.transports } : {}) };
+    const sock = new Ctor(url, null, sockOptions);
+    this.sock = sock;
+    this.mode = Mode.Waiting;
+    sock.onopen = () => {
+      this.openedAt = Date.now();
+      if (this.everOpen) this.emit('reconnected');
+      if (!recovery) this.becomePlain();
+      else this.timer = setTimeout(() => this.becomePlain(), this.options.readyTimeout ?? 3000);
+    };
+    sock.onmessage = (e) => this.onMessage(sock, String(e.data));
+    sock.onclose = (e) => this.onClose(sock, e.code, e.reason);
+  }
+
+  private onMessage(sock: SockJSLike, data: string): void {
+    if (sock !== this.sock) return;
+    if (this.mode === Mode.Plain) {
+      this.emit('message', data);
+      return;
+    }
+    if (!isControl(data)) {
+      if (this.mode === Mode.Waiting) {
+        // The first message is not the server's ready: a plain SockJS server.
+        this.becomePlain();
+        this.emit('message', data);
+        return;
+      }
+      this.received++;
+      this.emit('message', unescapeApp(data));
+      this.scheduleAck();
+      return;
+    }
+    const msg = parseControl(data);
+    if (msg === null) return this.restart('bad control message');
+    if (msg.t === 'ready' && this.mode === Mode.Waiting) {
+      this.clearTimer();
+      const hello = this.token !== null ? { t: 'hello' as const, v: RECOVERY_VERSION, resume: this.token, recv: this.received } : { t: 'hello' as const, v: RECOVERY_VERSION };
+      sock.send(control(hello));
+    } else if (msg.t === 'welcome') {
+      this.welcome(msg.token, msg.recovered, count(msg.recv) ?? 0, msg.reason);
+    } else if (msg.t === 'ack') {
+      this.confirmed(count(msg.recv));
+      const sent = count(msg.sent);
+      // A checkpoint: this many messages went before it. Fewer here means some were lost on the way.
+      if (sent !== undefined && sent !== this.received) this.restart('missed messages');
+    } else if (msg.t === 'close') {
+      this.finish(msg.code, msg.reason);
+    }
+  }
+
+  private welcome(token: string, recovered: boolean, recv: number, reason: LostInfo['reason'] | undefined): void {
+    const again = this.token !== null;
+    this.token = token;
+    this.mode = Mode.Recovering;
+    if (recovered) {
+      this.confirmed(recv);
+      this.sentUpTo = this.outBase;
+    } else {
+      this.received = 0;
+      this.ackedRecv = 0;
+      const unconfirmed = this.outbox.splice(0, this.sentUpTo - this.outBase);
+      this.outBase = 0;
+      this.sentUpTo = 0;
+      if (again) this.emit('lost', { reason: reason ?? 'unknown', unconfirmed });
+    }
+    this.opened(recovered);
+    this.flushOut();
+  }
+
+  private opened(recovered: boolean): void {
+    this.state = 'open';
+    if (!this.everOpen) {
+      this.everOpen = true;
+      this.emit('open');
+    } else if (recovered) {
+      this.emit('recovered');
+    }
+  }
+
+  private becomePlain(): void {
+    if (this.sock === null || this.mode !== Mode.Waiting) return;
+    this.clearTimer();
+    this.mode = Mode.Plain;
+    const again = this.everOpen;
+    this.state = 'open';
+    if (!again) {
+      this.everOpen = true;
+      this.emit('open');
+    } else {
+      this.emit('lost', { reason: 'unsupported', unconfirmed: [] });
+    }
+    this.flushOut();
+  }
+
+  /** Sends what is queued and not yet sent. Plain servers confirm nothing, so their messages are forgotten once handed over. */
+  private flushOut(): void {
+    const sock = this.sock;
+    if (sock === null || sock.readyState !== 1) return;
+    if (this.mode === Mode.Plain) {
+      const all = this.outbox;
+      this.outbox = [];
+      for (const m of all) sock.send(m);
+      return;
+    }
+    for (let i = this.sentUpTo - this.outBase; i < this.outbox.length; i++) sock.send(escapeApp(this.outbox[i]!));
+    this.sentUpTo = this.outBase + this.outbox.length;
+  }
+
+  private confirmed(n: number | undefined): void {
+    if (n === undefined || n <= this.outBase) return;
+    const drop = Math.min(n, this.sentUpTo) - this.outBase;
+    this.outbox.splice(0, drop);
+    this.outBase += drop;
+  }
+
+  private scheduleAck(): void {
+    if (this.received - this.ackedRecv >= ACK_EVERY) this.sendAck();
+    else if (this.ackTimer === null) this.ackTimer = setTimeout(() => this.sendAck(), ACK_DELAY);
+  }
+
+  private sendAck(): void {
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    const sock = this.sock;
+    if (sock === null || sock.readyState !== 1 || this.mode !== Mode.Recovering || this.received === this.ackedRecv) return;
+    this.ackedRecv = this.received;
+    sock.send(control({ t: 'ack', recv: this.received }));
+  }
+
+  /** Drops the current session and resumes at once (a gap was seen, or the server broke the format). */
+  private restart(why: string): void {
+    const sock = this.sock;
+    if (sock === null) return;
+    this.detach(sock);
+    sock.close(1000, why);
+    this.open();
+  }
+
+  private detach(sock: SockJSLike): void {
+    sock.onopen = sock.onmessage = sock.onclose = null;
+    this.sock = null;
+    this.clearTimer();
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+  }
+
+  private onClose(sock: SockJSLike, code: number, reason: string): void {
+    if (sock !== this.sock) return;
+    const wasMode = this.mode;
+    this.detach(sock);
+    if (wasMode === Mode.Plain && (this.options.isFinal ?? defaultFinal)(code, reason)) return this.finish(code, reason);
+    if (code === 3400) return this.finish(code, reason);
+    if (this.openedAt !== 0 && Date.now() - this.openedAt >= this.backoff.stableAfter) this.attempt = 0;
+    this.openedAt = 0;
+    if (this.attempt >= this.backoff.maxAttempts) return this.finish(4900, 'Gave up reconnecting');
+    const delay = backoffDelay(this.backoff, this.attempt++);
+    this.state = 'reconnecting';
+    this.emit('reconnecting', { attempt: this.attempt, delay, code, reason });
+    // Offline, the next try waits for the browser's 'online' event (watchEnvironment), or the longest delay.
+    if (this.state === 'reconnecting') this.timer = setTimeout(() => this.open(), isOnline() ? delay : this.backoff.maxDelay);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private finish(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.stopWatching();
+    const sock = this.sock;
+    if (sock !== null) {
+      this.detach(sock);
+      sock.close(code >= 3000 && code <= 4999 ? code : 1000, reason);
+    }
+    this.clearTimer();
+    this.emit('close', { code, reason });
+  }
+}
+
+function defaultFinal(code: number): boolean {
+  return code >= 3000 && code <= 4999 && code !== 3100;
+}

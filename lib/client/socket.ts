@@ -184,6 +184,9 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     }
     this.opened(recovered);
     this.flushOut();
+    // Tells the server the welcome arrived (its earlier credential can go), and where we are.
+    this.ackedRecv = -1;
+    this.sendAck();
   }
 
   private opened(recovered: boolean): void {

@@ -36,6 +36,8 @@ export class Link {
   received = 0;
   /** `received` when the server last acknowledged. */
   private acked = 0;
+  /** The last welcome's credential is not known to have reached the client (recovery.ts). */
+  unconfirmedToken = false;
   /** Messages the client confirmed having. */
   confirmed = 0;
   /** Messages the last checkpoint said went before it. */
@@ -102,6 +104,7 @@ export class Link {
 
   /** One message from the client over `carrier`. */
   receive(message: string, carrier: Carrier): void {
+    if (this.unconfirmedToken && !this.pending) this.recovery.confirmed(this);
     if (message.charCodeAt(0) === 0 && message.charCodeAt(1) !== 0) {
       const msg = parseControl(message);
       if (msg !== null && msg.t === 'hello' && this.pending) this.recovery.hello(this, carrier, msg as HelloMessage);

@@ -3,8 +3,9 @@
  * them, the hello that opens or resumes a link, and the resume credentials.
  *
  * A credential is `key.secret`: the key (16 random bytes) finds the link, the secret (32 random
- * bytes) is compared in constant time. Each welcome issues a new one and the old one stops
- * working, so a credential is good for one resume only.
+ * bytes) is compared in constant time. Each welcome issues a new secret; the one before stops
+ * working as soon as the client shows it read the welcome (its first message after it), so a
+ * credential serves one resume, and a welcome lost on the way does not strand the client.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -20,6 +21,8 @@ const FLAG = RECOVERY_PARAM + '=1';
 interface Entry {
   link: Link;
   secret: Buffer;
+  /** The secret before the last welcome, good until the client shows it has the new one (see confirmed()). */
+  previous: Buffer | null;
 }
 
 export class Recovery {
@@ -85,14 +88,26 @@ export class Recovery {
     old.resume(carrier, recv, this.issue(old));
   }
 
-  /** A new credential for `link`; the one it had stops working. */
+  /** A new credential for `link`: same key, new secret. */
   private issue(link: Link): string {
-    if (link.key !== '') this.links.delete(link.key);
-    const key = randomBytes(16).toString('base64url');
     const secret = randomBytes(32);
-    link.key = key;
-    this.links.set(key, { link, secret });
-    return key + '.' + secret.toString('base64url');
+    const entry = link.key !== '' ? this.links.get(link.key) : undefined;
+    if (entry !== undefined) {
+      entry.previous = entry.secret;
+      entry.secret = secret;
+    } else {
+      link.key = randomBytes(16).toString('base64url');
+      this.links.set(link.key, { link, secret, previous: null });
+    }
+    link.unconfirmedToken = true;
+    return link.key + '.' + secret.toString('base64url');
+  }
+
+  /** The client sent something after its welcome: it has the new credential, the old one dies. */
+  confirmed(link: Link): void {
+    link.unconfirmedToken = false;
+    const entry = this.links.get(link.key);
+    if (entry !== undefined) entry.previous = null;
   }
 
   private find(token: string): Entry | null {
@@ -101,7 +116,11 @@ export class Recovery {
     const entry = this.links.get(token.slice(0, dot));
     if (entry === undefined) return null;
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    return given.length === entry.secret.length && timingSafeEqual(given, entry.secret) ? entry : null;
+    if (given.length !== entry.secret.length) return null;
+    // Both compared, always: the time taken says nothing about which one matched.
+    const current = timingSafeEqual(given, entry.secret);
+    const previous = entry.previous !== null && timingSafeEqual(given, entry.previous);
+    return current || previous ? entry : null;
   }
 
   /** The link ended: its credential and pending entry go. */

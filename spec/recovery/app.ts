@@ -59,18 +59,19 @@ export async function startRecoveryApp(options: SockJSOptions, ratePerSecond = 1
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const proxy = await startChaosProxy(port);
+  const stopWriting = (): void => {
+    for (const t of timers) clearInterval(t);
+    timers.clear();
+  };
   return {
     router,
     proxy,
     peers,
     url: `http://127.0.0.1:${proxy.port}/chat`,
     directUrl: `http://127.0.0.1:${port}/chat`,
-    stopWriting() {
-      for (const t of timers) clearInterval(t);
-      timers.clear();
-    },
+    stopWriting,
     async close() {
-      this.stopWriting();
+      stopWriting();
       await proxy.close();
       await router.close();
       server.closeAllConnections();

@@ -16,6 +16,8 @@ export interface ChaosProxy {
   /** Cuts one random open connection every `minMs`–`maxMs` ms, half of them in the middle of a chunk. */
   startChaos(minMs: number, maxMs: number): void;
   stopChaos(): void;
+  /** While true, new connections are reset as soon as they arrive (the server looks unreachable). */
+  refuse: boolean;
   /** The next HTTP response to complete loses its last bytes and the client's connection is reset; resolves when that happened. */
   dropNextTail(): Promise<void>;
   close(): Promise<void>;
@@ -45,6 +47,10 @@ export async function startChaosProxy(targetPort: number, random: () => number =
   };
 
   const server = net.createServer((client) => {
+    if (proxy.refuse) {
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = net.connect(targetPort, '127.0.0.1');
     const p: Pair = { client, server: upstream, cutWithin: -1, held: null };
     pairs.add(p);
@@ -104,7 +110,8 @@ export async function startChaosProxy(targetPort: number, random: () => number =
     }, minMs + random() * (maxMs - minMs));
   };
 
-  return {
+  const proxy: ChaosProxy = {
+    refuse: false,
     port,
     get cuts() {
       return cuts;
@@ -130,4 +137,5 @@ export async function startChaosProxy(targetPort: number, random: () => number =
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }

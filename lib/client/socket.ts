@@ -10,6 +10,8 @@ import { control, count, escapeApp, isControl, parseControl, unescapeApp, RECOVE
 /** The part of a sockjs-client instance this client uses. */
 export interface SockJSLike {
   readonly readyState: number;
+  /** The transport in use, once open. */
+  readonly transport?: string;
   onopen: (() => void) | null;
   onmessage: ((e: { data: unknown }) => void) | null;
   onclose: ((e: { code: number; reason: string }) => void) | null;
@@ -85,6 +87,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   private outbox: string[] = [];
   private outBase = 0;
   private sentUpTo = 0;
+  private flushing = false;
 
   constructor(private readonly url: string, private readonly options: ConnectOptions = {}) {
     super();
@@ -102,7 +105,14 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     const limit = this.options.queueLimit ?? 1000;
     if (this.outbox.length >= limit) return false;
     this.outbox.push(String(message));
-    if (this.mode === Mode.Plain || this.mode === Mode.Recovering) this.flushOut();
+    if ((this.mode === Mode.Plain || this.mode === Mode.Recovering) && !this.flushing) {
+      // Everything sent in this turn of the event loop goes out together.
+      this.flushing = true;
+      queueMicrotask(() => {
+        this.flushing = false;
+        this.flushOut();
+      });
+    }
     return true;
   }
 
@@ -224,7 +234,14 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
       for (const m of all) sock.send(m);
       return;
     }
-    for (let i = this.sentUpTo - this.outBase; i < this.outbox.length; i++) sock.send(escapeApp(this.outbox[i]!));
+    const from = this.sentUpTo - this.outBase;
+    if (from >= this.outbox.length) return;
+    if (sock.transport === 'websocket') {
+      for (let i = from; i < this.outbox.length; i++) sock.send(escapeApp(this.outbox[i]!));
+    } else {
+      // Numbered, so that a POST the browser repeats is not delivered twice (wire.ts, BatchMessage).
+      sock.send(control({ t: 'b', n: this.sentUpTo, m: this.outbox.slice(from) }));
+    }
     this.sentUpTo = this.outBase + this.outbox.length;
   }
 

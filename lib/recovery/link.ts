@@ -11,7 +11,7 @@ import type { Service } from '../service.js';
 import { ReplayBuffer } from './buffer.js';
 import type { Carrier } from './carrier.js';
 import type { Recovery } from './recovery.js';
-import { control, count, parseControl, unescapeApp, RECOVERY_VERSION, type HelloMessage } from './wire.js';
+import { control, count, parseControl, unescapeApp, RECOVERY_VERSION } from './wire.js';
 
 /** Client messages between two acknowledgements from the server. */
 export const ACK_EVERY = 32;
@@ -106,18 +106,45 @@ export class Link {
   receive(message: string, carrier: Carrier): void {
     if (this.unconfirmedToken && !this.pending) this.recovery.confirmed(this);
     if (message.charCodeAt(0) === 0 && message.charCodeAt(1) !== 0) {
-      const msg = parseControl(message);
-      if (msg !== null && msg.t === 'hello' && this.pending) this.recovery.hello(this, carrier, msg as HelloMessage);
-      else if (msg !== null && msg.t === 'ack' && !this.pending) this.confirm(count(msg.recv));
-      else carrier.close(3400, 'Bad recovery message', 'client');
+      this.receiveControl(message, carrier);
       return;
     }
     if (this.pending) {
       carrier.close(3400, 'Recovery hello expected', 'client');
       return;
     }
+    this.deliver(unescapeApp(message));
+  }
+
+  private receiveControl(message: string, carrier: Carrier): void {
+    const msg = parseControl(message);
+    if (msg === null) {
+      carrier.close(3400, 'Bad recovery message', 'client');
+    } else if (msg.t === 'hello') {
+      // A second hello is a POST the browser sent twice: the first one counted.
+      if (this.pending) this.recovery.hello(this, carrier, msg);
+    } else if (this.pending) {
+      carrier.close(3400, 'Recovery hello expected', 'client');
+    } else if (msg.t === 'ack') {
+      this.confirm(count(msg.recv));
+    } else if (msg.t === 'b') {
+      const n = count(msg.n);
+      const list: unknown = msg.m;
+      if (n === undefined || n > this.received || !Array.isArray(list)) {
+        carrier.close(3400, 'Bad recovery message', 'client');
+        return;
+      }
+      // Messages before `received` arrived already (a repeated POST).
+      for (let i = this.received - n; i < list.length && this.state === OPEN && this.carrier === carrier; i++) {
+        const m: unknown = list[i];
+        this.deliver(typeof m === 'string' ? m : String(m));
+      }
+    }
+  }
+
+  private deliver(message: string): void {
     this.received++;
-    emitData(this.conn, unescapeApp(message));
+    emitData(this.conn, message);
     if (this.received - this.acked >= ACK_EVERY && this.state === OPEN) {
       this.acked = this.received;
       this.tell({ t: 'ack', recv: this.received, sent: this.out.written });

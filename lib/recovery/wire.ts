@@ -50,6 +50,17 @@ export interface AckMessage {
   sent?: number;
 }
 
+/**
+ * Client → server over HTTP transports: application messages `m` whose first is message number
+ * `n` (from 0) of the connection. Browsers may send a POST twice (a request on a reused
+ * connection that was reset before its answer is retried), so the server skips what it already has.
+ */
+export interface BatchMessage {
+  t: 'b';
+  n: number;
+  m: string[];
+}
+
 /** Server → client: the application closed the connection; do not resume. */
 export interface CloseMessage {
   t: 'close';
@@ -57,7 +68,7 @@ export interface CloseMessage {
   reason: string;
 }
 
-export type ControlMessage = ReadyMessage | HelloMessage | WelcomeMessage | AckMessage | CloseMessage;
+export type ControlMessage = ReadyMessage | HelloMessage | BatchMessage | WelcomeMessage | AckMessage | CloseMessage;
 
 /** A control message as sent. */
 export function control(message: ControlMessage): string {
@@ -79,7 +90,7 @@ export function parseControl(message: string): ControlMessage | null {
   }
   if (v === null || typeof v !== 'object') return null;
   const t = (v as { t?: unknown }).t;
-  return t === 'ready' || t === 'hello' || t === 'welcome' || t === 'ack' || t === 'close' ? (v as ControlMessage) : null;
+  return t === 'ready' || t === 'hello' || t === 'b' || t === 'welcome' || t === 'ack' || t === 'close' ? (v as ControlMessage) : null;
 }
 
 /** An application message as sent: one more U+0000 in front when it starts with one. */

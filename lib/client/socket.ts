@@ -31,6 +31,8 @@ export interface ConnectOptions {
   recovery?: boolean;
   /** How long to wait after opening for the server's `ready` before treating it as a plain SockJS server (ms). Default 3 000. */
   readyTimeout?: number;
+  /** A session that has not become usable (welcome, or plain mode) this long after it was started is dropped and retried (ms). Default 10 000. */
+  connectTimeout?: number;
   /** Reconnection delays. */
   reconnect?: BackoffOptions;
   /** Messages held while disconnected, plus those sent and not yet confirmed. Default 1 000; send() returns false beyond. */
@@ -77,6 +79,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   private everOpen = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
+  private connectTimer: ReturnType<typeof setTimeout> | null = null;
   private openedAt = 0;
   private readonly stopWatching: () => void;
   // Recovery state of the logical connection.
@@ -131,6 +134,11 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     const sock = new Ctor(url, null, sockOptions);
     this.sock = sock;
     this.mode = Mode.Waiting;
+    // sockjs-client can hang in an attempt whose requests the network ate; this one is given up.
+    this.connectTimer = setTimeout(() => {
+      this.onClose(sock, 1006, 'Connect timeout');
+      sock.close();
+    }, this.options.connectTimeout ?? 10_000);
     sock.onopen = () => {
       this.openedAt = Date.now();
       if (this.everOpen) this.emit('reconnected');
@@ -200,6 +208,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   }
 
   private opened(recovered: boolean): void {
+    this.clearConnectTimer();
     this.state = 'open';
     if (!this.everOpen) {
       this.everOpen = true;
@@ -213,6 +222,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     if (this.sock === null || this.mode !== Mode.Waiting) return;
     this.clearTimer();
     this.mode = Mode.Plain;
+    this.clearConnectTimer();
     const again = this.everOpen;
     this.state = 'open';
     if (!again) {
@@ -279,6 +289,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     sock.onopen = sock.onmessage = sock.onclose = null;
     this.sock = null;
     this.clearTimer();
+    this.clearConnectTimer();
     if (this.ackTimer !== null) clearTimeout(this.ackTimer);
     this.ackTimer = null;
   }
@@ -297,6 +308,11 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.emit('reconnecting', { attempt: this.attempt, delay, code, reason });
     // Offline, the next try waits for the browser's 'online' event (watchEnvironment), or the longest delay.
     if (this.state === 'reconnecting') this.timer = setTimeout(() => this.open(), isOnline() ? delay : this.backoff.maxDelay);
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
   }
 
   private clearTimer(): void {

@@ -46,6 +46,11 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.open();
   }
 
+  /** The sockjs-client transport of the current session, if one is open. */
+  get transport(): string | undefined {
+    return this.sock?.transport;
+  }
+
   /** Sends one message now, or once connected; false when the queue is full (the message was not taken). */
   send(message: string): boolean {
     if (this.state === 'closed') return false;
@@ -142,7 +147,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
       const unconfirmed = this.outbox.splice(0, this.sentUpTo - this.outBase);
       this.outBase = 0;
       this.sentUpTo = 0;
-      if (again) this.emit('lost', { reason: reason ?? 'unknown', unconfirmed });
+      if (again) this.lost({ reason: reason ?? 'unknown', unconfirmed });
     }
     this.opened(recovered);
     this.flushOut();
@@ -162,6 +167,14 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     }
   }
 
+  /** What a 'lost' listener sends (logging in again, joining rooms) goes before what was queued while offline. */
+  private lost(info: LostInfo): void {
+    const queued = this.outbox;
+    this.outbox = [];
+    this.emit('lost', info);
+    this.outbox = this.outbox.concat(queued);
+  }
+
   private becomePlain(): void {
     if (this.sock === null || this.mode !== Mode.Waiting) return;
     this.clearTimer();
@@ -173,7 +186,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
       this.everOpen = true;
       this.emit('open');
     } else {
-      this.emit('lost', { reason: 'unsupported', unconfirmed: [] });
+      this.lost({ reason: 'unsupported', unconfirmed: [] });
     }
     this.flushOut();
   }
@@ -270,6 +283,8 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.stopWatching();
     const sock = this.sock;
     if (sock !== null) {
+      // Closing on purpose: the server ends the connection now instead of keeping it for a resume.
+      if (this.mode === Mode.Recovering && sock.readyState === 1) sock.send(control({ t: 'close', code, reason }));
       this.detach(sock);
       sock.close(code >= 3000 && code <= 4999 ? code : 1000, reason);
     }

@@ -127,6 +127,9 @@ export class Link {
       carrier.close(3400, 'Recovery hello expected', 'client');
     } else if (msg.t === 'ack') {
       this.confirm(count(msg.recv));
+    } else if (msg.t === 'close') {
+      // The client closed on purpose: no resume will come.
+      this.close(1000, 'Closed by the client', 'client');
     } else if (msg.t === 'b') {
       const n = count(msg.n);
       const list: unknown = msg.m;

@@ -61,7 +61,7 @@ export interface BatchMessage {
   m: string[];
 }
 
-/** Server → client: the application closed the connection; do not resume. */
+/** Server → client: the application closed the connection; do not resume. Client → server: the client closed on purpose; do not wait for it. */
 export interface CloseMessage {
   t: 'close';
   code: number;

@@ -24,6 +24,8 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
+  private liveTimer: ReturnType<typeof setInterval> | null = null;
+  private lastHeard = 0;
   private openedAt = 0;
   private readonly stopWatching: () => void;
   // Recovery state of the logical connection.
@@ -100,6 +102,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
 
   private onMessage(sock: SockJSLike, data: string): void {
     if (sock !== this.sock) return;
+    this.lastHeard = Date.now();
     if (this.mode === Mode.Plain) {
       this.emit('message', data);
       return;
@@ -158,6 +161,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
 
   private opened(recovered: boolean): void {
     this.clearConnectTimer();
+    this.watchLiveness();
     this.state = 'open';
     if (!this.everOpen) {
       this.everOpen = true;
@@ -247,6 +251,8 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.sock = null;
     this.clearTimer();
     this.clearConnectTimer();
+    if (this.liveTimer !== null) clearInterval(this.liveTimer);
+    this.liveTimer = null;
     if (this.ackTimer !== null) clearTimeout(this.ackTimer);
     this.ackTimer = null;
   }
@@ -265,6 +271,23 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.emit('reconnecting', { attempt: this.attempt, delay, code, reason });
     // Offline, the next try waits for the browser's 'online' event (watchEnvironment), or the longest delay.
     if (this.state === 'reconnecting') this.timer = setTimeout(() => this.open(), isOnline() ? delay : this.backoff.maxDelay);
+  }
+
+  /**
+   * A session can stall with its sockets open (nothing either way, no close). Silent for half of
+   * stallTimeout, the server is asked for an ack; silent for all of it, the session is dropped and resumed.
+   */
+  private watchLiveness(): void {
+    const limit = this.options.stallTimeout ?? 10_000;
+    this.lastHeard = Date.now();
+    if (this.liveTimer !== null) clearInterval(this.liveTimer);
+    this.liveTimer = setInterval(() => {
+      const sock = this.sock;
+      const quiet = Date.now() - this.lastHeard;
+      if (sock === null || this.mode !== Mode.Recovering) return;
+      if (quiet >= limit) this.restart('stalled');
+      else if (quiet >= limit / 2 && sock.readyState === 1) sock.send(control({ t: 'ack', recv: this.received, probe: true }));
+    }, limit / 2);
   }
 
   private clearConnectTimer(): void {

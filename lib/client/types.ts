@@ -27,6 +27,8 @@ export interface ConnectOptions {
   readyTimeout?: number;
   /** A session that has not become usable (welcome, or plain mode) this long after it was started is dropped and retried (ms). Default 10 000. */
   connectTimeout?: number;
+  /** With recovery: a session that brought nothing for this long is probed, and dropped and resumed if still silent after as long again (ms). Default 10 000. */
+  stallTimeout?: number;
   /** Reconnection delays. */
   reconnect?: BackoffOptions;
   /** Messages held while disconnected, plus those sent and not yet confirmed. Default 1 000; send() returns false beyond. */

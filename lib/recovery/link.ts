@@ -127,6 +127,7 @@ export class Link {
       carrier.close(3400, 'Recovery hello expected', 'client');
     } else if (msg.t === 'ack') {
       this.confirm(count(msg.recv));
+      if (msg.probe === true) this.tell({ t: 'ack', recv: this.received, sent: this.out.written });
     } else if (msg.t === 'close') {
       // The client closed on purpose: no resume will come.
       this.close(1000, 'Closed by the client', 'client');

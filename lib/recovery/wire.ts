@@ -48,6 +48,8 @@ export interface AckMessage {
   t: 'ack';
   recv: number;
   sent?: number;
+  /** From the client: answer with an ack at once (the client heard nothing for a while). */
+  probe?: boolean;
 }
 
 /**

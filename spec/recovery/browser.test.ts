@@ -18,7 +18,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><script src="/sockjs.js"></sc
 <script>
 window.run = function (transport) {
   var s = { got: [], events: [], sent: 0, writing: true };
-  var sock = SockJSExpressClient.connect('/chat', { transports: [transport], reconnect: { initialDelay: 50, maxDelay: 300 } });
+  var sock = SockJSExpressClient.connect('/chat', { transports: [transport], reconnect: { initialDelay: 50, maxDelay: 300 }, stallTimeout: 2000 });
   sock.on('message', function (m) { s.got.push(m); });
   ['open', 'reconnected', 'recovered', 'lost', 'close'].forEach(function (e) { sock.on(e, function (i) { s.events.push(i && i.code ? e + ':' + i.code + ':' + i.reason : i && i.reason ? e + ':' + i.reason : e); }); });
   sock.on('open', function () {
@@ -72,7 +72,7 @@ describe('recovery in Chromium', () => {
         app.stopWriting();
         const sent = (await summary()).sent;
         const total = peer.sent;
-        const deadline = Date.now() + 20_000;
+        const deadline = Date.now() + 25_000;
         while (((s = await summary()).got < total || peer.got.length < sent) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
         assert.equal(s.got, total, `client got ${s.got} of ${total}: ${JSON.stringify(s.events)}`);
         assert.ok(s.ordered, 'client got S0, S1, … in order');

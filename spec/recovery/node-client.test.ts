@@ -21,7 +21,7 @@ interface Side {
 }
 
 function client(url: string, transport: string): Side {
-  const sock = connect(url, { SockJS, transports: [transport], reconnect: { initialDelay: 50, maxDelay: 300 } });
+  const sock = connect(url, { SockJS, transports: [transport], reconnect: { initialDelay: 50, maxDelay: 300 }, stallTimeout: 2000 });
   const side: Side = { sock, got: [], events: [] };
   sock.on('message', (m) => side.got.push(m));
   for (const e of ['open', 'reconnected', 'recovered', 'lost', 'close'] as const) sock.on(e, () => side.events.push(e));
@@ -59,7 +59,7 @@ describe('recovery: companion client in Node', () => {
       await until(() => side.sock.state === 'open', 10_000, () => 'reopen');
       app.stopWriting();
       const total = peer.sent;
-      await until(() => side.got.length >= total && peer.got.length >= sent, 15_000,
+      await until(() => side.got.length >= total && peer.got.length >= sent, 20_000,
         () => `client has ${side.got.length}/${total}, server has ${peer.got.length}/${sent}`);
       assert.deepEqual(side.got, sequence('S', total));
       assert.deepEqual(peer.got, sequence('C', sent));

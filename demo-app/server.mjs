@@ -19,9 +19,11 @@ export function createDemo() {
   app.disable('x-powered-by');
   // sockjs-client from the npm package, never a CDN: the iframe transports load it from here too.
   app.get('/vendor/sockjs.min.js', (_req, res) => res.sendFile(require.resolve('sockjs-client/dist/sockjs.min.js')));
+  // The companion client: reconnects, and resumes the connection with nothing missed (docs/recovery.md).
+  app.get('/vendor/sockjs-express-client.js', (_req, res) => res.sendFile(require.resolve('sockjs-express/client/browser')));
   app.use(express.static(here('./public')));
 
-  const service = sockjs({ sockjs_url: '/vendor/sockjs.min.js' });
+  const service = sockjs({ sockjs_url: '/vendor/sockjs.min.js', recovery: { window_ms: 60_000 } });
   app.use('/sockjs', service);
   const mux = multiplex(service);
 

@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookie } from 'cookie';
-import type { ReadyState, Session } from './session/session.js';
+import type { CloseCause, ReadyState, SessionHost } from './session/session.js';
+import type { SharedFrame } from './protocol/shared-frame.js';
 import type { TransportName } from './options.js';
 
 export interface ConnectionEvents {
@@ -17,6 +18,25 @@ export interface ConnectionEvents {
   close: [code: number, reason: string];
   /** Buffered bytes fell back under the high-water mark after write() returned false. */
   drain: [];
+  /** With `recovery`: the client came back within the window; missed writes are being replayed (docs/recovery.md). */
+  resume: [];
+}
+
+/**
+ * What a connection drives: its SockJS session, or, with `recovery`, the link that outlives the
+ * client's SockJS sessions (lib/recovery/link.ts).
+ */
+export interface ConnectionSession {
+  readonly state: ReadyState;
+  /** Messages go out unframed (the raw websocket endpoint). */
+  readonly raw: boolean;
+  readonly host: SessionHost;
+  readonly bufferedAmount: number;
+  /** One message from the application. */
+  write(message: string): boolean;
+  /** One message several connections are sent in this round (a broadcast or room send). */
+  sendShared(message: SharedFrame): boolean;
+  close(code: number, reason: string, cause?: CloseCause): boolean;
 }
 
 /** Request headers a connection exposes: proxy and client identification, never cookies or auth. */
@@ -134,14 +154,14 @@ export class Connection<Locals extends object = Record<string, unknown>> extends
   readonly locals: Readonly<Locals>;
   /** @internal The object relaying this connection's events (sockjs-express/compat's), which its shared listeners find here. */
   wrapper: object | null = null;
-  readonly #session: Session;
+  readonly #session: ConnectionSession;
   readonly #cookieHeader: string | undefined;
   readonly #search: string;
   #cookies: Record<string, string | undefined> | undefined;
   #query: Record<string, string> | undefined;
 
   /** @internal Created by the service when a session opens. */
-  constructor(session: Session, req: IncomingMessage, protocol: TransportName, prefix: string, locals: Record<string, unknown> | undefined) {
+  constructor(session: ConnectionSession, req: IncomingMessage, protocol: TransportName, prefix: string, locals: Record<string, unknown> | undefined) {
     super();
     this.#session = session;
     this.protocol = protocol;
@@ -235,7 +255,7 @@ export class Connection<Locals extends object = Record<string, unknown>> extends
   }
 
   /** @internal */
-  get session(): Session {
+  get session(): ConnectionSession {
     return this.#session;
   }
 

@@ -73,6 +73,18 @@ export interface SockJSOptions {
   adapter?: Adapter;
   /** permessage-deflate on websockets: true, or its settings. Default false. */
   compression?: boolean | CompressionOptions;
+  /** Resumable connections for clients that ask for them (the companion client, docs/recovery.md): `true` for the defaults, or the limits. Default off. */
+  recovery?: boolean | RecoveryOptions;
+}
+
+/** The limits of `recovery` (docs/recovery.md). */
+export interface RecoveryOptions {
+  /** How long a disconnected connection is kept for its client to resume, in ms. Default 120 000. */
+  window_ms?: number;
+  /** Unconfirmed messages kept per connection for replay. Default 1 000. */
+  max_messages?: number;
+  /** Unconfirmed characters (bytes for ASCII) kept per connection for replay. Default 1 MiB. */
+  max_bytes?: number;
 }
 
 /** Decides whether a browser origin (the `Origin` header, or the Referer's origin) may connect. */
@@ -107,6 +119,8 @@ export interface ResolvedOptions {
   adapter: Adapter;
   /** null when off. */
   compression: ResolvedCompression;
+  /** null when recovery is off. */
+  recovery: Required<RecoveryOptions> | null;
 }
 
 export const DEFAULT_SOCKJS_URL = 'https://cdn.jsdelivr.net/npm/sockjs-client@1/dist/sockjs.min.js';
@@ -115,6 +129,7 @@ const KNOWN = new Set<string>([
   'sockjs_url', 'response_limit', 'heartbeat_delay', 'heartbeat_timeout', 'disconnect_delay', 'cookie_needed',
   'jsessionid', 'disabled_transports', 'disable_cors', 'log', 'hixie76', 'max_message_size',
   'max_session_id_length', 'max_sessions', 'high_water_mark', 'max_buffered_bytes', 'origins', 'verify', 'adapter', 'compression',
+  'recovery',
 ]);
 
 function fail(name: string, allowed: string, value: unknown): never {
@@ -219,6 +234,27 @@ function originCheck(o: Record<string, unknown>): OriginCheck | null {
   };
 }
 
+function recoveryOptions(o: Record<string, unknown>): Required<RecoveryOptions> | null {
+  const v = o.recovery;
+  if (v === undefined || v === false) return null;
+  if (v !== true && (v === null || typeof v !== 'object' || Array.isArray(v))) {
+    fail('recovery', 'true, false or an object { window_ms, max_messages, max_bytes }', v);
+  }
+  const r = (v === true ? {} : v) as Record<string, unknown>;
+  for (const key of Object.keys(r)) {
+    if (key !== 'window_ms' && key !== 'max_messages' && key !== 'max_bytes') {
+      throw new TypeError(`sockjs-express: unknown option "recovery.${key}"; known are window_ms, max_messages, max_bytes`);
+    }
+  }
+  const sub = (name: string, def: number): number => positiveInt(r, name, def);
+  try {
+    return { window_ms: sub('window_ms', 120_000), max_messages: sub('max_messages', 1_000), max_bytes: sub('max_bytes', 1024 * 1024) };
+  } catch (err) {
+    // Name the option as the user wrote it.
+    throw new TypeError((err as Error).message.replace('option "', 'option "recovery.'));
+  }
+}
+
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined || input === null) input = {};
   if (typeof input !== 'object' || Array.isArray(input)) {
@@ -279,5 +315,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     verify: (o.verify as VerifyFunction | undefined) ?? null,
     adapter: (adapter as Adapter | undefined) ?? new LocalAdapter(),
     compression: resolveCompression(o.compression, fail),
+    recovery: recoveryOptions(o),
   };
 }

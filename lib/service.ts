@@ -20,6 +20,7 @@ import { Stats, transportIndex } from './stats.js';
 import { Rooms } from './rooms.js';
 import type { Adapter, BroadcastPacket } from './adapter.js';
 import { sendToAll } from './broadcast.js';
+import { Recovery } from './recovery/recovery.js';
 
 interface RoutedRequest extends IncomingMessage {
   originalUrl?: string;
@@ -70,6 +71,8 @@ export class Service implements SessionHost {
   readonly flusher = new FlushScheduler();
   readonly entropy = new EntropyPool();
   readonly adapter: Adapter;
+  /** null unless the `recovery` option is on. */
+  readonly recovery: Recovery | null;
   accepting = true;
   /** Where the service is mounted, learnt from its first request (the default metrics label). */
   mountPath: string | null = null;
@@ -87,6 +90,7 @@ export class Service implements SessionHost {
     this.stats = new Stats(this.connections);
     this.log = createLogger(options.log);
     this.adapter = options.adapter;
+    this.recovery = options.recovery !== null ? new Recovery(this, options.recovery) : null;
     this.adapter.bind({
       deliver: (packet) => this.deliverLocal(packet),
       error: (err) => {
@@ -198,32 +202,46 @@ export class Service implements SessionHost {
   }
 
   createSession(req: IncomingMessage, sessionId: string | null, protocol: TransportName, locals?: Record<string, unknown>): Session {
-    const session = protocol === 'websocket-raw' ? new RawSession(sessionId, this, transportIndex(protocol)) : new Session(sessionId, this, transportIndex(protocol));
-    session.connection = new Connection(session, req, protocol, mountPrefix(req), locals);
+    const transport = transportIndex(protocol);
+    let session: Session;
+    if (this.recovery !== null && this.recovery.requested(req, protocol)) {
+      session = this.recovery.carrier(sessionId, transport, (link) => new Connection(link, req, protocol, mountPrefix(req), locals));
+    } else {
+      session = protocol === 'websocket-raw' ? new RawSession(sessionId, this, transport) : new Session(sessionId, this, transport);
+      session.connection = new Connection(session, req, protocol, mountPrefix(req), locals);
+    }
     if (sessionId !== null) this.store.add(sessionId, session);
     this.live++;
-    this.log('info', 'session opened', { request_id: requestId(req), session_id: session.connection.id, transport: protocol, remote: req.socket.remoteAddress });
+    this.log('info', 'session opened', { request_id: requestId(req), session_id: session.connection!.id, transport: protocol, remote: req.socket.remoteAddress });
     return session;
   }
 
   // ---- SessionHost -------------------------------------------------------------------------
 
   opened(session: Session): void {
-    const conn = session.connection!;
+    this.connectionOpened(session.connection!, session.transport);
+  }
+
+  closed(session: Session, cause: CloseCause): void {
+    this.connectionClosed(session.connection!, session.transport, cause, session.closeCode);
+  }
+
+  /** A connection opens for the application (for a recoverable one: at its client's hello). */
+  connectionOpened(conn: Connection, transport: number): void {
     this.connections.add(conn);
-    this.stats.open[session.transport]++;
-    this.stats.opened[session.transport]++;
+    this.stats.open[transport]++;
+    this.stats.opened[transport]++;
     this.stats.start();
     this.events.emit('connection', conn);
   }
 
-  closed(session: Session, cause: CloseCause): void {
-    const conn = session.connection!;
+  /** A connection ends for the application ('close' follows). */
+  connectionClosed(conn: Connection, transport: number, cause: CloseCause, code: number): void {
     this.connections.delete(conn);
     this.rooms.leaveAll(conn);
-    this.stats.open[session.transport]--;
+    this.stats.open[transport]--;
     this.stats.closedBy[cause]++;
-    this.log('info', 'session closed', { session_id: conn.id, transport: conn.protocol, cause, code: session.closeCode });
+    this.log('info', 'session closed', { session_id: conn.id, transport: conn.protocol, cause, code });
   }
 
   forget(session: Session): void {
@@ -255,6 +273,7 @@ export class Service implements SessionHost {
     const lingering = [...this.store.values()].filter((s) => s.state === CLOSED);
     for (const session of lingering) this.forget(session);
     for (const conn of [...this.connections]) conn.session.close(code, reason, 'shutdown');
+    this.recovery?.shutdown(code, reason);
     const drained = this.live === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
       this.drained = resolve;
     });

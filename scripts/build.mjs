@@ -1,7 +1,7 @@
 // Builds dist/esm (ES modules) and dist/cjs (CommonJS), each with .d.ts files.
 // A package.json in each folder tells Node which module system the .js files use.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -58,4 +58,27 @@ writeFileSync(
     'export = sockjs;',
     '',
   ].join('\n'),
+);
+
+// The companion client as one script a page loads after sockjs-client's: the ES modules of
+// dist/esm/client (and the wire format they share with the server) in dependency order, their
+// import lines dropped and their exports made local, inside one function that sets the global
+// `SockJSExpressClient`. The modules are written so this works: no default exports, no
+// re-exported bindings, no name defined in two of them.
+const browserModules = ['recovery/wire.js', 'client/emitter.js', 'client/backoff.js', 'client/environment.js', 'client/socket.js'];
+const body = browserModules.map((file) => {
+  const text = readFileSync(`dist/esm/${file}`, 'utf8')
+    .replace(/^import [^;]*;\n/gm, '')
+    .replace(/^export \{[^}]*\};\n/gm, '')
+    .replace(/^export /gm, '')
+    .replace(/^\/\/# sourceMappingURL=.*$/gm, '');
+  return `// ${file}\n${text}`;
+}).join('\n');
+mkdirSync('dist/browser', { recursive: true });
+writeFileSync(
+  'dist/browser/sockjs-express-client.js',
+  '/* sockjs-express/client for browsers: load after sockjs-client; sets window.SockJSExpressClient. MIT. */\n' +
+    '(function (root) {\n"use strict";\n' + body +
+    '\nroot.SockJSExpressClient = { connect: function (url, options) { return new RecoveringSocket(url, options); }, RecoveringSocket: RecoveringSocket };\n' +
+    '})(typeof self !== "undefined" ? self : globalThis);\n',
 );

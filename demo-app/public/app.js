@@ -1,9 +1,9 @@
 // The demo page: one SockJS connection (transport chosen in the picker), multiplexed into a
-// `chat` channel and a `stats` channel; reconnects with exponential backoff when it drops.
+// `chat` channel and a `stats` channel, through the companion client sockjs-express/client.
 (function () {
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
-  var state = { sock: null, chat: null, nick: localStorage.getItem('nick') || '', room: null, attempt: 0, timer: null, pingTimer: null };
+  var state = { sock: null, chat: null, nick: localStorage.getItem('nick') || '', room: null, pingTimer: null };
   var params = new URLSearchParams(location.search);
   if (params.get('transport')) $('transport-pick').value = params.get('transport');
   if (params.get('nick')) state.nick = params.get('nick');
@@ -21,55 +21,52 @@
     $('state').className = 'pill ' + cls;
   }
 
+  // The companion client reconnects (backoff with jitter) and, as the server has `recovery` on,
+  // resumes the same connection: nothing said meanwhile is missed, and what was typed while
+  // offline is sent once. If the server lost the connection (restarted), we join again.
   function connect() {
-    clearTimeout(state.timer);
     var transport = $('transport-pick').value;
-    var options = transport ? { transports: [transport] } : {};
     setStatus('connecting', 'wait');
-    var sock = new SockJS('/sockjs', null, options);
+    var sock = SockJSExpressClient.connect('/sockjs', transport ? { transports: [transport] } : {});
     state.sock = sock;
     var mux = new Multiplexer(sock);
     var chat = mux.channel('chat');
     var stats = mux.channel('stats');
     state.chat = chat;
-
-    sock.addEventListener('open', function () {
-      state.attempt = 0;
+    var online = function () {
+      if (state.sock !== sock) return;
       $('reconnect').textContent = '';
       setStatus('online', 'on');
-      $('transport').textContent = sock.transport;
-      document.body.dataset.transport = sock.transport;
+      $('transport').textContent = sock.transport || '–';
+      document.body.dataset.transport = sock.transport || '';
+    };
+    var hello = function () {
       if (state.nick) send({ type: 'nick', nick: state.nick });
       if (state.room) send({ type: 'join', room: state.room });
-      clearInterval(state.pingTimer);
-      ping();
-      state.pingTimer = setInterval(ping, 2000);
+    };
+    sock.on('open', function () { online(); hello(); });
+    sock.on('recovered', function () { online(); document.body.dataset.recovered = String(Number(document.body.dataset.recovered || 0) + 1); });
+    sock.on('lost', function () { online(); notice('Reconnected; messages sent meanwhile may be missing.'); hello(); });
+    sock.on('reconnecting', function (e) {
+      if (state.sock !== sock) return;
+      setStatus('offline', 'off');
+      $('transport').textContent = '–';
+      $('rtt').textContent = '–';
+      $('reconnect').textContent = 'Connection lost (' + e.code + (e.reason ? ' ' + e.reason : '') + '). Reconnecting in ' + (e.delay / 1000).toFixed(1) + ' s (attempt ' + e.attempt + '); what you say meanwhile is sent then.';
     });
     chat.onmessage = function (e) { onChat(JSON.parse(e.data)); };
     stats.onmessage = function (e) { onStats(JSON.parse(e.data)); };
-    sock.addEventListener('close', function (e) {
-      clearInterval(state.pingTimer);
-      $('transport').textContent = '–';
-      $('rtt').textContent = '–';
-      if (state.sock !== sock) return; // replaced on purpose by the picker
-      setStatus('offline', 'off');
-      var delay = Math.min(15000, 500 * Math.pow(2, state.attempt++));
-      var until = Date.now() + delay;
-      var tick = function () {
-        var left = Math.max(0, until - Date.now());
-        $('reconnect').textContent = 'Connection lost (' + e.code + (e.reason ? ' ' + e.reason : '') + '). Reconnecting in ' + (left / 1000).toFixed(1) + ' s (attempt ' + state.attempt + ')';
-        if (left > 0) state.timer = setTimeout(tick, 100);
-        else connect();
-      };
-      tick();
-    });
+    clearInterval(state.pingTimer);
+    state.pingTimer = setInterval(ping, 2000);
   }
 
   function send(obj) {
     if (state.chat && state.chat.readyState === 1) state.chat.send(JSON.stringify(obj));
   }
 
-  function ping() { send({ type: 'ping', t: performance.now() }); }
+  function ping() {
+    if (state.sock && state.sock.state === 'open') send({ type: 'ping', t: performance.now() });
+  }
 
   function onChat(msg) {
     switch (msg.type) {

@@ -1,5 +1,5 @@
 // A small client for the websocket-multiplex wire format: several named channels over one
-// SockJS connection. Frames: "sub,<channel>", "msg,<channel>,<payload>", "uns,<channel>".
+// SockJS connection (through the companion client). Frames: "sub,<channel>", "msg,<channel>,<payload>", "uns,<channel>".
 (function () {
   'use strict';
   function Channel(mux, name) {
@@ -16,15 +16,16 @@
     this.mux.drop(this.name, 1000, 'Unsubscribed');
   };
 
+  // `sock` is the companion client (sockjs-express/client): it queues while offline, and a
+  // resumed connection keeps its subscriptions on the server; a lost one needs them again.
   function Multiplexer(sock) {
     var self = this;
     this.sock = sock;
     this.channels = {};
-    sock.addEventListener('open', function () {
+    sock.on('lost', function () {
       Object.keys(self.channels).forEach(function (name) { self.subscribe(self.channels[name]); });
     });
-    sock.addEventListener('message', function (e) {
-      var data = String(e.data);
+    sock.on('message', function (data) {
       var i = data.indexOf(',');
       var type = data.slice(0, i);
       var rest = data.slice(i + 1);
@@ -35,14 +36,14 @@
       if (type === 'msg' && ch.onmessage) ch.onmessage({ data: rest.slice(j + 1) });
       else if (type === 'uns') self.drop(name, 1000, 'Unsubscribed by the server');
     });
-    sock.addEventListener('close', function (e) {
+    sock.on('close', function (e) {
       Object.keys(self.channels).forEach(function (name) { self.drop(name, e.code, e.reason); });
     });
   }
   Multiplexer.prototype.channel = function (name) {
     var ch = new Channel(this, name);
     this.channels[name] = ch;
-    if (this.sock.readyState === 1) this.subscribe(ch);
+    this.subscribe(ch);
     return ch;
   };
   Multiplexer.prototype.subscribe = function (ch) {

@@ -89,6 +89,19 @@ export class Outbox {
     return more ? count : -count;
   }
 
+  /** The quoted messages waiting, in order; null when none. */
+  waiting(): readonly string[] | null {
+    return this.queue ?? this.shared?.messages() ?? null;
+  }
+
+  /** Puts `quoted` before everything waiting (a recovery checkpoint). */
+  prepend(quoted: string): void {
+    const rest = this.queue ?? this.shared?.messages() ?? null;
+    this.shared = null;
+    this.queue = rest === null ? [quoted] : [quoted, ...rest];
+    this.queued += quoted.length;
+  }
+
   clear(): void {
     this.queue = null;
     this.shared = null;

@@ -1,0 +1,237 @@
+/**
+ * A recoverable connection: what the application's Connection drives when the client speaks
+ * recovery. It outlives the client's SockJS sessions (its carriers): while one is attached it
+ * counts and forwards messages both ways; when it goes it waits `window_ms` for the client to
+ * resume on a new one, keeping what the application wrote meanwhile in its replay buffer.
+ */
+import { OPEN, CLOSED, type CloseCause, type ReadyState } from '../session/session.js';
+import type { SharedFrame } from '../protocol/shared-frame.js';
+import { quote } from '../protocol/frames.js';
+import type { Connection } from '../connection.js';
+import type { Service } from '../service.js';
+import { ReplayBuffer } from './buffer.js';
+import type { Carrier } from './carrier.js';
+import type { Recovery } from './recovery.js';
+import { control, count, parseControl, unescapeApp, RECOVERY_VERSION } from './wire.js';
+
+/** Client messages between two acknowledgements from the server. */
+export const ACK_EVERY = 32;
+
+function onWindowEnd(link: Link): void {
+  link.close(1006, 'Session timed out', 'timeout');
+}
+
+export class Link {
+  state: ReadyState = OPEN;
+  readonly raw = false;
+  /** Set by the service right after it makes the connection. */
+  conn!: Connection;
+  /** The session carrying the link now; null while parked. */
+  carrier: Carrier | null;
+  /** Before the client's hello: the connection is not open for the application yet. */
+  pending = true;
+  /** The lookup half of the resume credential (the secret half stays in the registry). */
+  key = '';
+  readonly out: ReplayBuffer;
+  /** Client messages delivered to the application. */
+  received = 0;
+  /** `received` when the server last acknowledged. */
+  private acked = 0;
+  /** The last welcome's credential is not known to have reached the client (recovery.ts). */
+  unconfirmedToken = false;
+  /** Messages the client confirmed having. */
+  confirmed = 0;
+  /** Messages the last checkpoint said went before it. */
+  private checked = 0;
+  /** The window timer, while parked. */
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly host: Service,
+    private readonly recovery: Recovery,
+    carrier: Carrier,
+    /** The opening transport (stats index), counted against for as long as the connection lives. */
+    readonly transport: number,
+  ) {
+    this.carrier = carrier;
+    const o = recovery.options;
+    this.out = new ReplayBuffer(o.max_messages, o.max_bytes);
+  }
+
+  get bufferedAmount(): number {
+    return this.carrier !== null ? this.carrier.bufferedAmount : 0;
+  }
+
+  // ---- outbound (ConnectionSession) --------------------------------------------------------
+
+  write(message: string): boolean {
+    return this.send(quote(message), null);
+  }
+
+  /** A broadcast or room send: the carrier can share its frame with the other members'. */
+  sendShared(message: SharedFrame): boolean {
+    return this.send(message.quoted, message);
+  }
+
+  private send(quoted: string, shared: SharedFrame | null): boolean {
+    if (this.state !== OPEN) return false;
+    // A message starting with U+0000 (quoted: "\u0000) gets one more, so it is not read as control.
+    if (quoted.charCodeAt(1) === 92 && quoted.startsWith('u0000', 2)) {
+      quoted = '"\\u0000' + quoted.slice(1);
+      shared = null;
+    }
+    this.out.push(quoted);
+    const carrier = this.carrier;
+    if (carrier !== null) return shared !== null ? carrier.sendShared(shared) : carrier.sendQuoted(quoted);
+    if (this.out.first > this.confirmed) {
+      // The buffer let go of a message the client has not got: resuming can only fail now.
+      this.close(1006, 'Recovery buffer full', 'limit');
+      return false;
+    }
+    return true;
+  }
+
+  /** A control message to the client, over the current carrier. */
+  private tell(message: Parameters<typeof control>[0]): void {
+    this.carrier?.sendQuoted(quote(control(message)));
+  }
+
+  /**
+   * The checkpoint a returning receiver gets first (see Carrier.attach), when messages went out
+   * since the last one; `queue` holds what is waiting for it.
+   */
+  checkpoint(queue: readonly string[] | null): string | null {
+    let waiting = 0;
+    if (queue !== null) for (const q of queue) if (!q.startsWith('"\\u0000{')) waiting++;
+    const sent = this.out.written - waiting;
+    if (sent === this.checked) return null;
+    this.checked = sent;
+    return quote(control({ t: 'ack', recv: this.received, sent }));
+  }
+
+  // ---- inbound -----------------------------------------------------------------------------
+
+  /** One message from the client over `carrier`. */
+  receive(message: string, carrier: Carrier): void {
+    if (this.unconfirmedToken && !this.pending) this.recovery.confirmed(this);
+    if (message.charCodeAt(0) === 0 && message.charCodeAt(1) !== 0) {
+      this.receiveControl(message, carrier);
+      return;
+    }
+    if (this.pending) {
+      carrier.close(3400, 'Recovery hello expected', 'client');
+      return;
+    }
+    this.deliver(unescapeApp(message));
+  }
+
+  private receiveControl(message: string, carrier: Carrier): void {
+    const msg = parseControl(message);
+    if (msg === null) {
+      carrier.close(3400, 'Bad recovery message', 'client');
+    } else if (msg.t === 'hello') {
+      // A second hello is a POST the browser sent twice: the first one counted.
+      if (this.pending) this.recovery.hello(this, carrier, msg);
+    } else if (this.pending) {
+      carrier.close(3400, 'Recovery hello expected', 'client');
+    } else if (msg.t === 'ack') {
+      this.confirm(count(msg.recv));
+      if (msg.probe === true) this.tell({ t: 'ack', recv: this.received, sent: this.out.written });
+    } else if (msg.t === 'close') {
+      // The client closed on purpose: no resume will come.
+      this.close(1000, 'Closed by the client', 'client');
+    } else if (msg.t === 'b') {
+      const n = count(msg.n);
+      const list: unknown = msg.m;
+      if (n === undefined || n > this.received || !Array.isArray(list)) {
+        carrier.close(3400, 'Bad recovery message', 'client');
+        return;
+      }
+      // Messages before `received` arrived already (a repeated POST).
+      for (let i = this.received - n; i < list.length && this.state === OPEN && this.carrier === carrier; i++) {
+        const m: unknown = list[i];
+        this.deliver(typeof m === 'string' ? m : String(m));
+      }
+    }
+  }
+
+  private deliver(message: string): void {
+    this.received++;
+    this.conn.emit('data', message);
+    if (this.received - this.acked >= ACK_EVERY && this.state === OPEN) {
+      this.acked = this.received;
+      this.tell({ t: 'ack', recv: this.received, sent: this.out.written });
+    }
+  }
+
+  private confirm(n: number | undefined): void {
+    if (n === undefined || n > this.out.written) return;
+    if (n > this.confirmed) this.confirmed = n;
+    this.out.confirm(n);
+  }
+
+  // ---- life cycle --------------------------------------------------------------------------
+
+  /** The client's hello opened this link as a new connection. */
+  openNew(token: string, reason?: 'unknown' | 'gap' | 'version'): void {
+    this.pending = false;
+    this.welcome(token, false, reason);
+    this.host.connectionOpened(this.conn, this.transport);
+  }
+
+  /** The client resumed this link on `carrier`, having received `recv` messages. */
+  resume(carrier: Carrier, recv: number, token: string): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const previous = this.carrier;
+    if (previous !== null && previous !== carrier) {
+      // A session the server had not yet seen go: it carries nothing from now on.
+      previous.link = null;
+      previous.close(3001, 'Resumed on another session');
+    }
+    this.carrier = carrier;
+    carrier.link = this;
+    carrier.connection = this.conn;
+    this.confirm(recv);
+    this.welcome(token, true);
+    for (const q of this.out.since(recv)) carrier.sendQuoted(q);
+    this.checked = this.out.written;
+    this.conn.emit('resume');
+  }
+
+  private welcome(token: string, recovered: boolean, reason?: 'unknown' | 'gap' | 'version'): void {
+    this.acked = this.received;
+    this.tell({
+      t: 'welcome', v: RECOVERY_VERSION, token, recovered, ...(reason !== undefined ? { reason } : {}),
+      recv: this.received, window_ms: this.recovery.options.window_ms,
+    });
+  }
+
+  /** The carrier's SockJS session ended. Unless the link itself closed it, the link waits for the client. */
+  carrierClosed(carrier: Carrier, cause: CloseCause): void {
+    if (this.carrier !== carrier || this.state !== OPEN) return;
+    this.carrier = null;
+    if (this.pending || cause === 'shutdown') {
+      this.close(carrier.closeCode, carrier.closeReason, cause);
+      return;
+    }
+    this.timer = setTimeout(onWindowEnd, this.recovery.options.window_ms, this);
+    this.timer.unref();
+  }
+
+  /** Ends the connection for good: by the application, the server's shutdown, the window, or the buffer. */
+  close(code: number, reason: string, cause: CloseCause = 'server'): boolean {
+    if (this.state !== OPEN) return false;
+    const carrier = this.carrier;
+    // The client is told not to resume; on shutdown it may, elsewhere or after a restart.
+    if (carrier !== null && !this.pending && cause !== 'shutdown') this.tell({ t: 'close', code, reason });
+    this.state = CLOSED;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.recovery.forget(this);
+    if (!this.pending) this.host.connectionClosed(this.conn, this.transport, cause, code);
+    if (carrier !== null) carrier.close(code, reason, cause);
+    if (!this.pending) this.conn.emit('close', code, reason);
+    return true;
+  }
+}

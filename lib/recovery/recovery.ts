@@ -1,0 +1,136 @@
+/**
+ * The recovery registry of one service: which requests speak recovery, the carriers made for
+ * them, the hello that opens or resumes a link, and the resume credentials.
+ *
+ * A credential is `key.secret`: the key (16 random bytes) finds the link, the secret (32 random
+ * bytes) is compared in constant time. Each welcome issues a new secret; the one before stops
+ * working as soon as the client shows it read the welcome (its first message after it), so a
+ * credential serves one resume, and a welcome lost on the way does not strand the client.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { RecoveryOptions, TransportName } from '../options.js';
+import type { Connection } from '../connection.js';
+import type { Service } from '../service.js';
+import { Carrier, CarrierHost } from './carrier.js';
+import { Link } from './link.js';
+import { count, RECOVERY_PARAM, type HelloMessage } from './wire.js';
+
+const FLAG = RECOVERY_PARAM + '=1';
+
+interface Entry {
+  link: Link;
+  secret: Buffer;
+  /** The secret before the last welcome, good until the client shows it has the new one (see confirmed()). */
+  previous: Buffer | null;
+}
+
+export class Recovery {
+  private readonly carrierHost: CarrierHost;
+  /** Links by credential key: open ones and parked ones. */
+  private readonly links = new Map<string, Entry>();
+  /** Links waiting for their client's hello. */
+  private readonly pending = new Set<Link>();
+
+  constructor(
+    private readonly service: Service,
+    readonly options: Required<RecoveryOptions>,
+  ) {
+    this.carrierHost = new CarrierHost(service);
+  }
+
+  /** Whether the client asked for recovery: `sockjs-recovery=1` in the query of its URL. */
+  requested(req: IncomingMessage, protocol: TransportName): boolean {
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    if (q === -1 || protocol === 'websocket-raw') return false;
+    return ('&' + url.slice(q + 1) + '&').includes('&' + FLAG + '&');
+  }
+
+  /** A session for a client that speaks recovery, with a pending link and its connection. */
+  carrier(sessionId: string | null, transport: number, connect: (link: Link) => Connection): Carrier {
+    const carrier = new Carrier(sessionId, this.carrierHost, transport);
+    const link = new Link(this.service, this, carrier, transport);
+    link.conn = connect(link);
+    carrier.link = link;
+    carrier.connection = link.conn;
+    this.pending.add(link);
+    return carrier;
+  }
+
+  /** The client's first message on `carrier`, whose pending link is `fresh`. */
+  hello(fresh: Link, carrier: Carrier, hello: HelloMessage): void {
+    this.pending.delete(fresh);
+    if (typeof hello.v !== 'number' || !(hello.v >= 1)) {
+      // hello.v is the highest version the client speaks; the welcome says which one is used.
+      carrier.close(3400, 'Bad recovery message', 'client');
+      return;
+    }
+    if (typeof hello.resume !== 'string') {
+      fresh.openNew(this.issue(fresh));
+      return;
+    }
+    const entry = this.find(hello.resume);
+    const recv = count(hello.recv);
+    if (entry === null || entry.link.state !== 1 || entry.link.pending) {
+      fresh.openNew(this.issue(fresh), 'unknown');
+      return;
+    }
+    const old = entry.link;
+    if (recv === undefined || !old.out.holds(recv)) {
+      // What the client missed is gone: the old connection cannot come back, so it ends now.
+      old.close(1006, 'Recovery buffer full', 'limit');
+      fresh.openNew(this.issue(fresh), 'gap');
+      return;
+    }
+    // The fresh link never opened; the carrier moves to the old one.
+    fresh.state = 3;
+    old.resume(carrier, recv, this.issue(old));
+  }
+
+  /** A new credential for `link`: same key, new secret. */
+  private issue(link: Link): string {
+    const secret = randomBytes(32);
+    const entry = link.key !== '' ? this.links.get(link.key) : undefined;
+    if (entry !== undefined) {
+      entry.previous = entry.secret;
+      entry.secret = secret;
+    } else {
+      link.key = randomBytes(16).toString('base64url');
+      this.links.set(link.key, { link, secret, previous: null });
+    }
+    link.unconfirmedToken = true;
+    return link.key + '.' + secret.toString('base64url');
+  }
+
+  /** The client sent something after its welcome: it has the new credential, the old one dies. */
+  confirmed(link: Link): void {
+    link.unconfirmedToken = false;
+    const entry = this.links.get(link.key);
+    if (entry !== undefined) entry.previous = null;
+  }
+
+  private find(token: string): Entry | null {
+    const dot = token.indexOf('.');
+    if (dot === -1 || token.length > 200) return null;
+    const entry = this.links.get(token.slice(0, dot));
+    if (entry === undefined) return null;
+    const given = Buffer.from(token.slice(dot + 1), 'base64url');
+    if (given.length !== entry.secret.length) return null;
+    // Both compared, always: the time taken says nothing about which one matched.
+    const current = timingSafeEqual(given, entry.secret);
+    const previous = entry.previous !== null && timingSafeEqual(given, entry.previous);
+    return current || previous ? entry : null;
+  }
+
+  /** The link ended: its credential and pending entry go. */
+  forget(link: Link): void {
+    this.pending.delete(link);
+    if (link.key !== '' && this.links.get(link.key)?.link === link) this.links.delete(link.key);
+  }
+
+  /** Closes links still waiting for a hello (open and parked ones are in the service's connections). */
+  shutdown(code: number, reason: string): void {
+    for (const link of [...this.pending]) link.close(code, reason, 'shutdown');
+  }
+}

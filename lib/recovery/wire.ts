@@ -1,0 +1,111 @@
+/**
+ * The recovery wire format, version 1 (docs/recovery.md): control messages travel as ordinary
+ * SockJS messages whose first character is U+0000, followed by a JSON object. An application
+ * message that itself starts with U+0000 is sent with one more U+0000 in front. Shared by the
+ * server and the companion client, so it imports nothing.
+ */
+
+export const RECOVERY_VERSION = 1;
+/** The query parameter a client adds to the service URL to say it speaks recovery. */
+export const RECOVERY_PARAM = 'sockjs-recovery';
+/** U+0000, the first character of every control message. */
+export const MARK = '\u0000';
+
+/** Server → client, right after the SockJS open frame: this server speaks recovery (up to version `v`). */
+export interface ReadyMessage {
+  t: 'ready';
+  v: number;
+}
+
+/** Client → server, answer to ready: a new connection, or a resume. */
+export interface HelloMessage {
+  t: 'hello';
+  v: number;
+  /** The resume credential from the last welcome; absent for a new connection. */
+  resume?: string;
+  /** Application messages received from the server so far (with `resume`). */
+  recv?: number;
+}
+
+/** Server → client, answer to hello. */
+export interface WelcomeMessage {
+  t: 'welcome';
+  v: number;
+  /** The credential for the next resume (single use: each welcome carries a new one). */
+  token: string;
+  /** True when the earlier connection was resumed; false for a new one. */
+  recovered: boolean;
+  /** Why a resume was refused: 'unknown' (expired, closed or never existed), 'gap' (the replay buffer no longer holds what was missed). */
+  reason?: 'unknown' | 'gap' | 'version';
+  /** Application messages from the client the server has delivered (the client re-sends from here). */
+  recv: number;
+  /** How long the server keeps a disconnected connection, in ms. */
+  window_ms: number;
+}
+
+/** Either side: how many application messages it has received (`recv`), and, from the server, how many it had sent before this message (`sent`). */
+export interface AckMessage {
+  t: 'ack';
+  recv: number;
+  sent?: number;
+  /** From the client: answer with an ack at once (the client heard nothing for a while). */
+  probe?: boolean;
+}
+
+/**
+ * Client → server over HTTP transports: application messages `m` whose first is message number
+ * `n` (from 0) of the connection. Browsers may send a POST twice (a request on a reused
+ * connection that was reset before its answer is retried), so the server skips what it already has.
+ */
+export interface BatchMessage {
+  t: 'b';
+  n: number;
+  m: string[];
+}
+
+/** Server → client: the application closed the connection; do not resume. Client → server: the client closed on purpose; do not wait for it. */
+export interface CloseMessage {
+  t: 'close';
+  code: number;
+  reason: string;
+}
+
+export type ControlMessage = ReadyMessage | HelloMessage | BatchMessage | WelcomeMessage | AckMessage | CloseMessage;
+
+/** A control message as sent. */
+export function control(message: ControlMessage): string {
+  return MARK + JSON.stringify(message);
+}
+
+/** Whether a received message is a control message (first character U+0000, second not). */
+export function isControl(message: string): boolean {
+  return message.charCodeAt(0) === 0 && message.charCodeAt(1) !== 0;
+}
+
+/** The control message in `message` (known to be one), or null when it is malformed. */
+export function parseControl(message: string): ControlMessage | null {
+  let v: unknown;
+  try {
+    v = JSON.parse(message.slice(1));
+  } catch {
+    return null;
+  }
+  if (v === null || typeof v !== 'object') return null;
+  const t = (v as { t?: unknown }).t;
+  return t === 'ready' || t === 'hello' || t === 'b' || t === 'welcome' || t === 'ack' || t === 'close' ? (v as ControlMessage) : null;
+}
+
+/** An application message as sent: one more U+0000 in front when it starts with one. */
+export function escapeApp(message: string): string {
+  return message.charCodeAt(0) === 0 ? MARK + message : message;
+}
+
+/** An application message as received (not a control message): its escape removed. */
+export function unescapeApp(message: string): string {
+  return message.charCodeAt(0) === 0 ? message.slice(1) : message;
+}
+
+/** A count as the wire carries it: a non-negative safe integer, or undefined. */
+export function count(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+}

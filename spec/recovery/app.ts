@@ -1,0 +1,95 @@
+/**
+ * The server side of the recovery tests: a service with `recovery` on whose connections write
+ * `S0`, `S1`, … at a steady rate and record what their client sends, checking the order as it
+ * comes, behind a chaos proxy.
+ */
+import express from 'express';
+import http from 'node:http';
+import sockjs, { type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
+import { startChaosProxy, type ChaosProxy } from '../support/chaos-proxy.js';
+import { SOCKJS_CLIENT_BUNDLE } from '../support/test-server.js';
+
+export interface Peer {
+  conn: Connection;
+  /** Messages received, in order. */
+  got: string[];
+  /** Messages written. */
+  sent: number;
+  resumes: number;
+  closed: { code: number; reason: string } | null;
+}
+
+export interface RecoveryApp {
+  readonly router: SockJSRouter;
+  readonly proxy: ChaosProxy;
+  readonly peers: Peer[];
+  /** The service's URL through the proxy. */
+  readonly url: string;
+  /** The server's own URL (no proxy). */
+  readonly directUrl: string;
+  /** Stops every connection's writing. */
+  stopWriting(): void;
+  close(): Promise<void>;
+}
+
+export async function startRecoveryApp(options: SockJSOptions, ratePerSecond = 100, pages: Record<string, string> = {}): Promise<RecoveryApp> {
+  const app = express();
+  app.get('/sockjs.js', (_req, res) => res.type('application/javascript').sendFile(SOCKJS_CLIENT_BUNDLE));
+  app.get('/client.js', (_req, res) => res.type('application/javascript').sendFile(new URL('../../dist/browser/sockjs-express-client.js', import.meta.url).pathname));
+  for (const [path, body] of Object.entries(pages)) app.get(path, (_req, res) => res.type('html').send(body));
+  const router = sockjs({ sockjs_url: '/sockjs.js', ...options });
+  const peers: Peer[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  router.on('connection', (conn) => {
+    const peer: Peer = { conn, got: [], sent: 0, resumes: 0, closed: null };
+    peers.push(peer);
+    conn.on('data', (m) => peer.got.push(m));
+    conn.on('resume', () => peer.resumes++);
+    const timer = setInterval(() => conn.write('S' + peer.sent++), 1000 / ratePerSecond);
+    timers.add(timer);
+    conn.on('close', (code, reason) => {
+      peer.closed = { code, reason };
+      clearInterval(timer);
+      timers.delete(timer);
+    });
+  });
+  app.use('/chat', router);
+  const server = http.createServer(app);
+  router.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const proxy = await startChaosProxy(port);
+  const stopWriting = (): void => {
+    for (const t of timers) clearInterval(t);
+    timers.clear();
+  };
+  return {
+    router,
+    proxy,
+    peers,
+    url: `http://127.0.0.1:${proxy.port}/chat`,
+    directUrl: `http://127.0.0.1:${port}/chat`,
+    stopWriting,
+    async close() {
+      stopWriting();
+      await proxy.close();
+      await router.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Resolves when `check` holds, polling every 20 ms; rejects with `what()` after `ms`. */
+export async function until(check: () => boolean, ms: number, what: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out: ' + what());
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** `prefix0`, `prefix1`, … `prefix(n-1)`. */
+export function sequence(prefix: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => prefix + i);
+}

@@ -1,0 +1,89 @@
+/**
+ * Recovery in real headless Chromium, for every transport sockjs-client has there: the page
+ * loads sockjs-client and the companion client's browser script, a chaos proxy between page and
+ * server cuts connections at random moments (mid-frame too) while both sides send 100 messages
+ * a second, and each side must get every message once, in order, with the server's connection
+ * resumed each time. RECOVERY_CHAOS_MS sets how long the chaos lasts per transport (default 4 s).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../e2e/browser.js';
+import { sequence, startRecoveryApp, until, type RecoveryApp } from './app.js';
+
+const CHAOS_MS = Number(process.env.RECOVERY_CHAOS_MS ?? 4000);
+const TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsource', 'iframe-eventsource', 'iframe-htmlfile', 'iframe-xhr-polling', 'jsonp-polling'];
+
+const PAGE = `<!doctype html><meta charset="utf-8"><script src="/sockjs.js"></script><script src="/client.js"></script>
+<script>
+window.run = function (transport) {
+  var s = { got: [], events: [], sent: 0, writing: true };
+  var sock = SockJSExpressClient.connect('/chat', { transports: [transport], reconnect: { initialDelay: 50, maxDelay: 300 }, stallTimeout: 2000 });
+  sock.on('message', function (m) { s.got.push(m); });
+  ['open', 'reconnected', 'recovered', 'lost', 'close'].forEach(function (e) { sock.on(e, function (i) { s.events.push(i && i.code ? e + ':' + i.code + ':' + i.reason : i && i.reason ? e + ':' + i.reason : e); }); });
+  sock.on('open', function () {
+    var t = setInterval(function () { if (!s.writing) return clearInterval(t); sock.send('C' + s.sent++); }, 10);
+  });
+  s.sock = sock;
+  window.state = s;
+};
+window.summary = function () {
+  var s = window.state;
+  return { got: s.got.length, ordered: s.got.every(function (m, i) { return m === 'S' + i; }), events: s.events, sent: s.sent, state: s.sock.state };
+};
+</script>`;
+
+describe('recovery in Chromium', () => {
+  let app: RecoveryApp;
+  let browser: Browser;
+  before(async () => {
+    app = await startRecoveryApp({ recovery: { window_ms: 30_000 }, response_limit: 4096, disconnect_delay: 1000, sockjs_url: '/sockjs.js' }, 100, { '/page.html': PAGE });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser.close();
+    await app.close();
+  });
+
+  for (const transport of TRANSPORTS) {
+    test(`${transport}: random cuts while both sides send 100 msg/s: everything once, in order`, async () => {
+      const page: Page = await browser.newPage();
+      try {
+        await page.goto(app.url.replace('/chat', '/page.html'));
+        const first = app.peers.length;
+        await page.evaluate((t) => (window as unknown as { run(t: string): void }).run(t), transport);
+        type Summary = { got: number; ordered: boolean; events: string[]; sent: number; state: string };
+        const summary = (): Promise<Summary> => page.evaluate(() => (window as unknown as { summary(): Summary }).summary());
+        await until(() => app.peers.length > first, 10_000, () => 'connection');
+        await until(() => app.peers[first]!.got.length > 0, 10_000, () => 'first message');
+        app.proxy.startChaos(200, 700);
+        await new Promise((r) => setTimeout(r, CHAOS_MS));
+        app.proxy.stopChaos();
+        await page.evaluate(() => {
+          (window as unknown as { state: { writing: boolean } }).state.writing = false;
+        });
+        const mine = app.peers.slice(first);
+        const peer = mine.at(-1)!;
+        for (const orphan of mine.slice(0, -1)) assert.equal(orphan.got.length, 0, 'an orphan connection got nothing');
+        let s = await summary();
+        const reopen = Date.now() + 30_000;
+        while ((s = await summary()).state !== 'open' && Date.now() < reopen) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(s.state, 'open', JSON.stringify(s));
+        app.stopWriting();
+        const sent = (await summary()).sent;
+        const total = peer.sent;
+        const deadline = Date.now() + 25_000;
+        while (((s = await summary()).got < total || peer.got.length < sent) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        assert.equal(s.got, total, `client got ${s.got} of ${total}: ${JSON.stringify(s.events)}`);
+        assert.ok(s.ordered, 'client got S0, S1, … in order');
+        assert.deepEqual(peer.got, sequence('C', sent));
+        assert.ok(!s.events.includes('lost'), 'never lost: ' + s.events.join(','));
+        const recovered = s.events.filter((e) => e === 'recovered').length;
+        assert.ok(peer.resumes >= recovered && recovered >= 1, `${recovered} recoveries, ${peer.resumes} resumes, ${app.proxy.cuts} cuts`);
+        console.log(`${transport}: ${recovered} recoveries, ${peer.resumes} resumes, ${total} + ${sent} messages`);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+});

@@ -1,0 +1,74 @@
+/**
+ * The two edges of recovery, with the companion client in Node: a completed streaming response
+ * whose tail the network drops (SockJS itself reopens the receiver on the same session and
+ * would go on after a gap), and a client that stays away longer than the window.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { connect, type LostInfo, type SockJSConstructor } from '../../lib/client/index.js';
+import { startRecoveryApp, until, type RecoveryApp } from './app.js';
+
+const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSConstructor;
+
+describe('recovery edges', () => {
+  let app: RecoveryApp;
+  before(async () => {
+    // Writes only when the test says so (rate 0.001/s): the test controls every message.
+    app = await startRecoveryApp({ recovery: { window_ms: 600 }, response_limit: 4096, disconnect_delay: 300 }, 0.001);
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  for (const transport of ['eventsource', 'xhr-streaming']) {
+    test(`${transport}: a completed response whose tail is dropped: the gap is seen and repaired`, async () => {
+      const first = app.peers.length;
+      const sock = connect(app.url, { SockJS, transports: [transport], reconnect: { initialDelay: 20, maxDelay: 100 } });
+      const got: string[] = [];
+      const events: string[] = [];
+      sock.on('message', (m) => got.push(m));
+      sock.on('recovered', () => events.push('recovered'));
+      sock.on('lost', () => events.push('lost'));
+      await until(() => sock.state === 'open' && app.peers.length > first, 10_000, () => 'open');
+      const conn = app.peers[first]!.conn;
+      const dropped = app.proxy.dropNextTail();
+      // Longer than response_limit: the response ends right after this message, and loses it.
+      const big = 'x'.repeat(5000);
+      conn.write(big);
+      await dropped;
+      conn.write('after');
+      await until(() => got.length >= 2, 10_000, () => `got ${got.length} messages`);
+      assert.deepEqual(got.map((m) => (m.length > 10 ? m.length : m)), [5000, 'after']);
+      assert.ok(!events.includes('lost'));
+      assert.ok(app.peers[first]!.resumes >= 1, 'the server resumed the connection');
+      sock.close();
+    });
+  }
+
+  test('websocket: away longer than the window: the client reports lost, the app gets close then a new connection', async () => {
+    const first = app.peers.length;
+    const sock = connect(app.url, { SockJS, transports: ['websocket'], reconnect: { initialDelay: 20, maxDelay: 100 } });
+    const got: string[] = [];
+    let lost: LostInfo | null = null;
+    sock.on('message', (m) => got.push(m));
+    sock.on('lost', (info) => (lost = info));
+    await until(() => sock.state === 'open' && app.peers.length > first, 10_000, () => 'open');
+    const peer = app.peers[first]!;
+    sock.send('before');
+    await until(() => peer.got.length === 1, 5000, () => 'first message');
+    app.proxy.refuse = true;
+    app.proxy.cutAll();
+    await until(() => peer.closed !== null, 10_000, () => 'window end');
+    assert.deepEqual(peer.closed, { code: 1006, reason: 'Session timed out' });
+    peer.conn.write('while away');
+    sock.send('queued while away');
+    app.proxy.refuse = false;
+    await until(() => lost !== null, 10_000, () => 'lost');
+    assert.equal(lost!.reason, 'unknown');
+    await until(() => app.peers.length === first + 2 && app.peers[first + 1]!.got.length === 1, 5000, () => 'new connection');
+    assert.deepEqual(app.peers[first + 1]!.got, ['queued while away'], 'what was never sent goes on the new connection');
+    assert.deepEqual(got, [], 'nothing written to the closed connection arrives');
+    sock.close();
+  });
+});

@@ -79,7 +79,11 @@ describe('recovery in Chromium', () => {
         assert.deepEqual(peer.got, sequence('C', sent));
         assert.ok(!s.events.includes('lost'), 'never lost: ' + s.events.join(','));
         const recovered = s.events.filter((e) => e === 'recovered').length;
-        assert.ok(peer.resumes >= recovered && recovered >= 1, `${recovered} recoveries, ${peer.resumes} resumes, ${app.proxy.cuts} cuts`);
+        // A polling transport's connections sit idle between polls: cuts that fall there break no
+        // session, and a run may ride out the chaos without a resume. Every other transport has
+        // its receiving connection open all the time, so cuts break sessions.
+        const mustResume = !transport.includes('polling');
+        assert.ok(peer.resumes >= recovered && (recovered >= 1 || !mustResume), `${recovered} recoveries, ${peer.resumes} resumes, ${app.proxy.cuts} cuts`);
         console.log(`${transport}: ${recovered} recoveries, ${peer.resumes} resumes, ${total} + ${sent} messages`);
       } finally {
         await page.close();

@@ -3,8 +3,7 @@
  * URL, so the session's messages go to its link (lib/recovery/link.ts), which outlives it. When
  * the session ends without the application asking, the link is parked, not closed.
  */
-import { CONNECTING, OPEN, Session, type CloseCause, type Receiver, type SessionHost } from '../session/session.js';
-import type { Service } from '../service.js';
+import { CONNECTING, OPEN, Session, type CloseCause, type Receiver } from '../session/session.js';
 import type { Link } from './link.js';
 import { quote } from '../protocol/frames.js';
 import { control, RECOVERY_VERSION } from './wire.js';
@@ -52,60 +51,15 @@ export class Carrier extends Session {
     super.attach(recv);
   }
 
-  protected override emitClose(): void {
-    // The link tells the application, when the connection really ends.
-  }
-}
-
-/** The SessionHost of a service's carriers: the service's, except that opening and closing go to the link. */
-export class CarrierHost implements SessionHost {
-  constructor(private readonly service: Service) {}
-
-  get heartbeatDelay(): number {
-    return this.service.heartbeatDelay;
-  }
-
-  get heartbeatTimeout(): number {
-    return this.service.heartbeatTimeout;
-  }
-
-  get flusher(): Service['flusher'] {
-    return this.service.flusher;
-  }
-
-  get disconnectDelay(): number {
-    return this.service.disconnectDelay;
-  }
-
-  get highWaterMark(): number {
-    return this.service.highWaterMark;
-  }
-
-  get maxBuffered(): number {
-    return this.service.maxBuffered;
-  }
-
-  get stats(): Service['stats'] {
-    return this.service.stats;
-  }
-
-  get rooms(): Service['rooms'] {
-    return this.service.rooms;
-  }
-
-  opened(): void {
+  protected override announceOpen(): void {
     // The connection opens when the client's hello arrives (link.ts).
   }
 
-  closed(session: Session, cause: CloseCause): void {
-    (session as Carrier).link?.carrierClosed(session as Carrier, cause);
+  protected override announceClosed(cause: CloseCause): void {
+    this.link?.carrierClosed(this, cause);
   }
 
-  forget(session: Session): void {
-    this.service.forget(session);
-  }
-
-  closeDelivered(session: Session): void {
-    this.service.closeDelivered(session);
+  protected override emitClose(): void {
+    // The link tells the application, when the connection really ends.
   }
 }

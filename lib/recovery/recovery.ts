@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { RecoveryOptions, TransportName } from '../options.js';
 import type { Connection } from '../connection.js';
 import type { Service } from '../service.js';
-import { Carrier, CarrierHost } from './carrier.js';
+import { Carrier } from './carrier.js';
 import { Link } from './link.js';
 import { count, RECOVERY_PARAM, type HelloMessage } from './wire.js';
 
@@ -26,7 +26,6 @@ interface Entry {
 }
 
 export class Recovery {
-  private readonly carrierHost: CarrierHost;
   /** Links by credential key: open ones and parked ones. */
   private readonly links = new Map<string, Entry>();
   /** Links waiting for their client's hello. */
@@ -36,7 +35,6 @@ export class Recovery {
     private readonly service: Service,
     readonly options: Required<RecoveryOptions>,
   ) {
-    this.carrierHost = new CarrierHost(service);
   }
 
   /** Whether the client asked for recovery: `sockjs-recovery=1` in the query of its URL. */
@@ -49,7 +47,7 @@ export class Recovery {
 
   /** A session for a client that speaks recovery, with a pending link and its connection. */
   carrier(sessionId: string | null, transport: number, connect: (link: Link) => Connection): Carrier {
-    const carrier = new Carrier(sessionId, this.carrierHost, transport);
+    const carrier = new Carrier(sessionId, this.service, transport);
     const link = new Link(this.service, this, carrier, transport);
     link.conn = connect(link);
     carrier.link = link;

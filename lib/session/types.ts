@@ -6,7 +6,7 @@ import type { SharedFrame } from '../protocol/shared-frame.js';
 import type { FlushScheduler } from './flush.js';
 import type { Stats } from '../stats.js';
 import type { Rooms } from '../rooms.js';
-import type { Session } from './session.js';
+import type { SessionLifecycle as Session } from './lifecycle.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;

@@ -29,6 +29,7 @@ export type {
 } from './options.js';
 export type { ReadyState, CloseCause } from './session/session.js';
 export type { CompressionOptions, ResolvedCompression } from './compression.js';
+export type { RecoveryOptions } from './recovery/options.js';
 export type { UpgradeableServer } from './upgrade.js';
 export { expressServer, expressServerOptions } from './express-server.js';
 export type { ExpressAppLike, ExpressServerOptions } from './express-server.js';

@@ -4,8 +4,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LocalAdapter, type Adapter } from './adapter.js';
+import { resolveRecovery, type RecoveryOptions } from './recovery/options.js';
 import { resolveCompression, type CompressionOptions, type ResolvedCompression } from './compression.js';
 import { unknownOption } from './unknown-option.js';
+
+export type { RecoveryOptions };
 
 /** Transport names as sockjs-client spells them, plus `websocket-raw` for the plain /websocket endpoint. */
 export const TRANSPORT_NAMES = [
@@ -77,15 +80,6 @@ export interface SockJSOptions {
   recovery?: boolean | RecoveryOptions;
 }
 
-/** The limits of `recovery` (docs/recovery.md). */
-export interface RecoveryOptions {
-  /** How long a disconnected connection is kept for its client to resume, in ms. Default 120 000. */
-  window_ms?: number;
-  /** Unconfirmed messages kept per connection for replay. Default 1 000. */
-  max_messages?: number;
-  /** Unconfirmed characters (bytes for ASCII) kept per connection for replay. Default 1 MiB. */
-  max_bytes?: number;
-}
 
 /** Decides whether a browser origin (the `Origin` header, or the Referer's origin) may connect. */
 export type OriginCheck = (origin: string, req: IncomingMessage) => boolean;
@@ -234,27 +228,6 @@ function originCheck(o: Record<string, unknown>): OriginCheck | null {
   };
 }
 
-function recoveryOptions(o: Record<string, unknown>): Required<RecoveryOptions> | null {
-  const v = o.recovery;
-  if (v === undefined || v === false) return null;
-  if (v !== true && (v === null || typeof v !== 'object' || Array.isArray(v))) {
-    fail('recovery', 'true, false or an object { window_ms, max_messages, max_bytes }', v);
-  }
-  const r = (v === true ? {} : v) as Record<string, unknown>;
-  for (const key of Object.keys(r)) {
-    if (key !== 'window_ms' && key !== 'max_messages' && key !== 'max_bytes') {
-      throw new TypeError(`sockjs-express: unknown option "recovery.${key}"; known are window_ms, max_messages, max_bytes`);
-    }
-  }
-  const sub = (name: string, def: number): number => positiveInt(r, name, def);
-  try {
-    return { window_ms: sub('window_ms', 120_000), max_messages: sub('max_messages', 1_000), max_bytes: sub('max_bytes', 1024 * 1024) };
-  } catch (err) {
-    // Name the option as the user wrote it.
-    throw new TypeError((err as Error).message.replace('option "', 'option "recovery.'));
-  }
-}
-
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined || input === null) input = {};
   if (typeof input !== 'object' || Array.isArray(input)) {
@@ -315,6 +288,6 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     verify: (o.verify as VerifyFunction | undefined) ?? null,
     adapter: (adapter as Adapter | undefined) ?? new LocalAdapter(),
     compression: resolveCompression(o.compression, fail),
-    recovery: recoveryOptions(o),
+    recovery: resolveRecovery(o.recovery, fail, positiveInt),
   };
 }

@@ -24,7 +24,7 @@ export abstract class SessionLifecycle {
   state: ReadyState = CONNECTING;
   recv: Receiver | null = null;
   readonly outbox: Outbox;
-  /** On its service's list of sessions to flush at the end of this tick. */
+  /** On its service's list of sessions to flush in this turn's flush round. */
   scheduled = false;
   closeCode = 0;
   closeReason = '';

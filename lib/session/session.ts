@@ -1,7 +1,7 @@
 /**
  * One SockJS session's outbound side: conn.write() quotes the message once and queues it in the
- * session's Outbox; every session written to in one tick is flushed once at the end of that tick
- * (session/flush.ts), so a burst of writes becomes one `a[...]` frame and one socket write (a
+ * session's Outbox; every session written to in one turn of the event loop is flushed once, after that turn's
+ * socket reads (session/flush.ts), so a burst of writes becomes one `a[...]` frame and one socket write (a
  * message of 4 KiB or more goes to a websocket or streaming response at once). Its life (state
  * machine, receivers, closing, the timer) is SessionLifecycle's. The raw websocket endpoint,
  * which carries no SockJS frames, is a RawSession.
@@ -15,7 +15,7 @@ import { OPEN, type Receiver } from './types.js';
 export * from './types.js';
 
 // A message this long (in characters, quoted) goes to a streaming receiver at once, with what is
-// queued before it, not at the end of the tick: batching saves nothing at that size (its bytes
+// queued before it, not at the end of the turn: batching saves nothing at that size (its bytes
 // cost more than the write), and holding big messages back stalls a client that keeps a few in
 // flight, which then waits for the whole batch before it sends more.
 const EAGER_FLUSH = 4096;
@@ -48,7 +48,7 @@ export class Session extends SessionLifecycle {
     return this.afterQueued(message.quoted.length);
   }
 
-  /** After a message of `length` characters was queued: flush now or at the end of the tick. */
+  /** After a message of `length` characters was queued: flush now or in this turn's flush round. */
   private afterQueued(length: number): boolean {
     const recv = this.recv;
     const box = this.outbox;

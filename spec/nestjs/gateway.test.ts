@@ -38,7 +38,9 @@ class GatewayClient {
 
   static open(url: string, transport: string): Promise<GatewayClient> {
     return new Promise((resolve, reject) => {
-      const sock = new SockJS(url, null, { transports: [transport] });
+      // sockjs-client gives a transport a few round trips of the /info RTT to open; on a saturated
+      // machine that is too short (2000 "All transports failed"), so a floor of 10 s.
+      const sock = new SockJS(url, null, { transports: [transport], timeout: 10_000 });
       sock.onopen = () => resolve(new GatewayClient(sock));
       sock.onclose = (e) => reject(new Error(`closed before open: ${e.code} ${e.reason}`));
     });

@@ -11,6 +11,6 @@ export interface ClientSock {
   close(): void;
 }
 
-export type SockJSCtor = new (url: string, protocols: null, opts: { transports: string[] }) => ClientSock;
+export type SockJSCtor = new (url: string, protocols: null, opts: { transports: string[]; timeout?: number }) => ClientSock;
 
 export const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSCtor;

@@ -3,26 +3,14 @@
 // `echo` (sent back), `rpc` and `join`/`chat` running bench/servers/app-logic.cjs, the chat on
 // socket.io's own rooms. socket.io's parser does the JSON, so the app gets and gives objects.
 // Plus GET /__mem. Run: PORT=8084 node --expose-gc bench/servers/app-sio.mjs
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import { Server } from 'socket.io';
-import { memReport } from './common.mjs';
+import { benchHttpServer } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const { rpcReply, joinOf, envelope } = require('./app-logic.cjs');
 const port = Number(process.env.PORT || 8084);
-const server = http.createServer((req, res) => {
-  if (req.url === '/__mem') {
-    res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify(memReport({ sessions: io.engine.clientsCount })));
-    return;
-  }
-  // socket.io answers its own path; everything else is ours to refuse.
-  if (!req.url.startsWith('/socket.io/')) {
-    res.statusCode = 404;
-    res.end();
-  }
-});
+const server = benchHttpServer(() => io.engine.clientsCount, '/socket.io/');
 
 const io = new Server(server, { transports: ['websocket'], perMessageDeflate: false, httpCompression: false });
 io.on('connection', (socket) => {

@@ -1,23 +1,14 @@
 // Bench server for the application-shaped scenarios: plain `ws`, the floor. The path picks the
 // app: /rpc and /chat run bench/servers/app-logic.cjs (rooms as a Map of Sets), anything else
 // echoes. Plus GET /__mem. Run: PORT=8083 node --expose-gc bench/servers/app-ws.mjs
-import http from 'node:http';
 import { createRequire } from 'node:module';
 import { WebSocketServer } from 'ws';
-import { memReport } from './common.mjs';
+import { benchHttpServer } from './common.mjs';
 
 const require = createRequire(import.meta.url);
 const { rpcReply, parse, Rooms, chatMember } = require('./app-logic.cjs');
 const port = Number(process.env.PORT || 8083);
-const server = http.createServer((req, res) => {
-  if (req.url === '/__mem') {
-    res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify(memReport({ sessions: wss.clients.size })));
-    return;
-  }
-  res.statusCode = 404;
-  res.end();
-});
+const server = benchHttpServer(() => wss.clients.size);
 
 const rooms = new Rooms();
 const send = (ws, text) => ws.send(text);

@@ -1,20 +1,11 @@
 // Bench server: plain `ws`, the floor every websocket figure is compared with. Echoes every
 // message on any path; on paths starting with /broadcast, sends each message to every client
 // connected there. Plus GET /__mem. Run: PORT=8083 node --expose-gc bench/servers/ws.mjs
-import http from 'node:http';
 import { WebSocketServer } from 'ws';
-import { memReport } from './common.mjs';
+import { benchHttpServer } from './common.mjs';
 
 const port = Number(process.env.PORT || 8083);
-const server = http.createServer((req, res) => {
-  if (req.url === '/__mem') {
-    res.setHeader('Content-Type', 'application/json');
-    res.end(JSON.stringify(memReport({ sessions: wss.clients.size })));
-    return;
-  }
-  res.statusCode = 404;
-  res.end();
-});
+const server = benchHttpServer(() => wss.clients.size);
 
 const wss = new WebSocketServer({ server, perMessageDeflate: false });
 const members = new Set();

@@ -21,6 +21,8 @@ export interface AdapterHost {
   error(err: Error): void;
 }
 
+import type { RecoveryStore } from './recovery/store.js';
+
 export interface Adapter {
   /** Called once when the service starts using the adapter. */
   bind(host: AdapterHost): void;
@@ -28,6 +30,12 @@ export interface Adapter {
   publish(packet: BroadcastPacket): void;
   /** Releases connections and subscriptions. */
   close(): Promise<void>;
+  /**
+   * Optional, called once when the service has `recovery` on: a shared store through which room
+   * and broadcast messages then travel (instead of publish()), so that a connection can resume on
+   * another process (docs/recovery.md). `sockjs-express/redis` has one.
+   */
+  recoveryStore?(recovery: { window_ms: number }): RecoveryStore;
 }
 
 /** The default: one process, nothing to carry. */

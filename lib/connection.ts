@@ -10,6 +10,7 @@ import { parse as parseCookie } from 'cookie';
 import type { CloseCause, ReadyState, SessionHost } from './session/session.js';
 import type { SharedFrame } from './protocol/shared-frame.js';
 import type { TransportName } from './options.js';
+import type { ResumeInfo } from './recovery/link.js';
 
 export interface ConnectionEvents {
   /** One message from the client, in the order sent. */
@@ -19,7 +20,7 @@ export interface ConnectionEvents {
   /** Buffered bytes fell back under the high-water mark after write() returned false. */
   drain: [];
   /** With `recovery`: the client came back within the window; missed writes are being replayed (docs/recovery.md). */
-  resume: [];
+  resume: [info: ResumeInfo];
 }
 
 /**
@@ -37,6 +38,8 @@ export interface ConnectionSession {
   /** One message several connections are sent in this round (a broadcast or room send). */
   sendShared(message: SharedFrame): boolean;
   close(code: number, reason: string, cause?: CloseCause): boolean;
+  /** The connection joined or left a room (recovery across processes keeps track). */
+  roomsChanged?(): void;
 }
 
 /** Request headers a connection exposes: proxy and client identification, never cookies or auth. */
@@ -235,12 +238,16 @@ export class Connection<Locals extends object = Record<string, unknown>> extends
   join(room: string): this {
     const name = checkRoom(room);
     // A closed connection has left every room for good.
-    if (this.#session.state === 1) this.#session.host.rooms.join(this, name);
+    if (this.#session.state === 1) {
+      this.#session.host.rooms.join(this, name);
+      this.#session.roomsChanged?.();
+    }
     return this;
   }
 
   leave(room: string): this {
     this.#session.host.rooms.leave(this, checkRoom(room));
+    this.#session.roomsChanged?.();
     return this;
   }
 

@@ -11,6 +11,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Adapter, AdapterHost, BroadcastPacket } from './adapter.js';
+import { RedisRecoveryStore } from './recovery/redis-store.js';
+import type { RecoveryStore } from './recovery/store.js';
 
 /** The part of a node-redis (v4 or later) client this adapter uses. */
 export interface RedisClientLike {
@@ -33,6 +35,8 @@ export interface RedisAdapterOptions {
   channel?: string;
   /** Packets kept while Redis is unreachable; older ones are dropped (and counted) beyond it. Default 10 000. */
   max_queue?: number;
+  /** With `recovery`: entries the Redis Stream `<channel>:stream` keeps at most (MAXLEN ~). Default 100 000. */
+  stream_max_len?: number;
 }
 
 interface WirePacket {
@@ -98,6 +102,12 @@ class RedisAdapter implements Adapter {
     // node-redis subscribes again by itself after every reconnect.
     await sub.subscribe(this.channel, (raw) => this.receive(raw));
     this.ready();
+  }
+
+  /** With `recovery` on, room and broadcast messages go through a Redis Stream instead (lib/recovery/redis-store.ts). */
+  recoveryStore(recovery: { window_ms: number }): RecoveryStore {
+    const o = this.options;
+    return new RedisRecoveryStore({ url: o.url, client: o.client, prefix: this.channel, window_ms: recovery.window_ms, max_len: o.stream_max_len ?? 100_000 });
   }
 
   publish(packet: BroadcastPacket): void {

@@ -90,14 +90,19 @@ export class Service implements SessionHost {
     this.stats = new Stats(this.connections);
     this.log = createLogger(options.log);
     this.adapter = options.adapter;
-    this.recovery = options.recovery !== null ? new Recovery(this, options.recovery) : null;
+    // With an adapter that has a shared store (sockjs-express/redis), recovery works across processes.
+    const store = options.recovery !== null ? this.adapter.recoveryStore?.(options.recovery) ?? null : null;
+    this.recovery = options.recovery !== null ? new Recovery(this, options.recovery, store) : null;
     this.adapter.bind({
       deliver: (packet) => this.deliverLocal(packet),
-      error: (err) => {
-        this.log('error', 'adapter: ' + err.message);
-        if (this.events.listenerCount('adapter_error') > 0) this.events.emit('adapter_error', err);
-      },
+      error: (err) => this.adapterError(err),
     });
+  }
+
+  /** A transport problem of the adapter (or its recovery store): logged, and emitted as 'adapter_error'. */
+  adapterError(err: Error): void {
+    this.log('error', 'adapter: ' + err.message);
+    if (this.events.listenerCount('adapter_error') > 0) this.events.emit('adapter_error', err);
   }
 
   /** Delivers to this process's connections: every one, or a room's. */
@@ -109,6 +114,8 @@ export class Service implements SessionHost {
 
   /** Delivers here and publishes to the other processes. */
   publish(packet: BroadcastPacket): number {
+    // Through the shared log: delivered here too, in log order, when read back.
+    if (this.recovery?.remote) return this.recovery.remote.publish(packet);
     const sent = this.deliverLocal(packet);
     this.adapter.publish(packet);
     return sent;
@@ -277,6 +284,6 @@ export class Service implements SessionHost {
     const drained = this.live === 0 ? Promise.resolve() : new Promise<void>((resolve) => {
       this.drained = resolve;
     });
-    return drained.then(() => this.adapter.close());
+    return drained.then(() => Promise.all([this.adapter.close(), this.recovery?.close()])).then(() => undefined);
   }
 }

@@ -6,7 +6,7 @@ import { RecoveringSocket } from './socket.js';
 import type { ConnectOptions } from './types.js';
 
 export { RecoveringSocket };
-export type { ConnectOptions, LostInfo, RecoveringSocketEvents, SockJSConstructor, SockJSLike } from './types.js';
+export type { ConnectOptions, LostInfo, RecoveredInfo, RecoveringSocketEvents, SockJSConstructor, SockJSLike } from './types.js';
 export type { BackoffOptions } from './backoff.js';
 
 /** Connects to the SockJS service at `url` (e.g. `/chat`), reconnecting until close(). */

@@ -5,8 +5,8 @@
 import { Emitter } from './emitter.js';
 import { backoffDelay, resolveBackoff } from './backoff.js';
 import { isOnline, watchEnvironment } from './environment.js';
-import type { ConnectOptions, LostInfo, RecoveringSocketEvents, SockJSConstructor, SockJSLike } from './types.js';
-import { control, count, escapeApp, isControl, parseControl, unescapeApp, RECOVERY_PARAM, RECOVERY_VERSION } from '../recovery/wire.js';
+import type { ConnectOptions, LostInfo, RecoveredInfo, RecoveringSocketEvents, SockJSConstructor, SockJSLike } from './types.js';
+import { control, count, escapeApp, isControl, parseControl, unescapeApp, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage, type WelcomeMessage } from '../recovery/wire.js';
 
 const enum Mode { Waiting, Plain, Recovering }
 
@@ -37,6 +37,13 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   private outBase = 0;
   private sentUpTo = 0;
   private flushing = false;
+  // Where the client stands in the server's shared log (version 2, cross-process recovery):
+  // every room/broadcast message up to position `pos` with rooms version `roomsVersion`, then
+  // `logged` more while `counting`.
+  private pos: string | null = null;
+  private roomsVersion = 0;
+  private logged = 0;
+  private counting = false;
 
   constructor(private readonly url: string, private readonly options: ConnectOptions = {}) {
     super();
@@ -115,6 +122,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
         return;
       }
       this.received++;
+      if (this.counting) this.logged++;
       this.emit('message', unescapeApp(data));
       this.scheduleAck();
       return;
@@ -123,10 +131,13 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     if (msg === null) return this.restart('bad control message');
     if (msg.t === 'ready' && this.mode === Mode.Waiting) {
       this.clearTimer();
-      const hello = this.token !== null ? { t: 'hello' as const, v: RECOVERY_VERSION, resume: this.token, recv: this.received } : { t: 'hello' as const, v: RECOVERY_VERSION };
-      sock.send(control(hello));
+      sock.send(control(this.hello()));
     } else if (msg.t === 'welcome') {
-      this.welcome(msg.token, msg.recovered, count(msg.recv) ?? 0, msg.reason);
+      this.welcome(msg);
+    } else if (msg.t === 'p') {
+      this.position(msg.s, msg.g);
+    } else if (msg.t === 'd') {
+      this.counting = false;
     } else if (msg.t === 'ack') {
       this.confirmed(count(msg.recv));
       const sent = count(msg.sent);
@@ -137,12 +148,35 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     }
   }
 
-  private welcome(token: string, recovered: boolean, recv: number, reason: LostInfo['reason'] | undefined): void {
+  private hello(): HelloMessage {
+    if (this.token === null) return { t: 'hello', v: RECOVERY_VERSION };
+    const hello: HelloMessage = { t: 'hello', v: RECOVERY_VERSION, resume: this.token, recv: this.received };
+    // With a log position, another process can take the connection over (docs/recovery.md).
+    if (this.pos !== null) Object.assign(hello, { s: this.pos, g: this.roomsVersion, k: this.logged, c: this.outBase, n: this.sentUpTo });
+    return hello;
+  }
+
+  private position(s: unknown, g: unknown): void {
+    const v = count(g);
+    if (typeof s !== 'string' || v === undefined) return;
+    this.pos = s;
+    this.roomsVersion = v;
+    this.logged = 0;
+    this.counting = true;
+  }
+
+  private welcome(msg: WelcomeMessage): void {
+    const { token, recovered, reason } = msg;
+    const recv = count(msg.recv) ?? 0;
     const again = this.token !== null;
     this.token = token;
     this.mode = Mode.Recovering;
+    let info: RecoveredInfo | null = null;
     if (recovered) {
       this.confirmed(recv);
+      const moved = msg.moved === true;
+      // Moved: the old process may have delivered these already; they go again (at least once).
+      info = { moved, resent: moved ? this.outbox.slice(0, this.sentUpTo - this.outBase) : [], directMayBeLost: moved && msg.direct === true };
       this.sentUpTo = this.outBase;
     } else {
       this.received = 0;
@@ -150,24 +184,27 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
       const unconfirmed = this.outbox.splice(0, this.sentUpTo - this.outBase);
       this.outBase = 0;
       this.sentUpTo = 0;
+      this.pos = null;
+      this.counting = false;
+      this.position(msg.s, msg.g);
       if (again) this.lost({ reason: reason ?? 'unknown', unconfirmed });
     }
-    this.opened(recovered);
+    this.opened(info);
     this.flushOut();
     // Tells the server the welcome arrived (its earlier credential can go), and where we are.
     this.ackedRecv = -1;
     this.sendAck();
   }
 
-  private opened(recovered: boolean): void {
+  private opened(recovered: RecoveredInfo | null): void {
     this.clearConnectTimer();
     this.watchLiveness();
     this.state = 'open';
     if (!this.everOpen) {
       this.everOpen = true;
       this.emit('open');
-    } else if (recovered) {
-      this.emit('recovered');
+    } else if (recovered !== null) {
+      this.emit('recovered', recovered);
     }
   }
 

@@ -44,6 +44,15 @@ export interface LostInfo {
   unconfirmed: string[];
 }
 
+export interface RecoveredInfo {
+  /** The connection came back on another server process (its old one was gone). */
+  moved: boolean;
+  /** Moved: messages sent again that the old process may have delivered already (the application may see them twice). */
+  resent: string[];
+  /** Moved: the old process had written directly to this connection; what it wrote after the last message received here is lost. */
+  directMayBeLost: boolean;
+}
+
 export interface RecoveringSocketEvents {
   /** Connected for the first time. */
   open: [];
@@ -52,8 +61,8 @@ export interface RecoveringSocketEvents {
   reconnecting: [info: { attempt: number; delay: number; code: number; reason: string }];
   /** A new SockJS session opened after a drop (`recovered` or `lost` follows). */
   reconnected: [];
-  /** The server resumed the connection: nothing was missed either way. */
-  recovered: [];
+  /** The server resumed the connection: nothing was missed either way, except what `info` says when it moved to another process. */
+  recovered: [info: RecoveredInfo];
   /** The connection is a new one: what the server sent meanwhile is gone, and `unconfirmed` may not have arrived. */
   lost: [info: LostInfo];
   /** Final: close() was called, the server closed the connection, or the attempts ran out (4900). */

@@ -5,6 +5,11 @@
  */
 export class ReplayBuffer {
   private items: string[] = [];
+  /**
+   * With cross-process recovery: the position marker (quoted control message) that went just
+   * before each item, or '' (lib/recovery/remote.ts). Null otherwise, and then never allocated.
+   */
+  private marks: string[] | null = null;
   private head = 0;
   /** Messages written over the connection's life (the count of the next one, from 0). */
   written = 0;
@@ -21,8 +26,19 @@ export class ReplayBuffer {
     return this.written - (this.items.length - this.head);
   }
 
-  push(quoted: string): void {
+  /** Keeps markers from now on (a client that speaks cross-process recovery). */
+  withMarks(): void {
+    this.marks ??= this.items.map(() => '');
+  }
+
+  /** A connection resumed on another process: the client had `written` messages already. */
+  startAt(written: number): void {
+    this.written = written;
+  }
+
+  push(quoted: string, mark = ''): void {
     this.items.push(quoted);
+    this.marks?.push(mark);
     this.written++;
     this.chars += quoted.length;
     while (this.items.length - this.head > this.maxMessages || (this.chars > this.maxChars && this.items.length - this.head > 1)) {
@@ -41,17 +57,27 @@ export class ReplayBuffer {
     while (n-- > 0) this.dropOne();
   }
 
-  /** The messages from count `from` on, oldest first (`holds(from)` must be true). */
+  /** The messages from count `from` on, oldest first, each after its marker if any (`holds(from)` must be true). */
   since(from: number): string[] {
-    return this.items.slice(this.head + (from - this.first));
+    const start = this.head + (from - this.first);
+    const marks = this.marks;
+    if (marks === null) return this.items.slice(start);
+    const out: string[] = [];
+    for (let i = start; i < this.items.length; i++) {
+      if (marks[i] !== '') out.push(marks[i]!);
+      out.push(this.items[i]!);
+    }
+    return out;
   }
 
   private dropOne(): void {
     this.chars -= this.items[this.head]!.length;
     // Left for the collector; the array is compacted once half of it is spent.
+    if (this.marks !== null) this.marks[this.head] = '';
     this.items[this.head++] = '';
     if (this.head >= 64 && this.head * 2 >= this.items.length) {
       this.items = this.items.slice(this.head);
+      if (this.marks !== null) this.marks = this.marks.slice(this.head);
       this.head = 0;
     }
   }

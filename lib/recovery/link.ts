@@ -12,7 +12,21 @@ import type { Service } from '../service.js';
 import { ReplayBuffer } from './buffer.js';
 import type { Carrier } from './carrier.js';
 import type { Recovery } from './recovery.js';
-import { control, count, parseControl, unescapeApp, RECOVERY_VERSION } from './wire.js';
+import type { RemoteRecovery, Takeover } from './remote.js';
+import type { RoomsVersion } from './store.js';
+import { control, count, parseControl, unescapeApp } from './wire.js';
+
+/** What `resume` tells the application (docs/recovery.md). */
+export interface ResumeInfo {
+  /** The connection came back on this process from another one (whose direct writes and unconfirmed client messages may be lost or repeated). */
+  moved: boolean;
+  /** Messages to the client sent again: from the replay buffer, or (moved) room and broadcast messages from the log. */
+  replayed: number;
+  /** Moved: client messages the client sends again that the old process may already have delivered (they will be delivered again). */
+  resent: number;
+  /** Moved: the old process wrote directly to this connection at least once, and what it wrote after the client's last message is lost. */
+  directMayBeLost: boolean;
+}
 
 /** Client messages between two acknowledgements from the server. */
 export const ACK_EVERY = 32;
@@ -45,6 +59,20 @@ export class Link {
   private checked = 0;
   /** The window timer, while parked. */
   private timer: NodeJS.Timeout | null = null;
+  /** The recovery version agreed with the client (its hello's, at most ours). */
+  version = 1;
+  /** A hello is being looked up on other processes (lib/recovery/remote.ts): later ones are repeats. */
+  resuming = false;
+  // Cross-process recovery (remote.ts), for clients of version 2 when the service has a store:
+  /** Markers are sent and kept. */
+  marks = false;
+  /** Whether the client counts room and broadcast messages now (null: unknown, the next message says). */
+  counting: boolean | null = null;
+  /** The rooms version, and the last versions with where they began in the log. */
+  g = 0;
+  versions: RoomsVersion[] = [];
+  /** 1 once the application wrote directly. */
+  direct: 0 | 1 = 0;
 
   constructor(
     readonly host: Service,
@@ -80,9 +108,13 @@ export class Link {
       quoted = '"\\u0000' + quoted.slice(1);
       shared = null;
     }
-    this.out.push(quoted);
+    const mark = this.marks ? this.remote!.markFor(this) : '';
+    this.out.push(quoted, mark);
     const carrier = this.carrier;
-    if (carrier !== null) return shared !== null ? carrier.sendShared(shared) : carrier.sendQuoted(quoted);
+    if (carrier !== null) {
+      if (mark !== '') carrier.sendQuoted(mark);
+      return shared !== null ? carrier.sendShared(shared) : carrier.sendQuoted(quoted);
+    }
     if (this.out.first > this.confirmed) {
       // The buffer let go of a message the client has not got: resuming can only fail now.
       this.close(1006, 'Recovery buffer full', 'limit');
@@ -94,6 +126,20 @@ export class Link {
   /** A control message to the client, over the current carrier. */
   private tell(message: Parameters<typeof control>[0]): void {
     this.carrier?.sendQuoted(quote(control(message)));
+  }
+
+  /** A quoted control message to the client, over the current carrier (not kept for replay). */
+  tellRaw(quoted: string): void {
+    this.carrier?.sendQuoted(quoted);
+  }
+
+  private get remote(): RemoteRecovery | null {
+    return this.recovery.remote;
+  }
+
+  /** The application joined or left a room (Connection). */
+  roomsChanged(): void {
+    if (this.marks && this.state === OPEN) this.remote!.roomsChanged(this);
   }
 
   /**
@@ -131,7 +177,7 @@ export class Link {
       carrier.close(3400, 'Bad recovery message', 'client');
     } else if (msg.t === 'hello') {
       // A second hello is a POST the browser sent twice: the first one counted.
-      if (this.pending) this.recovery.hello(this, carrier, msg);
+      if (this.pending && !this.resuming) this.recovery.hello(this, carrier, msg);
     } else if (this.pending) {
       carrier.close(3400, 'Recovery hello expected', 'client');
     } else if (msg.t === 'ack') {
@@ -194,16 +240,43 @@ export class Link {
     carrier.connection = this.conn;
     this.confirm(recv);
     this.welcome(token, true);
+    const replayed = this.out.written - recv;
     for (const q of this.out.since(recv)) carrier.sendQuoted(q);
     this.checked = this.out.written;
-    this.conn.emit('resume');
+    this.conn.emit('resume', { moved: false, replayed, resent: 0, directMayBeLost: false });
   }
 
-  private welcome(token: string, recovered: boolean, reason?: 'unknown' | 'gap' | 'version'): void {
+  /**
+   * The client resumed on this pending link a connection another process held (remote.ts): it
+   * takes the connection's id, rooms and log position, then gets what it missed from the log.
+   */
+  takeOver(t: Takeover, recv: number, confirmed: number, sent: number, token: () => string): void {
+    const remote = this.remote!;
+    this.pending = false;
+    (this.conn as unknown as { id: string }).id = t.state.id;
+    remote.adopt(this);
+    this.versions = t.state.r;
+    this.g = t.state.r[t.state.r.length - 1]![0];
+    this.direct = t.state.d;
+    this.counting = null;
+    for (const room of t.state.r[t.state.r.length - 1]![2]) this.host.rooms.join(this.conn, room);
+    this.out.startAt(recv);
+    this.confirmed = recv;
+    this.received = confirmed;
+    this.welcome(token(), true, undefined, { moved: true, direct: t.state.d === 1 });
+    for (const r of t.replay) remote.replay(this, r.before, r.packet);
+    this.checked = this.out.written;
+    this.host.connectionOpened(this.conn, this.transport);
+    this.conn.emit('resume', { moved: true, replayed: t.replay.length, resent: sent - confirmed, directMayBeLost: t.state.d === 1 });
+  }
+
+  private welcome(token: string, recovered: boolean, reason?: 'unknown' | 'gap' | 'version', moved?: { moved: true; direct: boolean }): void {
     this.acked = this.received;
+    // A new connection of a version-2 client starts counting from the log's current position.
+    const position = this.marks && !recovered ? { s: this.remote!.cursor, g: this.g } : {};
     this.tell({
-      t: 'welcome', v: RECOVERY_VERSION, token, recovered, ...(reason !== undefined ? { reason } : {}),
-      recv: this.received, window_ms: this.recovery.options.window_ms,
+      t: 'welcome', v: this.version, token, recovered, ...(reason !== undefined ? { reason } : {}),
+      recv: this.received, window_ms: this.recovery.options.window_ms, ...position, ...moved,
     });
   }
 
@@ -228,7 +301,7 @@ export class Link {
     this.state = CLOSED;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    this.recovery.forget(this);
+    this.recovery.forget(this, cause === 'shutdown');
     if (!this.pending) this.host.connectionClosed(this.conn, this.transport, cause, code);
     if (carrier !== null) carrier.close(code, reason, cause);
     if (!this.pending) this.conn.emit('close', code, reason);

@@ -14,7 +14,9 @@ import type { Connection } from '../connection.js';
 import type { Service } from '../service.js';
 import { Carrier } from './carrier.js';
 import { Link } from './link.js';
-import { count, RECOVERY_PARAM, type HelloMessage } from './wire.js';
+import { hashSecret, RemoteRecovery } from './remote.js';
+import type { RecoveryStore } from './store.js';
+import { count, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage } from './wire.js';
 
 const FLAG = RECOVERY_PARAM + '=1';
 
@@ -31,10 +33,15 @@ export class Recovery {
   /** Links waiting for their client's hello. */
   private readonly pending = new Set<Link>();
 
+  /** Recovery across processes, when the adapter has a store (sockjs-express/redis). */
+  readonly remote: RemoteRecovery | null;
+
   constructor(
     private readonly service: Service,
     readonly options: Required<RecoveryOptions>,
+    store: RecoveryStore | null,
   ) {
+    this.remote = store !== null ? new RemoteRecovery(service, this, store) : null;
   }
 
   /** Whether the client asked for recovery: `sockjs-recovery=1` in the query of its URL. */
@@ -64,26 +71,69 @@ export class Recovery {
       carrier.close(3400, 'Bad recovery message', 'client');
       return;
     }
+    fresh.version = Math.min(Math.floor(hello.v), RECOVERY_VERSION);
     if (typeof hello.resume !== 'string') {
-      fresh.openNew(this.issue(fresh));
+      this.openNew(fresh);
       return;
     }
     const entry = this.find(hello.resume);
     const recv = count(hello.recv);
+    if (entry === null && this.remote !== null && fresh.version >= 2) {
+      this.resumeMoved(fresh, carrier, hello);
+      return;
+    }
     if (entry === null || entry.link.state !== 1 || entry.link.pending) {
-      fresh.openNew(this.issue(fresh), 'unknown');
+      this.openNew(fresh, 'unknown');
       return;
     }
     const old = entry.link;
     if (recv === undefined || !old.out.holds(recv)) {
       // What the client missed is gone: the old connection cannot come back, so it ends now.
       old.close(1006, 'Recovery buffer full', 'limit');
-      fresh.openNew(this.issue(fresh), 'gap');
+      this.openNew(fresh, 'gap');
       return;
     }
     // The fresh link never opened; the carrier moves to the old one.
     fresh.state = 3;
     old.resume(carrier, recv, this.issue(old));
+  }
+
+  private openNew(fresh: Link, reason?: 'unknown' | 'gap'): void {
+    if (this.remote !== null && fresh.version >= 2) this.remote.adopt(fresh);
+    fresh.openNew(this.issue(fresh), reason);
+  }
+
+  /** A resume for a connection another process held: looked up in the store, asynchronously. */
+  private resumeMoved(fresh: Link, carrier: Carrier, hello: HelloMessage): void {
+    const remote = this.remote!;
+    const recv = count(hello.recv);
+    const confirmed = count(hello.c);
+    const sent = count(hello.n);
+    fresh.resuming = true;
+    const found = recv === undefined || confirmed === undefined || sent === undefined || confirmed > sent
+      ? Promise.resolve('unknown' as const)
+      : remote.find(hello, this.options.max_messages);
+    found.catch((err: unknown) => {
+      this.service.adapterError(err instanceof Error ? err : new Error(String(err)));
+      return 'unknown' as const;
+    }).then((t) => {
+      fresh.resuming = false;
+      if (fresh.state !== 1 || !fresh.pending || fresh.carrier !== carrier) {
+        // The client went away meanwhile: what was taken goes back for its next try.
+        if (typeof t === 'object') remote.store.save(hello.resume!.slice(0, hello.resume!.indexOf('.')), t.state, true);
+        return;
+      }
+      this.pending.delete(fresh);
+      if (typeof t === 'string') this.openNew(fresh, t);
+      else fresh.takeOver(t, recv!, confirmed!, sent!, () => this.issue(fresh));
+    }).catch((err: unknown) => this.service.adapterError(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  /** The SHA-256 of a link's secrets, as the store keeps them. */
+  secretsOf(link: Link): { h: string; p: string | null } | null {
+    const entry = this.links.get(link.key);
+    if (entry === undefined) return null;
+    return { h: hashSecret(entry.secret), p: entry.previous !== null ? hashSecret(entry.previous) : null };
   }
 
   /** A new credential for `link`: same key, new secret. */
@@ -98,6 +148,7 @@ export class Recovery {
       this.links.set(link.key, { link, secret, previous: null });
     }
     link.unconfirmedToken = true;
+    if (link.marks) this.remote!.save(link, entry === undefined);
     return link.key + '.' + secret.toString('base64url');
   }
 
@@ -106,6 +157,7 @@ export class Recovery {
     link.unconfirmedToken = false;
     const entry = this.links.get(link.key);
     if (entry !== undefined) entry.previous = null;
+    if (link.marks) this.remote!.save(link, false);
   }
 
   private find(token: string): Entry | null {
@@ -121,14 +173,19 @@ export class Recovery {
     return current || previous ? entry : null;
   }
 
-  /** The link ended: its credential and pending entry go. */
-  forget(link: Link): void {
+  /** The link ended: its credential and pending entry go (in the store too, unless the server is shutting down). */
+  forget(link: Link, shutdown: boolean): void {
     this.pending.delete(link);
+    this.remote?.forget(link, shutdown);
     if (link.key !== '' && this.links.get(link.key)?.link === link) this.links.delete(link.key);
   }
 
   /** Closes links still waiting for a hello (open and parked ones are in the service's connections). */
   shutdown(code: number, reason: string): void {
     for (const link of [...this.pending]) link.close(code, reason, 'shutdown');
+  }
+
+  close(): Promise<void> {
+    return this.remote !== null ? this.remote.close() : Promise.resolve();
   }
 }

@@ -5,7 +5,7 @@
  * server and the companion client, so it imports nothing.
  */
 
-export const RECOVERY_VERSION = 1;
+export const RECOVERY_VERSION = 2;
 /** The query parameter a client adds to the service URL to say it speaks recovery. */
 export const RECOVERY_PARAM = 'sockjs-recovery';
 /** U+0000, the first character of every control message. */
@@ -25,6 +25,16 @@ export interface HelloMessage {
   resume?: string;
   /** Application messages received from the server so far (with `resume`). */
   recv?: number;
+  /** Version 2, with `resume`: the stream position of the last `p` (or the welcome's `s`). */
+  s?: string;
+  /** Version 2: the rooms version of the last `p` (or the welcome's `g`). */
+  g?: number;
+  /** Version 2: room and broadcast messages received since the last `p`, up to the next `d`. */
+  k?: number;
+  /** Version 2: the client's messages the server confirmed (the last ack's or welcome's `recv`). */
+  c?: number;
+  /** Version 2: the client's messages sent so far (from `c` on, they are re-sent). */
+  n?: number;
 }
 
 /** Server → client, answer to hello. */
@@ -41,6 +51,30 @@ export interface WelcomeMessage {
   recv: number;
   /** How long the server keeps a disconnected connection, in ms. */
   window_ms: number;
+  /** Version 2, on a new connection whose server shares a stream (cross-process recovery): the stream position to start from. */
+  s?: string;
+  /** Version 2, with `s`: the rooms version to start from. */
+  g?: number;
+  /** Version 2: the connection was resumed on another process (docs/recovery.md says what that may lose). */
+  moved?: boolean;
+  /** With `moved`: whether direct writes of the old process may be lost (it wrote at least one). */
+  direct?: boolean;
+}
+
+/**
+ * Version 2, server → client, before a room or broadcast message when the client was not counting
+ * them: the client has every such message up to stream entry `s` with rooms version `g`, and
+ * counts from here (`k` in a hello).
+ */
+export interface PositionMessage {
+  t: 'p';
+  s: string;
+  g: number;
+}
+
+/** Version 2, server → client, before a direct write (or after a rooms change): stop counting `k`. */
+export interface DirectMessage {
+  t: 'd';
 }
 
 /** Either side: how many application messages it has received (`recv`), and, from the server, how many it had sent before this message (`sent`). */
@@ -70,7 +104,7 @@ export interface CloseMessage {
   reason: string;
 }
 
-export type ControlMessage = ReadyMessage | HelloMessage | BatchMessage | WelcomeMessage | AckMessage | CloseMessage;
+export type ControlMessage = ReadyMessage | HelloMessage | BatchMessage | WelcomeMessage | AckMessage | CloseMessage | PositionMessage | DirectMessage;
 
 /** A control message as sent. */
 export function control(message: ControlMessage): string {
@@ -92,7 +126,7 @@ export function parseControl(message: string): ControlMessage | null {
   }
   if (v === null || typeof v !== 'object') return null;
   const t = (v as { t?: unknown }).t;
-  return t === 'ready' || t === 'hello' || t === 'b' || t === 'welcome' || t === 'ack' || t === 'close' ? (v as ControlMessage) : null;
+  return t === 'ready' || t === 'hello' || t === 'b' || t === 'welcome' || t === 'ack' || t === 'close' || t === 'p' || t === 'd' ? (v as ControlMessage) : null;
 }
 
 /** An application message as sent: one more U+0000 in front when it starts with one. */

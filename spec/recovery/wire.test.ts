@@ -50,7 +50,7 @@ describe('recovery wire format', () => {
 
   test('ready, hello, welcome; escaped messages; a credential works once, a forged one never', async () => {
     const a = await session(app.directUrl);
-    assert.deepEqual(parse(await a.next()), { t: 'ready', v: 1 });
+    assert.deepEqual(parse(await a.next()), { t: 'ready', v: 2 });
     a.send(ctl({ t: 'hello', v: 1 }));
     const w1 = parse(await a.next());
     assert.equal(w1.t, 'welcome');

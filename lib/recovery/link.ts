@@ -73,6 +73,8 @@ export class Link {
   versions: RoomsVersion[] = [];
   /** 1 once the application wrote directly. */
   direct: 0 | 1 = 0;
+  /** `received` when the state was last saved. */
+  saved = 0;
 
   constructor(
     readonly host: Service,
@@ -262,12 +264,13 @@ export class Link {
     for (const room of t.state.r[t.state.r.length - 1]![2]) this.host.rooms.join(this.conn, room);
     this.out.startAt(recv);
     this.confirmed = recv;
-    this.received = confirmed;
+    // What the old process delivered, as far as it saved it; the client sends the rest again.
+    this.received = Math.min(Math.max(confirmed, t.state.n), sent);
     this.welcome(token(), true, undefined, { moved: true, direct: t.state.d === 1 });
     for (const r of t.replay) remote.replay(this, r.before, r.packet);
     this.checked = this.out.written;
     this.host.connectionOpened(this.conn, this.transport);
-    this.conn.emit('resume', { moved: true, replayed: t.replay.length, resent: sent - confirmed, directMayBeLost: t.state.d === 1 });
+    this.conn.emit('resume', { moved: true, replayed: t.replay.length, resent: sent - this.received, directMayBeLost: t.state.d === 1 });
   }
 
   private welcome(token: string, recovered: boolean, reason?: 'unknown' | 'gap' | 'version', moved?: { moved: true; direct: boolean }): void {

@@ -157,7 +157,7 @@ export class RedisRecoveryStore implements RecoveryStore {
     if (typeof raw !== 'string') return null;
     try {
       const v = JSON.parse(raw) as StoredLink;
-      return typeof v.id === 'string' && typeof v.h === 'string' && Array.isArray(v.r) ? v : null;
+      return typeof v.id === 'string' && typeof v.h === 'string' && Array.isArray(v.r) && typeof v.n === 'number' ? v : null;
     } catch {
       return null;
     }

@@ -112,7 +112,8 @@ export class RemoteRecovery {
   save(link: Link, create: boolean): void {
     const secrets = this.recovery.secretsOf(link);
     if (secrets === null) return;
-    this.store.save(link.key, { id: link.conn.id, h: secrets.h, p: secrets.p, r: link.versions, d: link.direct }, create);
+    link.saved = link.received;
+    this.store.save(link.key, { id: link.conn.id, h: secrets.h, p: secrets.p, r: link.versions, d: link.direct, n: link.received }, create);
   }
 
   /** The link ended; on a shutdown its state stays, for the client to resume on another process. */
@@ -197,7 +198,10 @@ export class RemoteRecovery {
     const keys: string[] = [];
     const cursor = this.store.cursor;
     for (const link of this.links) {
-      if (link.key !== '') keys.push(link.key);
+      if (link.key === '') continue;
+      // What the client sent since the last save: fewer messages to send again after a move.
+      if (link.saved !== link.received) this.save(link, false);
+      else keys.push(link.key);
       if (link.carrier === null || link.pending || cursor === '') continue;
       link.tellRaw(quote(control({ t: 'p', s: cursor, g: link.g })));
       // The client may or may not get it: the next message says again where it stands.

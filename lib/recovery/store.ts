@@ -33,6 +33,8 @@ export interface StoredLink {
   r: RoomsVersion[];
   /** 1 once the application wrote a message directly to the connection (it may be lost on a move). */
   d: 0 | 1;
+  /** Client messages delivered to the application when this was saved (a lower bound after a crash). */
+  n: number;
 }
 
 export interface RecoveryStore {

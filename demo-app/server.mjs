@@ -3,10 +3,17 @@
 //
 //   npm start            (from the repository root: builds, then serves http://localhost:3000)
 //   PORT=4000 npm start
+//   REDIS_URL=redis://127.0.0.1:6379 npm start    (one of several processes sharing Redis; see cluster.mjs)
+//
+// Room messages go to the room of the SockJS connection (`chat:<room>`), already framed for the
+// `chat` channel, so with Redis they reach the members on every process, and a page whose process
+// dies resumes on another one with every message it missed. Presence and the room list are each
+// process's own members.
 import express from 'express';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import sockjs, { expressServer, multiplex } from 'sockjs-express';
+import { redisAdapter } from 'sockjs-express/redis';
 
 const require = createRequire(import.meta.url);
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -14,7 +21,8 @@ const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const LIMITS = { nick: 24, text: 500, room: 24, rooms: 20, perRoomHistory: 30 };
 const DEFAULT_ROOMS = ['lobby', 'random', 'help'];
 
-export function createDemo() {
+/** `redis`: a Redis URL, to run as one of several processes (room messages and recovery through Redis). */
+export function createDemo({ redis } = {}) {
   const app = express();
   app.disable('x-powered-by');
   // sockjs-client from the npm package, never a CDN: the iframe transports load it from here too.
@@ -23,7 +31,11 @@ export function createDemo() {
   app.get('/vendor/sockjs-express-client.js', (_req, res) => res.sendFile(require.resolve('sockjs-express/client/browser')));
   app.use(express.static(here('./public')));
 
-  const service = sockjs({ sockjs_url: '/vendor/sockjs.min.js', recovery: { window_ms: 60_000 } });
+  const service = sockjs({
+    sockjs_url: '/vendor/sockjs.min.js',
+    recovery: { window_ms: 60_000 },
+    ...(redis ? { adapter: redisAdapter({ url: redis, channel: 'sockjs-demo' }) } : {}),
+  });
   app.use('/sockjs', service);
   const mux = multiplex(service);
 
@@ -51,12 +63,13 @@ export function createDemo() {
       if (room === null) return;
       const r = rooms.get(room);
       r.members.delete(ch);
+      ch.connection.leave('chat:' + room);
       const left = room;
       room = null;
       presence(left);
       broadcastRooms();
     };
-    send(ch, { type: 'welcome', transport: ch.protocol, rooms: roomList(), limits: LIMITS });
+    send(ch, { type: 'welcome', transport: ch.protocol, rooms: roomList(), limits: LIMITS, server: process.pid });
 
     ch.on('data', (raw) => {
       messagesIn++;
@@ -88,11 +101,14 @@ export function createDemo() {
             if (rooms.size >= LIMITS.rooms) return send(ch, { type: 'error', message: `There can be at most ${LIMITS.rooms} rooms.` });
             rooms.set(name, { members: new Map(), history: [] });
           }
+          // After a move to this process (the page's 'recovered'), it joins again: no history, nothing cleared.
+          const again = msg.again === true && room === null && ch.connection.rooms.has('chat:' + name);
           leave();
           room = name;
           const r = rooms.get(name);
           r.members.set(ch, nick);
-          send(ch, { type: 'joined', room: name, history: r.history });
+          ch.connection.join('chat:' + name);
+          send(ch, again ? { type: 'joined', room: name, again: true } : { type: 'joined', room: name, history: r.history });
           presence(name);
           return broadcastRooms();
         }
@@ -104,8 +120,8 @@ export function createDemo() {
           const entry = { type: 'message', room, nick, text, at: Date.now(), transport: ch.protocol };
           r.history.push(entry);
           if (r.history.length > LIMITS.perRoomHistory) r.history.shift();
-          const payload = JSON.stringify(entry);
-          for (const member of r.members.keys()) member.write(payload);
+          // Framed for the chat channel, to the room's connections on every process.
+          service.to('chat:' + room).send('msg,chat,' + JSON.stringify(entry));
           return undefined;
         }
         default:
@@ -160,7 +176,7 @@ export function createDemo() {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const port = Number(process.env.PORT ?? 3000);
-  const demo = createDemo();
+  const demo = createDemo({ redis: process.env.REDIS_URL });
   demo.server.listen(port, () => {
     const { port: actual } = demo.server.address();
     console.log(`sockjs-express demo on http://localhost:${actual}`);

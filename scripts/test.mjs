@@ -37,7 +37,7 @@ const PARTS = [
   },
   {
     name: 'redis-server',
-    needed: (f) => /spec[\\/]scale[\\/]/.test(f),
+    needed: (f) => /spec[\\/]scale[\\/]|redis[^\\/]*\.test\.ts$/.test(f),
     present: () => has('redis-server'),
     install: ['sh', ['-c', 'apt-get install -y -qq redis-server || (apt-get update -qq && apt-get install -y -qq redis-server)']],
     how: 'sudo apt-get install redis-server (or any redis-server 6+ on the PATH)',

@@ -40,12 +40,21 @@
       $('transport').textContent = sock.transport || '–';
       document.body.dataset.transport = sock.transport || '';
     };
-    var hello = function () {
+    var hello = function (again) {
       if (state.nick) send({ type: 'nick', nick: state.nick });
-      if (state.room) send({ type: 'join', room: state.room });
+      if (state.room) send({ type: 'join', room: state.room, again: again === true });
     };
     sock.on('open', function () { online(); hello(); });
-    sock.on('recovered', function () { online(); document.body.dataset.recovered = String(Number(document.body.dataset.recovered || 0) + 1); });
+    sock.on('recovered', function (info) {
+      online();
+      document.body.dataset.recovered = String(Number(document.body.dataset.recovered || 0) + 1);
+      if (!info.moved) return;
+      // Another server process took the connection over, with its rooms and every room message
+      // missed; this process does not know our nickname yet (multiplex.js subscribes again).
+      document.body.dataset.moved = String(Number(document.body.dataset.moved || 0) + 1);
+      notice('The server process changed; nothing said in the room was missed.');
+      hello(true);
+    });
     sock.on('lost', function () { online(); notice('Reconnected; messages sent meanwhile may be missing.'); hello(); });
     sock.on('reconnecting', function (e) {
       if (state.sock !== sock) return;
@@ -70,11 +79,14 @@
 
   function onChat(msg) {
     switch (msg.type) {
-      case 'welcome': return renderRooms(msg.rooms);
+      case 'welcome':
+        document.body.dataset.server = String(msg.server);
+        return renderRooms(msg.rooms);
       case 'rooms': return renderRooms(msg.rooms);
       case 'pong': $('rtt').textContent = Math.round(performance.now() - msg.t) + ' ms'; return undefined;
       case 'nick': state.nick = msg.nick; localStorage.setItem('nick', msg.nick); return notice('You are now ' + msg.nick + '.');
       case 'joined':
+        if (msg.again) return undefined;
         state.room = msg.room;
         $('room-title').textContent = '#' + msg.room;
         $('messages').textContent = '';

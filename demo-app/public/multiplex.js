@@ -22,9 +22,12 @@
     var self = this;
     this.sock = sock;
     this.channels = {};
-    sock.on('lost', function () {
+    var again = function () {
       Object.keys(self.channels).forEach(function (name) { self.subscribe(self.channels[name]); });
-    });
+    };
+    sock.on('lost', again);
+    // Moved to another server process: the connection is the same, but its subscriptions were the old process's.
+    sock.on('recovered', function (info) { if (info.moved) again(); });
     sock.on('message', function (data) {
       var i = data.indexOf(',');
       var type = data.slice(0, i);

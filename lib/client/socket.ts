@@ -203,6 +203,9 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     if (!this.everOpen) {
       this.everOpen = true;
       this.emit('open');
+    } else if (recovered !== null && recovered.moved) {
+      // As after 'lost': what the listener sends (state the new process lacks) goes first.
+      this.first(() => this.emit('recovered', recovered));
     } else if (recovered !== null) {
       this.emit('recovered', recovered);
     }
@@ -210,9 +213,13 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
 
   /** What a 'lost' listener sends (logging in again, joining rooms) goes before what was queued while offline. */
   private lost(info: LostInfo): void {
+    this.first(() => this.emit('lost', info));
+  }
+
+  private first(emit: () => void): void {
     const queued = this.outbox;
     this.outbox = [];
-    this.emit('lost', info);
+    emit();
     this.outbox = this.outbox.concat(queued);
   }
 

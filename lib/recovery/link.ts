@@ -206,10 +206,14 @@ export class Link {
   private deliver(message: string): void {
     this.received++;
     this.conn.emit('data', message);
-    if (this.received - this.acked >= ACK_EVERY && this.state === OPEN) {
-      this.acked = this.received;
-      this.tell({ t: 'ack', recv: this.received, sent: this.out.written });
-    }
+    if (this.received - this.acked >= ACK_EVERY && this.state === OPEN) this.ack();
+  }
+
+  /** Tells the client how many of its messages were delivered (with a checkpoint). */
+  ack(): void {
+    if (this.received === this.acked || this.carrier === null || this.pending) return;
+    this.acked = this.received;
+    this.tell({ t: 'ack', recv: this.received, sent: this.out.written });
   }
 
   private confirm(n: number | undefined): void {

@@ -19,6 +19,7 @@ const STOP = quote(control({ t: 'd' }));
 const MAX_VERSIONS = 16;
 /** How long a resume waits for this process to read as far as its client got (polled every 20 ms). */
 const CATCH_UP_MS = 5000;
+const ACK_MS = 1000;
 
 export function hashSecret(secret: Buffer): string {
   return createHash('sha256').update(secret).digest('base64url');
@@ -42,6 +43,7 @@ export class RemoteRecovery {
   /** While an entry of the log is being delivered: the position before it. */
   private before: string | null = null;
   private readonly timer: NodeJS.Timeout;
+  private readonly ackTimer: NodeJS.Timeout;
 
   constructor(
     private readonly service: Service,
@@ -55,6 +57,12 @@ export class RemoteRecovery {
     const every = Math.max(1000, Math.min(recovery.options.window_ms / 4, 30_000));
     this.timer = setInterval(() => this.tick(), every);
     this.timer.unref();
+    // After a move, the client sends again what the server had not acknowledged: acknowledging
+    // within a second (not only every 32 messages) keeps that to the last second's messages.
+    this.ackTimer = setInterval(() => {
+      for (const link of this.links) link.ack();
+    }, ACK_MS);
+    this.ackTimer.unref();
   }
 
   /** A room send or broadcast of this process: into the log (delivered here too when read back). */
@@ -212,6 +220,7 @@ export class RemoteRecovery {
 
   close(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.ackTimer);
     return this.store.close();
   }
 }

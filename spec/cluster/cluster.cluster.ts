@@ -3,7 +3,9 @@
  * three node processes behind haproxy (docs/deploy/haproxy.cfg), and sockjs-client in headless
  * Chromium with sessions over every browser transport spread across the nodes. A broadcast from
  * any node reaches every session exactly once; polling sessions never break; killing a node makes
- * its clients reconnect to the others while the rest keep chatting.
+ * its clients reconnect to the others while the rest keep chatting. Then, with `recovery` and the
+ * companion client (/recover): a node is killed while a room is busy, and its clients resume on
+ * the others with every room message exactly once, in order, and are told what may be lost.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +20,8 @@ import { launchChromium } from '../e2e/browser.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const children: ChildProcess[] = [];
 const nodes = new Map<string, ChildProcess>();
+const nodePorts = new Map<string, number>();
+let redisUrl = '';
 let origin = '';
 let browser: Browser;
 const pages = new Map<string, Page>();
@@ -58,12 +62,13 @@ before(async () => {
   const redisPort = await freePort();
   run('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   await waitPort(redisPort);
+  redisUrl = `redis://127.0.0.1:${redisPort}`;
   const env: Record<string, string> = {};
   for (const n of ['n1', 'n2', 'n3']) {
     const port = await freePort();
-    nodes.set(n, run(process.execPath, ['--import', 'tsx', 'spec/cluster/node-server.ts'], { NAME: n, PORT: String(port), REDIS_URL: `redis://127.0.0.1:${redisPort}` }));
+    nodePorts.set(n, port);
+    await startNode(n);
     env['NODE' + n.slice(1)] = '127.0.0.1:' + port;
-    await waitPort(port);
   }
   const proxyPort = await freePort();
   run('haproxy', ['-f', 'docs/deploy/haproxy.cfg', '-db'], { ...env, LISTEN: '127.0.0.1:' + proxyPort });
@@ -72,6 +77,12 @@ before(async () => {
   origin = `http://127.0.0.1:${proxyPort}`;
   browser = await launchChromium();
 });
+
+async function startNode(n: string): Promise<void> {
+  const port = nodePorts.get(n)!;
+  nodes.set(n, run(process.execPath, ['--import', 'tsx', 'spec/cluster/node-server.ts'], { NAME: n, PORT: String(port), REDIS_URL: redisUrl }));
+  await waitPort(port);
+}
 
 after(async () => {
   await browser?.close();
@@ -87,6 +98,9 @@ interface PageApi {
   send(i: number, m: string): void;
   close(i: number): void;
   state(i: number): ClientState;
+  /** The companion client on /recover (page.ts). */
+  resumable(transport: string, room: string): Promise<number>;
+  rstate(i: number): ResumableState;
 }
 interface ClientState {
   transport: string;
@@ -206,4 +220,98 @@ test('cluster: sessions spread over the nodes; broadcasts from any node reach ev
     await everyoneGets(everyone, m);
   }
   for (const c of everyone) await c.page.evaluate((i) => window.cluster.close(i), c.i);
+});
+
+interface ResumableState {
+  transport: string;
+  /** The nodes that opened the connection, in order (`node:<name>` is the first thing each writes). */
+  nodes: string[];
+  inbox: string[];
+  recovered: { moved: boolean; resent: string[]; directMayBeLost: boolean }[];
+  lost: unknown[];
+  closed: unknown;
+}
+
+async function get(node: string, path: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${nodePorts.get(node)!}${path}`);
+  return res.text();
+}
+
+test('cluster with recovery: a node killed while its room is busy; its clients resume on the others with every room message once, in order', async () => {
+  // The first test killed a node: all three run again.
+  for (const [n, c] of nodes) if (c.exitCode !== null || c.signalCode !== null) await startNode(n);
+  await sleep(1500); // haproxy's health checks bring it back
+  const names = [...nodes.keys()];
+  const clients: { transport: string; page: Page; i: number; node: string }[] = [];
+  for (const t of TRANSPORTS) {
+    for (let k = 0; k < 2; k++) {
+      const page = await pageFor(t);
+      const i = await page.evaluate(([tr, room]) => window.cluster.resumable(tr, room), [t, 'busy'] as const);
+      const s = await page.evaluate((j) => window.cluster.rstate(j), i);
+      assert.equal(s.transport, t, 'sockjs-client used the transport asked for');
+      clients.push({ transport: t, page, i, node: s.nodes[0]! });
+    }
+  }
+  const rstate = (c: (typeof clients)[number]): Promise<ResumableState> => c.page.evaluate((j) => window.cluster.rstate(j), c.i);
+  const byNode = names.map((n) => clients.filter((c) => c.node === n).length);
+  const victim = names[byNode.indexOf(Math.max(...byNode))]!;
+  const orphans = clients.filter((c) => c.node === victim);
+  const survivors = clients.filter((c) => c.node !== victim);
+  assert.ok(survivors.length > 0, 'sessions on more than one node: ' + JSON.stringify(byNode));
+
+  // The room gets a message every 20 ms from the nodes in turn, the victim included until it dies.
+  let n = 0;
+  let publishing = true;
+  const alive = new Set(names);
+  const publisher = (async () => {
+    while (publishing) {
+      const from = [...alive][n % alive.size]!;
+      const m = `m${n++}`;
+      await get(from, `/pub?room=busy&m=${m}`).catch(() => {});
+      await sleep(20);
+    }
+  })();
+  await until('the room busy before the kill', async () => n >= 30, 30_000);
+  alive.delete(victim);
+  nodes.get(victim)!.kill('SIGKILL');
+  const report = async (e: Error): Promise<never> => {
+    const states = await Promise.all(orphans.map(rstate));
+    throw new Error(e.message + ': ' + JSON.stringify(states.map((s) => [s.transport, s.nodes, s.recovered, s.lost, s.closed, s.inbox.length])));
+  };
+  await until('every client of the killed node resumed elsewhere', async () =>
+    (await Promise.all(orphans.map(rstate))).every((s) => s.recovered.length > 0 || s.lost.length > 0), 60_000).catch(report);
+  const more = n + 30;
+  await until('more room messages after the resumes', async () => n >= more, 30_000);
+  publishing = false;
+  await publisher;
+
+  // A survivor never disconnected: what it got is the room's whole history, in the stream's order.
+  const witness = (await rstate(survivors[0]!)).inbox.filter((m) => /^m\d+$/.test(m));
+  assert.ok(witness.length >= 60, `the room was busy (${witness.length} messages)`);
+  const complete = async (): Promise<boolean> => (await Promise.all(clients.map(rstate))).every((s) => s.inbox.filter((m) => /^m\d+$/.test(m)).length >= witness.length);
+  await until('every client got every room message', complete, 30_000).catch(() => {});
+  await sleep(500); // a duplicate would arrive now
+  for (const c of clients) {
+    const s = await rstate(c);
+    assert.deepEqual(s.inbox.filter((m) => /^m\d+$/.test(m)), witness, `${c.transport} (${c.node}): every room message, once, in order`);
+    assert.deepEqual(s.lost, [], `${c.transport} (${c.node}) was never told it lost its connection`);
+  }
+  for (const c of orphans) {
+    const s = await rstate(c);
+    const moved = s.recovered.find((r) => r.moved)!;
+    assert.ok(moved !== undefined, `${c.transport}: recovered on another node: ` + JSON.stringify(s.recovered));
+    // Its node wrote to it directly ("node:…"): the client is told such writes may be lost.
+    assert.equal(moved.directMayBeLost, true);
+    const now = s.nodes[s.nodes.length - 1]!;
+    assert.notEqual(now, victim, `${c.transport} now on a live node`);
+    const events = JSON.parse(await get(now, '/events')) as { event: string; id: string; moved?: boolean; directMayBeLost?: boolean; rooms?: string[] }[];
+    const resume = events.find((e) => e.event === 'resume' && e.moved === true && events.some((o) => o.event === 'connection' && o.id === e.id && o.rooms?.includes('busy')));
+    assert.ok(resume !== undefined, 'the app on the new node saw the connection come back with its room and a moved resume');
+  }
+  // The app on each new node was told as much, per connection: a 'resume' with moved and directMayBeLost.
+  const told = (await Promise.all([...alive].map(async (node) => JSON.parse(await get(node, '/events')) as { event: string; moved?: boolean; directMayBeLost?: boolean }[]))).flat();
+  const moves = told.filter((e) => e.event === 'resume' && e.moved === true);
+  assert.equal(moves.length, orphans.length, 'one moved resume per client of the killed node');
+  assert.ok(moves.every((e) => e.directMayBeLost === true));
+  for (const c of clients) await c.page.evaluate((j) => window.cluster.close(j), c.i);
 });

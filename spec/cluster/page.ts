@@ -1,6 +1,7 @@
 /**
  * The cluster test's browser page: sockjs-client plus a small in-page registry of sessions the
- * Node side drives through page.evaluate (window.cluster.open/send/state).
+ * Node side drives through page.evaluate (window.cluster.open/send/state), and the same for the
+ * companion client on /recover (window.cluster.resumable/rstate).
  */
 const SCRIPT = `
 (function () {
@@ -27,6 +28,28 @@ const SCRIPT = `
       var s = socks[i];
       return { transport: s.sock.transport || '', node: s.node, inbox: s.inbox.slice(), closed: s.closed };
     },
+    // The companion client: resolves with its index once its node said who it is and it joined the room.
+    resumable: function (transport, room) {
+      return new Promise(function (resolve) {
+        var entry = { sock: SockJSExpressClient.connect('/recover', { transports: [transport], stallTimeout: 4000, reconnect: { initialDelay: 100, maxDelay: 1000 } }),
+          nodes: [], inbox: [], recovered: [], lost: [], closed: null, joined: false };
+        var i = socks.push(entry) - 1;
+        entry.sock.on('message', function (m) {
+          if (m.indexOf('node:') === 0) entry.nodes.push(m.slice(5));
+          else if (m === 'direct:joined') { entry.joined = true; resolve(i); }
+          else entry.inbox.push(m);
+        });
+        entry.sock.on('recovered', function (info) { entry.recovered.push(info); });
+        entry.sock.on('lost', function (info) { entry.lost.push(info); });
+        entry.sock.on('close', function (e) { entry.closed = e; });
+        entry.sock.send('join:' + room);
+        entry.sock.send('direct:joined');
+      });
+    },
+    rstate: function (i) {
+      var s = socks[i];
+      return { transport: s.sock.transport || '', nodes: s.nodes.slice(), inbox: s.inbox.slice(), recovered: s.recovered.slice(), lost: s.lost.slice(), closed: s.closed };
+    },
   };
 })();
 `;
@@ -35,6 +58,7 @@ export const CLUSTER_PAGE = [
   '<!doctype html>',
   '<html><head><meta charset="utf-8"><title>sockjs-express cluster</title>',
   '<script src="/sockjs.js"></script>',
+  '<script src="/client.js"></script>',
   `<script>${SCRIPT}</script>`,
   '</head><body><p>cluster</p></body></html>',
 ].join('\n');

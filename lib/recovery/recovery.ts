@@ -99,7 +99,24 @@ export class Recovery {
   }
 
   private openNew(fresh: Link, reason?: 'unknown' | 'gap'): void {
-    if (this.remote !== null && fresh.version >= 2) this.remote.adopt(fresh);
+    const remote = this.remote;
+    if (remote !== null && fresh.version >= 2 && remote.cursor === '') {
+      // The store is still connecting: the connection's start position is not known yet.
+      fresh.resuming = true;
+      const carrier = fresh.carrier;
+      const later = (): void => {
+        fresh.resuming = false;
+        if (fresh.state === 1 && fresh.pending && fresh.carrier === carrier) this.openNew(fresh, reason);
+      };
+      remote.store.whenReady().then(later, (err: unknown) => {
+        this.service.adapterError(err instanceof Error ? err : new Error(String(err)));
+        // Without the store, the connection is one of this process only.
+        fresh.version = 1;
+        later();
+      });
+      return;
+    }
+    if (remote !== null && fresh.version >= 2) remote.adopt(fresh);
     fresh.openNew(this.issue(fresh), reason);
   }
 

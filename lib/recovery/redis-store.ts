@@ -79,6 +79,10 @@ export class RedisRecoveryStore implements RecoveryStore {
     this.ready.catch(() => undefined);
   }
 
+  whenReady(): Promise<void> {
+    return this.ready.then(() => undefined);
+  }
+
   bind(host: StoreHost): void {
     this.host = host;
     this.ready.then(() => this.read()).catch((err: unknown) => this.failed(err));

@@ -42,6 +42,8 @@ export interface RecoveryStore {
   bind(host: StoreHost): void;
   /** The position of the last entry delivered, '' until the store knows it. */
   readonly cursor: string;
+  /** Resolves once `cursor` is known (rejects if the store cannot start). */
+  whenReady(): Promise<void>;
   /** Appends a room or broadcast message to the log. */
   publish(packet: BroadcastPacket): void;
   /** Keeps a connection's state for the window (`create`: a new key; otherwise only while the key exists). */

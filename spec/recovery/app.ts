@@ -8,6 +8,7 @@ import http from 'node:http';
 import sockjs, { type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
 import { startChaosProxy, type ChaosProxy } from '../support/chaos-proxy.js';
 import { SOCKJS_CLIENT_BUNDLE } from '../support/test-server.js';
+import WebSocket from 'ws';
 
 export interface Peer {
   conn: Connection;
@@ -93,3 +94,34 @@ export async function until(check: () => boolean, ms: number, what: () => string
 export function sequence(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => prefix + i);
 }
+
+/** A framed SockJS websocket asking for recovery, that hands over each message as it comes (the wire format by hand). */
+export async function session(base: string): Promise<{ next(): Promise<string>; send(m: string): void; close(): Promise<void> }> {
+  const ws = new WebSocket(base.replace('http', 'ws') + '/000/' + Math.random().toString(36).slice(2) + '/websocket?sockjs-recovery=1');
+  const queue: string[] = [];
+  let wake: (() => void) | null = null;
+  ws.on('message', (d) => {
+    const f = d.toString();
+    if (f.startsWith('a')) queue.push(...(JSON.parse(f.slice(1)) as string[]));
+    wake?.();
+  });
+  await new Promise((r) => ws.once('open', r));
+  return {
+    async next() {
+      while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+      return queue.shift()!;
+    },
+    send(m) {
+      ws.send(JSON.stringify([m]));
+    },
+    close() {
+      return new Promise<void>((r) => {
+        ws.once('close', () => r());
+        ws.terminate();
+      });
+    },
+  };
+}
+
+export const ctl = (o: object): string => '\u0000' + JSON.stringify(o);
+export const parse = (m: string): Record<string, unknown> => JSON.parse(m.slice(1)) as Record<string, unknown>;

@@ -6,38 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import sockjs from '../../lib/index.js';
-import { startRecoveryApp, type RecoveryApp } from './app.js';
-
-/** A framed SockJS websocket that hands over each message as it comes. */
-async function session(base: string): Promise<{ next(): Promise<string>; send(m: string): void; close(): Promise<void> }> {
-  const ws = new WebSocket(base.replace('http', 'ws') + '/000/' + Math.random().toString(36).slice(2) + '/websocket?sockjs-recovery=1');
-  const queue: string[] = [];
-  let wake: (() => void) | null = null;
-  ws.on('message', (d) => {
-    const f = d.toString();
-    if (f.startsWith('a')) queue.push(...(JSON.parse(f.slice(1)) as string[]));
-    wake?.();
-  });
-  await new Promise((r) => ws.once('open', r));
-  return {
-    async next() {
-      while (queue.length === 0) await new Promise<void>((r) => (wake = r));
-      return queue.shift()!;
-    },
-    send(m) {
-      ws.send(JSON.stringify([m]));
-    },
-    close() {
-      return new Promise<void>((r) => {
-        ws.once('close', () => r());
-        ws.terminate();
-      });
-    },
-  };
-}
-
-const ctl = (o: object): string => '\u0000' + JSON.stringify(o);
-const parse = (m: string): Record<string, unknown> => JSON.parse(m.slice(1)) as Record<string, unknown>;
+import { ctl, parse, session, startRecoveryApp, type RecoveryApp } from './app.js';
 
 describe('recovery wire format', () => {
   let app: RecoveryApp;

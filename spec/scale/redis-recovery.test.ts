@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, type RecoveredInfo, type SockJSConstructor } from '../../lib/client/index.js';
 import { waitUntil } from '../support/wait.js';
 import { sleep } from '../support/client.js';
+import { ctl, parse, session } from '../recovery/app.js';
 
 const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSConstructor;
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -129,6 +130,75 @@ async function streamed(room: string): Promise<string[]> {
   return out;
 }
 
+test('by hand: version 2 markers, a resume on the other process, the credential used once, forged ones refused, a lost rooms version a gap', async () => {
+  const onA = `http://127.0.0.1:${a.port}/recover`;
+  const onB = `http://127.0.0.1:${b.port}/recover`;
+  const s1 = await session(onA);
+  assert.deepEqual(parse(await s1.next()), { t: 'ready', v: 2 });
+  s1.send(ctl({ t: 'hello', v: 2 }));
+  const w1 = parse(await s1.next());
+  assert.equal(w1.v, 2);
+  assert.match(String(w1.s), /^\d+-\d+$/, 'a new connection starts at a stream position');
+  assert.equal(w1.g, 0);
+  assert.deepEqual(parse(await s1.next()), { t: 'd' }, 'a direct write follows: stop counting');
+  assert.equal(await s1.next(), 'node:a');
+  s1.send('join:wire');
+  await waitUntil(async () => (await get(a.port, '/events')).includes('"rooms":[]'), 'a to see the connection');
+  await sleep(200); // the join is saved with the rooms
+  await get(b.port, '/pub?room=wire&m=x1');
+  const p1 = parse(await s1.next());
+  assert.equal(p1.t, 'p', 'a room message after a direct write and a rooms change: its position first');
+  assert.equal(p1.g, 1, 'rooms version 1 (joined wire)');
+  assert.equal(await s1.next(), 'x1');
+  await s1.close();
+  await get(b.port, '/pub?room=wire&m=x2'); // missed
+
+  const hello = { t: 'hello', v: 2, resume: w1.token, recv: 2, s: p1.s, g: 1, k: 1, c: 1, n: 1 };
+  const s2 = await session(onB);
+  await s2.next();
+  s2.send(ctl(hello));
+  const w2 = parse(await s2.next());
+  assert.equal(w2.recovered, true);
+  assert.equal(w2.moved, true);
+  assert.equal(w2.direct, true, 'a wrote to it directly: the client is told such writes may be lost');
+  assert.equal(parse(await s2.next()).t, 'p');
+  assert.equal(await s2.next(), 'x2', 'the missed room message, from the stream');
+  assert.deepEqual(parse(await s2.next()), { t: 'd' });
+  assert.equal(await s2.next(), 'node:b');
+  s2.send(ctl({ t: 'ack', recv: 4 }));
+  await s2.close();
+
+  // The credential served once; forged ones never.
+  const [key] = String(w1.token).split('.');
+  for (const token of [w1.token, key + '.' + Buffer.alloc(32).toString('base64url'), 'nokey.x']) {
+    const s = await session(onB);
+    await s.next();
+    s.send(ctl({ ...hello, resume: token }));
+    const w = parse(await s.next());
+    assert.equal(w.recovered, false, 'refused: ' + String(token));
+    assert.equal(w.reason, 'unknown');
+    await s.close();
+  }
+
+  // A rooms version the store no longer has: the client is told it is not recovered.
+  const s3 = await session(onA);
+  await s3.next();
+  s3.send(ctl({ t: 'hello', v: 2 }));
+  const w3 = parse(await s3.next());
+  await s3.next();
+  await s3.next();
+  s3.send(ctl({ t: 'ack', recv: 1 }));
+  await sleep(200);
+  await s3.close();
+  const s4 = await session(onB);
+  await s4.next();
+  s4.send(ctl({ t: 'hello', v: 2, resume: w3.token, recv: 1, s: w3.s, g: 99, k: 0, c: 0, n: 0 }));
+  const w4 = parse(await s4.next());
+  assert.equal(w4.recovered, false);
+  assert.equal(w4.reason, 'gap');
+  await s4.close();
+});
+
 test('a client whose process is killed resumes on another one: rooms back, every room message once and in order, direct losses reported', async () => {
   const sw = await startSwitch(a.port);
   const sock = connect(`http://127.0.0.1:${sw.port}/recover`, { SockJS, transports: ['websocket'], reconnect: { initialDelay: 50, maxDelay: 200 } });
@@ -141,7 +211,7 @@ test('a client whose process is killed resumes on another one: rooms back, every
   sock.send('join:lobby');
   sock.send('direct:hello');
   await waitUntil(() => got.includes('direct:hello'), 'the join and the direct write', 10_000);
-  const [conn] = JSON.parse(await get(a.port, '/events')) as { id: string }[];
+  const conn = (JSON.parse(await get(a.port, '/events')) as { id: string }[]).at(-1);
 
   // Both processes publish to the room, through the stream.
   let n = 0;

@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../e2e/browser.js';
 import { waitUntil } from '../support/wait.js';
+import { canConnect, freePort } from '../support/ports.js';
 
 interface ClusterModule {
   startStickyProxy(ports: number[]): Promise<Server>;
@@ -24,20 +25,6 @@ let proxy: Server;
 let browser: Browser;
 let base = '';
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const c = net.connect(port, '127.0.0.1', () => (c.destroy(), res(true)));
-    c.on('error', () => res(false));
-  });
-}
 
 before(async () => {
   const redisPort = await freePort();

@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { connect, type RecoveredInfo, type SockJSConstructor } from '../../lib/client/index.js';
 import { waitUntil } from '../support/wait.js';
+import { canConnect, freePort } from '../support/ports.js';
 import { sleep } from '../support/client.js';
 import { ctl, parse, session } from '../recovery/app.js';
 
@@ -23,20 +24,6 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const children: ChildProcess[] = [];
 let redisPort = 0;
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const c = net.connect(port, '127.0.0.1', () => (c.destroy(), res(true)));
-    c.on('error', () => res(false));
-  });
-}
 
 /** One inline command to redis-server; its raw reply. */
 function redisCommand(command: string): Promise<string> {

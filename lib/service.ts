@@ -20,6 +20,7 @@ import { Stats, transportIndex } from './stats.js';
 import { Rooms } from './rooms.js';
 import type { Adapter, BroadcastPacket } from './adapter.js';
 import { sendToAll } from './broadcast.js';
+import { answerFor } from './figures.js';
 import { Recovery } from './recovery/recovery.js';
 
 interface RoutedRequest extends IncomingMessage {
@@ -97,6 +98,7 @@ export class Service implements SessionHost {
         this.log('error', 'adapter: ' + err.message);
         if (this.events.listenerCount('adapter_error') > 0) this.events.emit('adapter_error', err);
       },
+      answer: (topic) => answerFor(this, topic),
     });
   }
 

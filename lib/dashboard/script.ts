@@ -117,7 +117,7 @@ export const PAGE_JS = String.raw`(function () {
 
   // Rebuilt only when its data changed, so a button stays put under the pointer between polls.
   function rows(table, list, cells, empty) {
-    var tbody = table.tBodies[0], cols = table.tHead.rows[0].cells.length, key = JSON.stringify([list, st.snap.services]);
+    var tbody = table.tBodies[0], cols = table.tHead.rows[0].cells.length, key = JSON.stringify([list, st.snap.services, st.service]);
     if (table.dataKey === key) return;
     table.dataKey = key;
     tbody.textContent = '';

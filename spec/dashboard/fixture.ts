@@ -2,6 +2,7 @@
 import http from 'node:http';
 import express from 'express';
 import WebSocket from 'ws';
+import type { Browser, Page } from 'playwright-core';
 import sockjs, { type Adapter, type Connection, type SockJSRouter } from '../../lib/index.js';
 import { dashboard, type DashboardOptions, type DashboardSnapshot } from '../../lib/dashboard.js';
 import { GET, WsClient, sessionUrl } from '../support/client.js';
@@ -75,4 +76,20 @@ export async function stalledConsumer(s: Pick<DashboardServer, 'root' | 'echo'>)
   }
   if (conn.bufferedAmount === 0) throw new Error('12 MB written and nothing buffered for the stalled client');
   return { conn, ws };
+}
+
+/** The page at `url` in a new context of `browser`, with whatever it reported (errors, failed requests) kept for assertion messages. */
+export async function openPage(browser: Browser, url: string): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push('console: ' + m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`response ${r.status()}: ${r.url()}`);
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, problems };
 }

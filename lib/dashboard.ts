@@ -16,7 +16,7 @@ import { pageHtml, PAGE_CSS } from './dashboard/page.js';
 import { PAGE_JS } from './dashboard/script.js';
 
 export type { DashboardSnapshot, Sample, ServiceSample, ConsumerRow, RoomRow } from './dashboard/snapshot.js';
-export type { ProcessFigures, ProcessService, ClusterFigures } from './dashboard/processes.js';
+export type { ProcessFigures, ProcessService, ServiceFigures, ClusterFigures } from './dashboard/processes.js';
 export type { ProcessReport } from './figures.js';
 
 export interface DashboardOptions {

@@ -10,16 +10,20 @@ import { FIGURES_TOPIC, parseReport, processName, type ProcessReport } from '../
 import { TRANSPORTS } from '../stats.js';
 import type { SockJSRouter } from '../router.js';
 
-/** One service's figures on one process. */
-export interface ProcessService {
+/** One service's figures: in a sample of the history, or on one process. */
+export interface ServiceFigures {
   /** Open sessions per transport, in `transports` order. */
   sessions: number[];
-  /** Per second, between this process's last two answers (null until there are two). */
+  /** Messages and bytes per second: since the previous sample, or between a process's last two answers (null when unknown). */
   in_ps: number | null;
   out_ps: number | null;
   bytes_in_ps: number | null;
   bytes_out_ps: number | null;
   buffered: number;
+}
+
+/** One service's figures on one process. */
+export interface ProcessService extends ServiceFigures {
   /** Rooms with members on this process (null in cluster totals: a room may span processes). */
   rooms: number | null;
 }

@@ -7,7 +7,7 @@ import type { Connection } from '../connection.js';
 import type { SockJSRouter } from '../router.js';
 import { getHeapStatistics } from 'node:v8';
 import { CLOSE_CAUSES, TRANSPORTS, type Stats } from '../stats.js';
-import { Peers, clusterOf, type ClusterFigures, type ProcessFigures } from './processes.js';
+import { Peers, clusterOf, type ClusterFigures, type ProcessFigures, type ServiceFigures } from './processes.js';
 
 /** A service as the dashboard shows it. */
 export interface DashboardService {
@@ -17,15 +17,7 @@ export interface DashboardService {
 }
 
 /** One service's figures at one moment of the history. */
-export interface ServiceSample {
-  /** Open sessions per transport, in `transports` order. */
-  sessions: number[];
-  /** Messages and bytes per second since the previous sample (null right after a hole). */
-  in_ps: number | null;
-  out_ps: number | null;
-  bytes_in_ps: number | null;
-  bytes_out_ps: number | null;
-  buffered: number;
+export interface ServiceSample extends ServiceFigures {
   /** Sessions opened, and closed per cause (in `causes` order), since the previous sample. */
   opened: number | null;
   closed: number[] | null;

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { waitUntil } from './wait.js';
+import { freePort } from './ports.js';
 
 export interface RedisServer {
   readonly port: number;
@@ -20,14 +21,6 @@ export interface RedisServer {
   listen(channel: string): Promise<{ readonly count: number; close(): void }>;
   /** Kills it (SIGKILL: an outage, not a shutdown) and waits for it to exit. */
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
 }
 
 function command(port: number, text: string): Promise<string> {

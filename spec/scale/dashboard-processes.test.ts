@@ -156,8 +156,10 @@ test('redis adapter ask(): answers within the timeout, never hangs, ignores garb
     await redis.stop();
     await waitUntil(async () => (await b.ask!('figures', '', 10_000)).length === 0, 'an immediate empty answer while Redis is away', 5000);
   } finally {
+    // Redis back first: close() quits only connected clients (one still reconnecting would keep the process alive).
+    if (!redis.running) await redis.start();
+    await waitUntil(async () => (await redis.command('PUBSUB NUMSUB bounds:control')).match(/:[12]\r\n$/) !== null, 'b to subscribe again', 15_000);
     await ra.close();
     await rb.close();
-    if (!redis.running) await redis.start();
   }
 });

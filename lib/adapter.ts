@@ -2,6 +2,9 @@
  * Adapters carry broadcasts between processes. A service publishes every broadcast and room send
  * through its adapter; the adapter hands messages from other processes back with deliver().
  * The default adapter is local only. Redis pub/sub lives in `sockjs-express/redis`.
+ *
+ * An adapter may also carry questions (`ask`): the dashboard asks the other processes for their
+ * figures, and each process's service answers through `AdapterHost.answer`.
  */
 
 /** One broadcast as it travels between processes. */
@@ -19,6 +22,17 @@ export interface AdapterHost {
   deliver(packet: BroadcastPacket): void;
   /** Reports a transport problem (logged, and emitted as the router's 'adapter_error'). */
   error(err: Error): void;
+  /** Answers a question another process asked with `ask()`: the answer's text, or null for none. */
+  answer?(topic: string, payload: string): string | null;
+}
+
+/** One process's answer to `Adapter.ask()`. */
+export interface AdapterAnswer {
+  /** The answering process, readable and stable while it runs: `hostname:pid`. */
+  readonly process: string;
+  /** The answering adapter (a process has one per service that uses an adapter). */
+  readonly adapter: string;
+  readonly payload: string;
 }
 
 import type { RecoveryStore } from './recovery/store.js';
@@ -36,12 +50,21 @@ export interface Adapter {
    * another process (docs/recovery.md). `sockjs-express/redis` has one.
    */
   recoveryStore?(recovery: { window_ms: number }): RecoveryStore;
+  /**
+   * Optional: asks the other processes of this adapter (not this one) and resolves with the
+   * answers that arrived within `timeoutMs`. Never rejects: a process that is gone, or an adapter
+   * that cannot reach the others, simply gives fewer answers.
+   */
+  ask?(topic: string, payload: string, timeoutMs: number): Promise<AdapterAnswer[]>;
 }
 
-/** The default: one process, nothing to carry. */
+/** The default: one process, nothing to carry, and no other process to ask. */
 export class LocalAdapter implements Adapter {
   bind(): void {}
   publish(): void {}
+  ask(): Promise<AdapterAnswer[]> {
+    return Promise.resolve([]);
+  }
   close(): Promise<void> {
     return Promise.resolve();
   }

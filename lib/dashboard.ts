@@ -15,7 +15,9 @@ import { Sampler, type DashboardService } from './dashboard/snapshot.js';
 import { pageHtml, PAGE_CSS } from './dashboard/page.js';
 import { PAGE_JS } from './dashboard/script.js';
 
-export type { DashboardSnapshot, Sample, ServiceSample, ProcessFigures, ConsumerRow, RoomRow } from './dashboard/snapshot.js';
+export type { DashboardSnapshot, Sample, ServiceSample, ConsumerRow, RoomRow } from './dashboard/snapshot.js';
+export type { ProcessFigures, ProcessService, ServiceFigures, ClusterFigures } from './dashboard/processes.js';
+export type { ProcessReport } from './figures.js';
 
 export interface DashboardOptions {
   /** Lets the page close sessions (a same-origin POST with the `X-SockJS-Dashboard` header). Default false. */

@@ -11,7 +11,7 @@ export default sockjs;
 export { sockjs };
 export type { SockJSRouter, SockJSRouterEvents, BroadcastOptions, RoomTarget } from './router.js';
 export { LocalAdapter } from './adapter.js';
-export type { Adapter, AdapterHost, BroadcastPacket } from './adapter.js';
+export type { Adapter, AdapterAnswer, AdapterHost, BroadcastPacket } from './adapter.js';
 export { Connection } from './connection.js';
 export type { ConnectionEvents, ConnectionHeaders, RequestDetails } from './connection.js';
 export { TRANSPORT_NAMES, DEFAULT_SOCKJS_URL, setJsessionid } from './options.js';

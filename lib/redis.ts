@@ -8,9 +8,11 @@
  * Order: one publishing connection per process, so packets keep their order per publisher.
  * Outages: reported once each through the router's 'adapter_error' (and the log); packets
  * published meanwhile wait in a bounded queue and go out, in order, when Redis is back.
+ * Questions between processes (`ask`, for the dashboard) use their own channels: redis-control.ts.
  */
 import { randomUUID } from 'node:crypto';
-import type { Adapter, AdapterHost, BroadcastPacket } from './adapter.js';
+import type { Adapter, AdapterAnswer, AdapterHost, BroadcastPacket } from './adapter.js';
+import { RedisControl } from './redis-control.js';
 import { RedisRecoveryStore } from './recovery/redis-store.js';
 import type { RecoveryStore } from './recovery/store.js';
 
@@ -68,18 +70,20 @@ class RedisAdapter implements Adapter {
   private requeued = 0;
   /** A drain retry is pending: a publish failed while the client still reported ready. */
   private retrying = false;
+  private readonly control: RedisControl;
 
   constructor(private readonly options: RedisAdapterOptions) {
     this.channel = options.channel ?? 'sockjs-express';
     this.maxQueue = options.max_queue ?? 10_000;
+    this.control = new RedisControl(this.channel, this.id);
   }
 
   bind(host: AdapterHost): void {
     this.host = host;
-    this.start().catch((err: unknown) => this.failed(err instanceof Error ? err : new Error(String(err))));
+    this.start(host).catch((err: unknown) => this.failed(err instanceof Error ? err : new Error(String(err))));
   }
 
-  private async start(): Promise<void> {
+  private async start(host: AdapterHost): Promise<void> {
     let pub = this.options.client;
     if (pub === undefined) {
       let mod: RedisModule;
@@ -100,7 +104,7 @@ class RedisAdapter implements Adapter {
     }
     await Promise.all([pub.connect(), sub.connect()]);
     // node-redis subscribes again by itself after every reconnect.
-    await sub.subscribe(this.channel, (raw) => this.receive(raw));
+    await Promise.all([sub.subscribe(this.channel, (raw) => this.receive(raw)), this.control.start(pub, sub, host)]);
     this.ready();
   }
 
@@ -119,8 +123,13 @@ class RedisAdapter implements Adapter {
     else this.enqueue(raw);
   }
 
+  ask(topic: string, payload: string, timeoutMs: number): Promise<AdapterAnswer[]> {
+    return this.control.ask(topic, payload, timeoutMs);
+  }
+
   close(): Promise<void> {
     this.closed = true;
+    this.control.close();
     const clients = [this.pub, this.sub].filter((c): c is RedisClientLike => c !== null && c.isReady);
     return Promise.all(clients.map((c) => c.quit().catch(() => undefined))).then(() => undefined);
   }

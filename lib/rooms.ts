@@ -44,6 +44,11 @@ export class Rooms {
     return this.members.get(room) ?? EMPTY_CONNS;
   }
 
+  /** Rooms with at least one member. */
+  get size(): number {
+    return this.members.size;
+  }
+
   names(): IterableIterator<string> {
     return this.members.keys();
   }

@@ -20,6 +20,7 @@ import { Stats, transportIndex } from './stats.js';
 import { Rooms } from './rooms.js';
 import type { Adapter, BroadcastPacket } from './adapter.js';
 import { sendToAll } from './broadcast.js';
+import { answerFor } from './figures.js';
 import { Recovery } from './recovery/recovery.js';
 
 interface RoutedRequest extends IncomingMessage {
@@ -96,6 +97,7 @@ export class Service implements SessionHost {
     this.adapter.bind({
       deliver: (packet) => this.deliverLocal(packet),
       error: (err) => this.adapterError(err),
+      answer: (topic) => answerFor(this, topic),
     });
   }
 

@@ -38,7 +38,8 @@ export function pageHtml(title: string): string {
     <article><h2>Sessions opened and closed per second <small>legend: totals over the window</small></h2><div class="chart" id="c-churn"></div><ul class="legend" id="l-churn"></ul></article>
     <article><h2>Rooms <small id="rooms-note"></small></h2><table id="t-rooms"><thead><tr><th>Room</th><th>Service</th><th class="n">Members</th><th></th></tr></thead><tbody></tbody></table></article>
     <article><h2>Slowest consumers <small>most bytes waiting</small></h2><table id="t-slowest"><thead><tr><th>Session</th><th>Transport</th><th>Remote</th><th class="n">Buffered</th><th class="n">Rooms</th><th></th></tr></thead><tbody></tbody></table></article>
-    <article class="wide"><h2>Processes <small id="proc-note"></small></h2><table id="t-processes"><thead><tr><th>Process</th><th class="n">PID</th><th class="n">Uptime</th><th class="n">CPU</th><th class="n">RSS</th><th class="n">Heap used</th><th class="n">Sessions</th></tr></thead><tbody></tbody></table></article>
+    <article class="wide"><h2>Processes <small id="proc-note"></small></h2><table id="t-processes"><thead><tr><th>Process</th><th class="n">Uptime</th><th class="n">CPU</th><th class="n">RSS</th><th class="n">Heap used</th><th class="n">Sessions</th><th>By transport</th><th class="n">In / s</th><th class="n">Out / s</th><th class="n">Buffered</th><th class="n">Rooms</th><th class="n">Answered</th></tr></thead><tbody></tbody>
+      <tfoot><tr>${'<td></td>'.repeat(12)}</tr></tfoot></table></article>
   </section>
 </main>
 </body></html>
@@ -94,6 +95,8 @@ table { width: 100%; border-collapse: collapse; font-size: 13px; font-variant-nu
 th { text-align: left; font-weight: 500; color: var(--muted); font-size: 12px; border-bottom: 1px solid var(--line); padding: 4px 6px; }
 td { padding: 4px 6px; border-bottom: 1px solid var(--grid); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 260px; }
 .n { text-align: right; }
+tr.stale td { color: var(--muted); font-style: italic; }
+tfoot td { font-weight: 600; border-top: 1px solid var(--line); border-bottom: 0; }
 td.empty { color: var(--muted); text-align: center; padding: 14px; }
 td.barcell { width: 35%; }
 .bar { height: 6px; border-radius: 3px; min-width: 2px; }

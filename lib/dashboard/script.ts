@@ -4,6 +4,8 @@
  * as small SVG line charts. Everything from the server is written with textContent (room and
  * service names are user data).
  */
+import { PROCESSES_JS } from './script-processes.js';
+
 export const PAGE_JS = String.raw`(function () {
   'use strict';
   var st = { snap: null, samples: [], since: 0, service: -1, timer: null, failures: 0, inflight: false };
@@ -32,11 +34,13 @@ export const PAGE_JS = String.raw`(function () {
     return Math.round(s / 86400) + ' d';
   }
 
-  // One service's figures from a sample, or the sum over all services (null stays null).
-  function pick(sample) {
-    if (st.service >= 0) return sample.services[st.service];
+  // One service's figures (of a sample or a process), or the sum over all services: a null field
+  // stays null, a service with no figures at all (null) is left out.
+  function pickOf(list) {
+    if (st.service >= 0) return list[st.service];
     var out = null;
-    sample.services.forEach(function (s) {
+    list.forEach(function (s) {
+      if (s === null) return;
       if (out === null) { out = JSON.parse(JSON.stringify(s)); return; }
       Object.keys(s).forEach(function (k) {
         var v = s[k];
@@ -46,6 +50,7 @@ export const PAGE_JS = String.raw`(function () {
     });
     return out;
   }
+  function pick(sample) { return pickOf(sample.services); }
 
   // A round top for four grid lines (a quarter of it is round too).
   function nice(v) {
@@ -112,7 +117,7 @@ export const PAGE_JS = String.raw`(function () {
 
   // Rebuilt only when its data changed, so a button stays put under the pointer between polls.
   function rows(table, list, cells, empty) {
-    var tbody = table.tBodies[0], cols = table.tHead.rows[0].cells.length, key = JSON.stringify([list, st.snap.services]);
+    var tbody = table.tBodies[0], cols = table.tHead.rows[0].cells.length, key = JSON.stringify([list, st.snap.services, st.service]);
     if (table.dataKey === key) return;
     table.dataKey = key;
     tbody.textContent = '';
@@ -211,12 +216,9 @@ export const PAGE_JS = String.raw`(function () {
       return cells;
     }, 'No session has bytes waiting');
 
-    $('proc-note').textContent = 'this process only: adapters do not share per-process figures yet';
-    rows($('t-processes'), snap.processes, function (p) {
-      return [p.id, p.pid, numeric(duration(p.uptime_s)), numeric(p.cpu === null ? '–' : p.cpu.toFixed(1) + ' %'), numeric(bytes(p.rss)), numeric(bytes(p.heap_used)), p.sessions];
-    }, '');
+    renderProcesses(snap);
   }
-
+${PROCESSES_JS}
   function fillServices(names) {
     var sel = $('service');
     if (sel.options.length === names.length + 1 && names.every(function (n, i) { return sel.options[i + 1].textContent === n; })) return;

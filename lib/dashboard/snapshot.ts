@@ -7,6 +7,7 @@ import type { Connection } from '../connection.js';
 import type { SockJSRouter } from '../router.js';
 import { getHeapStatistics } from 'node:v8';
 import { CLOSE_CAUSES, TRANSPORTS, type Stats } from '../stats.js';
+import { Peers, clusterOf, type ClusterFigures, type ProcessFigures, type ServiceFigures } from './processes.js';
 
 /** A service as the dashboard shows it. */
 export interface DashboardService {
@@ -16,15 +17,7 @@ export interface DashboardService {
 }
 
 /** One service's figures at one moment of the history. */
-export interface ServiceSample {
-  /** Open sessions per transport, in `transports` order. */
-  sessions: number[];
-  /** Messages and bytes per second since the previous sample (null right after a hole). */
-  in_ps: number | null;
-  out_ps: number | null;
-  bytes_in_ps: number | null;
-  bytes_out_ps: number | null;
-  buffered: number;
+export interface ServiceSample extends ServiceFigures {
   /** Sessions opened, and closed per cause (in `causes` order), since the previous sample. */
   opened: number | null;
   closed: number[] | null;
@@ -38,17 +31,6 @@ export interface Sample {
   services: ServiceSample[];
   /** This process's CPU use since the previous sample, in percent of one core (null after a hole). */
   cpu: number | null;
-}
-
-export interface ProcessFigures {
-  /** `local`: this process (the only one the adapters can report, see docs/dashboard.md). */
-  id: string;
-  pid: number;
-  uptime_s: number;
-  rss: number;
-  heap_used: number;
-  cpu: number | null;
-  sessions: number;
 }
 
 export interface ConsumerRow {
@@ -79,7 +61,12 @@ export interface DashboardSnapshot {
   samples: Sample[];
   rooms: { total: number; top: RoomRow[] };
   slowest: ConsumerRow[];
+  /** This process first, then the others that answered through the services' adapters. */
   processes: ProcessFigures[];
+  /** The processes summed, per service. */
+  cluster: ClusterFigures;
+  /** Per service: its adapter can ask other processes (false: only this process can be shown). */
+  asks: boolean[];
   /** The CPU time the server spent on the previous snapshot (without its JSON), in microseconds. */
   cost_us: number;
 }
@@ -139,13 +126,16 @@ export class Sampler {
   private readonly samples: Sample[] = [];
   private last: { t: number; totals: Totals[]; cpu: NodeJS.CpuUsage } | null = null;
   private costUs = 0;
+  private readonly peers: Peers;
 
   constructor(
     private readonly services: readonly DashboardService[],
     private readonly historyS: number,
     private readonly top: number,
     private readonly actions: boolean,
-  ) {}
+  ) {
+    this.peers = new Peers(services.map((s) => s.router), INTERVAL_MS, GAP_MS);
+  }
 
   /** The snapshot for a page that has every sample up to `since` (ms; 0 for all). */
   snapshot(since: number, now = Date.now()): DashboardSnapshot {
@@ -153,6 +143,7 @@ export class Sampler {
     const slowest: ConsumerRow[] = [];
     const roomSizes: RoomRow[] = [];
     const buffered: number[] = [];
+    const roomCounts: number[] = [];
     let sessions = 0;
     // One pass over the connections for buffered bytes, the slowest of them, and room sizes.
     this.services.forEach((s, i) => {
@@ -168,11 +159,21 @@ export class Sampler {
         for (const room of c.rooms) sizes.set(room, (sizes.get(room) ?? 0) + 1);
       }
       buffered.push(b);
+      roomCounts.push(sizes.size);
       for (const [name, size] of sizes) roomSizes.push({ service: i, name, size });
     });
     if (this.last === null || now - this.last.t >= INTERVAL_MS - 50) this.sample(now, buffered);
+    this.peers.ask(now);
     roomSizes.sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1));
     const latest = this.samples[this.samples.length - 1]!;
+    const processes: ProcessFigures[] = [{
+      id: this.peers.self, local: true, adapters: [], age_ms: 0, stale: false,
+      pid: process.pid, uptime_s: Math.round(process.uptime()), rss: process.memoryUsage.rss(),
+      heap_used: getHeapStatistics().used_heap_size, cpu: latest.cpu, sessions,
+      services: latest.services.map((x, i) => ({
+        sessions: x.sessions, in_ps: x.in_ps, out_ps: x.out_ps, bytes_in_ps: x.bytes_in_ps, bytes_out_ps: x.bytes_out_ps, buffered: x.buffered, rooms: roomCounts[i]!,
+      })),
+    }, ...this.peers.rows(now)];
     const snap: DashboardSnapshot = {
       now,
       interval_ms: INTERVAL_MS,
@@ -184,10 +185,9 @@ export class Sampler {
       samples: since > 0 ? this.samples.filter((x) => x.t > since) : this.samples.slice(),
       rooms: { total: roomSizes.length, top: roomSizes.slice(0, this.top) },
       slowest,
-      processes: [{
-        id: 'local', pid: process.pid, uptime_s: Math.round(process.uptime()), rss: process.memoryUsage.rss(),
-        heap_used: getHeapStatistics().used_heap_size, cpu: latest.cpu, sessions,
-      }],
+      processes,
+      cluster: clusterOf(processes, this.services.length),
+      asks: this.peers.canAsk(),
       cost_us: this.costUs,
     };
     const spent = process.cpuUsage(cpu0);

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../e2e/browser.js';
 import type { WsClient } from '../support/client.js';
 import { waitUntil } from '../protocol/helpers.js';
-import { stalledConsumer, startDashboardServer } from './fixture.js';
+import { openPage, stalledConsumer, startDashboardServer } from './fixture.js';
 
 let browser: Browser;
 before(async () => {
@@ -14,22 +14,6 @@ before(async () => {
 after(async () => {
   await browser.close();
 });
-
-/** The page, with whatever it reported (errors, failed requests) kept for assertion messages. */
-async function openPage(url: string): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push('console: ' + m.text());
-  });
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`response ${r.status()}: ${r.url()}`);
-  });
-  await page.goto(url, { waitUntil: 'load' });
-  return { page, problems };
-}
 
 /** Waits until the sessions tile shows `n` (the page polls once a second). */
 async function sessionsShown(page: Page, n: number, problems: string[]): Promise<void> {
@@ -43,7 +27,7 @@ async function sessionsShown(page: Page, n: number, problems: string[]): Promise
 
 test('dashboard page: renders, and its numbers follow sessions as they open and close', { timeout: 60_000 }, async () => {
   const s = await startDashboardServer();
-  const { page, problems } = await openPage(s.url);
+  const { page, problems } = await openPage(browser, s.url);
   const open: WsClient[] = [];
   try {
     await sessionsShown(page, 0, problems);
@@ -75,7 +59,7 @@ test('dashboard page: renders, and its numbers follow sessions as they open and 
 
 test('dashboard page: with actions, Close on a slow consumer closes its session', { timeout: 60_000 }, async () => {
   const s = await startDashboardServer({ actions: true });
-  const { page, problems } = await openPage(s.url);
+  const { page, problems } = await openPage(browser, s.url);
   const { conn, ws: stalled } = await stalledConsumer(s);
   try {
     const button = page.locator('#t-slowest button');

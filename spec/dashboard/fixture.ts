@@ -2,9 +2,10 @@
 import http from 'node:http';
 import express from 'express';
 import WebSocket from 'ws';
-import sockjs, { type Connection, type SockJSRouter } from '../../lib/index.js';
-import { dashboard, type DashboardOptions } from '../../lib/dashboard.js';
-import { WsClient, sessionUrl } from '../support/client.js';
+import type { Browser, Page } from 'playwright-core';
+import sockjs, { type Adapter, type Connection, type SockJSRouter } from '../../lib/index.js';
+import { dashboard, type DashboardOptions, type DashboardSnapshot } from '../../lib/dashboard.js';
+import { GET, WsClient, sessionUrl } from '../support/client.js';
 import { waitUntil } from '../protocol/helpers.js';
 
 export interface DashboardServer {
@@ -17,12 +18,27 @@ export interface DashboardServer {
   close(): Promise<void>;
 }
 
-export async function startDashboardServer(options?: DashboardOptions): Promise<DashboardServer> {
+/** `GET api/snapshot` of the dashboard at `url`, parsed. */
+export async function getSnapshot(url: string): Promise<DashboardSnapshot> {
+  const r = await GET(url + 'api/snapshot');
+  if (r.status !== 200) throw new Error('api/snapshot answered ' + r.status);
+  return JSON.parse(r.body) as DashboardSnapshot;
+}
+
+/** An open SockJS websocket session on a service (`/chat` or `/echo`) of the server at `root`, after its open frame. */
+export async function openSession(root: string, service: 'chat' | 'echo'): Promise<WsClient> {
+  const ws = new WsClient(sessionUrl(root.replace('http', 'ws') + '/' + service) + '/websocket');
+  if ((await ws.next()) !== 'o') throw new Error('no open frame');
+  return ws;
+}
+
+/** `adapter` gives each service its adapter (default: this process only). */
+export async function startDashboardServer(options?: DashboardOptions, adapter?: (service: 'chat' | 'echo') => Adapter): Promise<DashboardServer> {
   const app = express();
-  const chat = sockjs({ disconnect_delay: 200 });
+  const chat = sockjs({ disconnect_delay: 200, adapter: adapter?.('chat') });
   // "join:<room>" joins a room; anything else is echoed.
   chat.on('connection', (c) => c.on('data', (m) => (m.startsWith('join:') ? c.join(m.slice(5)) : c.write(m))));
-  const echo = sockjs({ disconnect_delay: 200 });
+  const echo = sockjs({ disconnect_delay: 200, adapter: adapter?.('echo') });
   echo.on('connection', (c) => c.on('data', (m) => c.write(m)));
   app.use('/chat', chat);
   app.use('/echo', echo);
@@ -36,11 +52,7 @@ export async function startDashboardServer(options?: DashboardOptions): Promise<
     url: root + '/admin/sockjs/',
     chat,
     echo,
-    async connect(service) {
-      const ws = new WsClient(sessionUrl(root.replace('http', 'ws') + '/' + service) + '/websocket');
-      if ((await ws.next()) !== 'o') throw new Error('no open frame');
-      return ws;
-    },
+    connect: (service) => openSession(root, service),
     async close() {
       await Promise.all([chat.close(), echo.close()]);
       server.closeAllConnections();
@@ -64,4 +76,20 @@ export async function stalledConsumer(s: Pick<DashboardServer, 'root' | 'echo'>)
   }
   if (conn.bufferedAmount === 0) throw new Error('12 MB written and nothing buffered for the stalled client');
   return { conn, ws };
+}
+
+/** The page at `url` in a new context of `browser`, with whatever it reported (errors, failed requests) kept for assertion messages. */
+export async function openPage(browser: Browser, url: string): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('pageerror', (e) => problems.push('pageerror: ' + e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push('console: ' + m.text());
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`response ${r.status()}: ${r.url()}`);
+  });
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, problems };
 }

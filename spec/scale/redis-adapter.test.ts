@@ -5,62 +5,23 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { redisAdapter, type RedisClientLike } from '../../lib/redis.js';
 import { type WsClient, sleep } from '../support/client.js';
+import { startRedisServer, type RedisServer } from '../support/redis.js';
 import { startService } from '../support/service.js';
 import { waitUntil } from '../support/wait.js';
 
-let port = 0;
-let redis: ChildProcess | null = null;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
-
-async function startRedis(): Promise<void> {
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  await waitUntil(async () => (await redisCommand('PING')) === '+PONG\r\n', 'redis-server to answer');
-}
-
-/** One inline command to redis-server on its own connection; its raw reply, or '' if it cannot connect. */
-function redisCommand(command: string): Promise<string> {
-  return new Promise((resolve) => {
-    let reply = '';
-    const c = net.connect(port, '127.0.0.1', () => c.write(command + '\r\n'));
-    c.setEncoding('utf8');
-    c.on('data', (d: string) => {
-      reply += d;
-      if (reply.endsWith('\r\n')) c.end();
-    });
-    c.on('close', () => resolve(reply));
-    c.on('error', () => resolve(''));
-  });
-}
+let redis: RedisServer;
 
 /** Both processes' adapters are subscribed: Redis counts two subscribers on the channel. */
 function bothSubscribed(): Promise<void> {
-  return waitUntil(async () => (await redisCommand('PUBSUB NUMSUB test')).endsWith(':2\r\n'), 'both adapters to subscribe', 30_000);
-}
-
-async function stopRedis(): Promise<void> {
-  if (redis === null) return;
-  const r = redis;
-  redis = null;
-  const exited = new Promise<void>((res) => r.once('exit', () => res()));
-  r.kill('SIGKILL');
-  await exited;
+  return waitUntil(async () => (await redis.command('PUBSUB NUMSUB test')).endsWith(':2\r\n'), 'both adapters to subscribe', 30_000);
 }
 
 /** One "process": an app with its own router and its own adapter instance. */
 async function node(name: string) {
   const errors: Error[] = [];
-  const s = await startService({ adapter: redisAdapter({ url: `redis://127.0.0.1:${port}`, channel: 'test' }) }, (r) =>
+  const s = await startService({ adapter: redisAdapter({ url: redis.url, channel: 'test' }) }, (r) =>
     r.on('adapter_error', (e) => errors.push(e)),
   );
   return { name, r: s.r, errors, conns: s.conns, client: () => s.websocket(), close: () => s.close() };
@@ -77,11 +38,10 @@ async function collect(ws: WsClient, n: number, ms = 5000): Promise<string[]> {
 }
 
 before(async () => {
-  port = await freePort();
-  await startRedis();
+  redis = await startRedisServer();
 });
 after(async () => {
-  await stopRedis();
+  await redis.stop();
 });
 
 test('redis adapter: broadcasts and room sends reach the other process exactly once, in publish order', async () => {
@@ -117,7 +77,7 @@ test('redis adapter: an outage is one adapter_error per process, broadcasts stay
   const cb = await b.client();
   // A failed assertion must still stop both nodes, or the file waits for its timeout.
   try {
-    await stopRedis();
+    await redis.stop();
     await waitUntil(() => a.errors.length > 0 && b.errors.length > 0, 'an adapter_error in each process');
     assert.equal(a.errors.length, 1);
     assert.equal(b.errors.length, 1);
@@ -127,7 +87,7 @@ test('redis adapter: an outage is one adapter_error per process, broadcasts stay
     // Bounded check that nothing more happens: no second error within 500 ms of retries.
     await sleep(500);
     assert.equal(a.errors.length, 1, 'one error per outage, not one per retry');
-    await startRedis();
+    await redis.start();
     // Both processes reconnect and resubscribe by themselves (probing for up to 45 s: over 15 s with
     // the CPU saturated). Pub/sub keeps no log: what was
     // published before the other side resubscribed is not seen there; order is kept throughout.
@@ -142,7 +102,7 @@ test('redis adapter: an outage is one adapter_error per process, broadcasts stay
     if (seen.includes('during')) assert.equal(seen[0], 'during', 'the queued packet went out first');
     assert.equal(a.errors.length, 1);
   } finally {
-    if (redis === null) await startRedis();
+    if (!redis.running) await redis.start();
     ca.close();
     cb.close();
     await a.close();

@@ -30,6 +30,8 @@ export class Recovery {
   private readonly links = new Map<string, Entry>();
   /** Links waiting for their client's hello. */
   private readonly pending = new Set<Link>();
+  /** Links without a carrier, waiting for their client to resume; oldest first. */
+  private readonly parked = new Set<Link>();
 
   constructor(
     private readonly service: Service,
@@ -121,9 +123,26 @@ export class Recovery {
     return current || previous ? entry : null;
   }
 
-  /** The link ended: its credential and pending entry go. */
+  /**
+   * `link` lost its carrier and waits for its client. Parked links hold no session (so they do not
+   * count toward max_sessions), only their replay buffer: `max_parked` bounds how many there are.
+   */
+  park(link: Link): void {
+    this.parked.add(link);
+    if (this.parked.size <= this.options.max_parked) return;
+    const oldest = this.parked.values().next().value!;
+    oldest.close(1006, 'Too many parked connections', 'limit');
+  }
+
+  /** `link` has a carrier again. */
+  unpark(link: Link): void {
+    this.parked.delete(link);
+  }
+
+  /** The link ended: its credential and pending or parked entry go. */
   forget(link: Link): void {
     this.pending.delete(link);
+    this.parked.delete(link);
     if (link.key !== '' && this.links.get(link.key)?.link === link) this.links.delete(link.key);
   }
 

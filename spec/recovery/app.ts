@@ -80,15 +80,6 @@ export async function startRecoveryApp(options: SockJSOptions, ratePerSecond = 1
   };
 }
 
-/** Resolves when `check` holds, polling every 20 ms; rejects with `what()` after `ms`. */
-export async function until(check: () => boolean, ms: number, what: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out: ' + what());
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** `prefix0`, `prefix1`, … `prefix(n-1)`. */
 export function sequence(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => prefix + i);

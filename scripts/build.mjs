@@ -65,7 +65,10 @@ writeFileSync(
 // import lines dropped and their exports made local, inside one function that sets the global
 // `SockJSExpressClient`. The modules are written so this works: no default exports, no
 // re-exported bindings, no name defined in two of them.
-const browserModules = ['recovery/wire.js', 'client/emitter.js', 'client/backoff.js', 'client/environment.js', 'client/socket.js'];
+const browserModules = [
+  'recovery/wire.js', 'client/emitter.js', 'client/backoff.js', 'client/environment.js',
+  'client/log-position.js', 'client/receipts.js', 'client/send-queue.js', 'client/stall-watch.js', 'client/socket.js',
+];
 const body = browserModules.map((file) => {
   const text = readFileSync(`dist/esm/${file}`, 'utf8')
     .replace(/^import [^;]*;\n/gm, '')

@@ -32,3 +32,25 @@ export function backoffDelay(o: Required<BackoffOptions>, attempt: number, rando
   const cap = Math.min(o.maxDelay, o.initialDelay * Math.pow(o.factor, attempt));
   return Math.floor(random() * cap);
 }
+
+/** The attempts in a row of one client, and the delay before each; a session that lasted `stableAfter` starts them again. */
+export class Attempts {
+  private made = 0;
+  private openedAt = 0;
+
+  constructor(readonly options: Required<BackoffOptions>) {}
+
+  /** A session opened. */
+  opened(): void {
+    this.openedAt = Date.now();
+  }
+
+  /** The next attempt's number (from 1) and delay, after a session ended; null once `maxAttempts` are used up. */
+  next(): { attempt: number; delay: number } | null {
+    if (this.openedAt !== 0 && Date.now() - this.openedAt >= this.options.stableAfter) this.made = 0;
+    this.openedAt = 0;
+    if (this.made >= this.options.maxAttempts) return null;
+    const delay = backoffDelay(this.options, this.made++);
+    return { attempt: this.made, delay };
+  }
+}

@@ -1,53 +1,44 @@
 /**
  * The companion client: sockjs-client with reconnection, an outgoing queue, and, with a server
- * that has `recovery` on, resumption (docs/recovery.md has the wire format this speaks).
+ * that has `recovery` on, resumption (docs/recovery.md has the wire format this speaks). This is
+ * the session's life cycle and the wire; the counting is in send-queue.ts (what goes out) and
+ * receipts.ts (what came in), the log position across processes in log-position.ts, the timing in
+ * backoff.ts and stall-watch.ts.
  */
 import { Emitter } from './emitter.js';
-import { backoffDelay, resolveBackoff } from './backoff.js';
+import { Attempts, resolveBackoff } from './backoff.js';
 import { isOnline, watchEnvironment } from './environment.js';
+import { LogPosition } from './log-position.js';
+import { Receipts } from './receipts.js';
+import { SendQueue } from './send-queue.js';
+import { StallWatch } from './stall-watch.js';
 import type { ConnectOptions, LostInfo, RecoveredInfo, RecoveringSocketEvents, SockJSConstructor, SockJSLike } from './types.js';
 import { control, count, escapeApp, isControl, parseControl, unescapeApp, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage, type WelcomeMessage } from '../recovery/wire.js';
 
 const enum Mode { Waiting, Plain, Recovering }
-
-const ACK_EVERY = 32;
-const ACK_DELAY = 1000;
 
 export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   /** 'connecting' until first open, 'open', 'reconnecting' between sessions, 'closed' at the end. */
   state: 'connecting' | 'open' | 'reconnecting' | 'closed' = 'connecting';
   private sock: SockJSLike | null = null;
   private mode = Mode.Waiting;
-  private readonly backoff;
-  private attempt = 0;
+  private readonly attempts;
   private everOpen = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private ackTimer: ReturnType<typeof setTimeout> | null = null;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
-  private liveTimer: ReturnType<typeof setInterval> | null = null;
-  private lastHeard = 0;
-  private openedAt = 0;
+  private readonly stall: StallWatch;
   private readonly stopWatching: () => void;
   // Recovery state of the logical connection.
   private token: string | null = null;
-  private received = 0;
-  private ackedRecv = 0;
-  /** Messages from count `outBase` on: sent and unconfirmed, then (from `sentUpTo`) not yet sent. */
-  private outbox: string[] = [];
-  private outBase = 0;
-  private sentUpTo = 0;
+  private readonly receipts = new Receipts((recv) => this.sendAck(recv));
+  private readonly queue = new SendQueue();
   private flushing = false;
-  // Where the client stands in the server's shared log (version 2, cross-process recovery):
-  // every room/broadcast message up to position `pos` with rooms version `roomsVersion`, then
-  // `logged` more while `counting`.
-  private pos: string | null = null;
-  private roomsVersion = 0;
-  private logged = 0;
-  private counting = false;
+  private readonly log = new LogPosition();
 
   constructor(private readonly url: string, private readonly options: ConnectOptions = {}) {
     super();
-    this.backoff = resolveBackoff(options.reconnect);
+    this.attempts = new Attempts(resolveBackoff(options.reconnect));
+    this.stall = new StallWatch(options.stallTimeout ?? 10_000, (stalled) => this.quiet(stalled));
     // Back online or back in view: a pending attempt goes now rather than after its delay.
     this.stopWatching = watchEnvironment(() => {
       if (this.state === 'reconnecting' && this.sock === null) this.open();
@@ -63,9 +54,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   /** Sends one message now, or once connected; false when the queue is full (the message was not taken). */
   send(message: string): boolean {
     if (this.state === 'closed') return false;
-    const limit = this.options.queueLimit ?? 1000;
-    if (this.outbox.length >= limit) return false;
-    this.outbox.push(String(message));
+    if (!this.queue.push(String(message), this.options.queueLimit ?? 1000)) return false;
     if ((this.mode === Mode.Plain || this.mode === Mode.Recovering) && !this.flushing) {
       // Everything sent in this turn of the event loop goes out together.
       this.flushing = true;
@@ -98,7 +87,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
       sock.close();
     }, this.options.connectTimeout ?? 10_000);
     sock.onopen = () => {
-      this.openedAt = Date.now();
+      this.attempts.opened();
       if (this.everOpen) this.emit('reconnected');
       if (!recovery) this.becomePlain();
       else this.timer = setTimeout(() => this.becomePlain(), this.options.readyTimeout ?? 3000);
@@ -109,7 +98,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
 
   private onMessage(sock: SockJSLike, data: string): void {
     if (sock !== this.sock) return;
-    this.lastHeard = Date.now();
+    this.stall.heard();
     if (this.mode === Mode.Plain) {
       this.emit('message', data);
       return;
@@ -121,10 +110,9 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
         this.emit('message', data);
         return;
       }
-      this.received++;
-      if (this.counting) this.logged++;
+      this.receipts.got();
+      this.log.got();
       this.emit('message', unescapeApp(data));
-      this.scheduleAck();
       return;
     }
     const msg = parseControl(data);
@@ -135,14 +123,14 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     } else if (msg.t === 'welcome') {
       this.welcome(msg);
     } else if (msg.t === 'p') {
-      this.position(msg.s, msg.g);
+      this.log.mark(msg.s, msg.g);
     } else if (msg.t === 'd') {
-      this.counting = false;
+      this.log.direct();
     } else if (msg.t === 'ack') {
-      this.confirmed(count(msg.recv));
+      this.queue.confirm(count(msg.recv));
       const sent = count(msg.sent);
       // A checkpoint: this many messages went before it. Fewer here means some were lost on the way.
-      if (sent !== undefined && sent !== this.received) this.restart('missed messages');
+      if (sent !== undefined && sent !== this.receipts.count) this.restart('missed messages');
     } else if (msg.t === 'close') {
       this.finish(msg.code, msg.reason);
     }
@@ -150,19 +138,11 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
 
   private hello(): HelloMessage {
     if (this.token === null) return { t: 'hello', v: RECOVERY_VERSION };
-    const hello: HelloMessage = { t: 'hello', v: RECOVERY_VERSION, resume: this.token, recv: this.received };
+    const hello: HelloMessage = { t: 'hello', v: RECOVERY_VERSION, resume: this.token, recv: this.receipts.count };
     // With a log position, another process can take the connection over (docs/recovery.md).
-    if (this.pos !== null) Object.assign(hello, { s: this.pos, g: this.roomsVersion, k: this.logged, c: this.outBase, n: this.sentUpTo });
+    const at = this.log.hello();
+    if (at !== null) Object.assign(hello, at, { c: this.queue.confirmedCount, n: this.queue.sentCount });
     return hello;
-  }
-
-  private position(s: unknown, g: unknown): void {
-    const v = count(g);
-    if (typeof s !== 'string' || v === undefined) return;
-    this.pos = s;
-    this.roomsVersion = v;
-    this.logged = 0;
-    this.counting = true;
   }
 
   private welcome(msg: WelcomeMessage): void {
@@ -173,39 +153,33 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.mode = Mode.Recovering;
     let info: RecoveredInfo | null = null;
     if (recovered) {
-      this.confirmed(recv);
+      this.queue.confirm(recv);
       const moved = msg.moved === true;
       // Moved: the old process may have delivered these already; they go again (at least once).
-      info = { moved, resent: moved ? this.outbox.slice(0, this.sentUpTo - this.outBase) : [], directMayBeLost: moved && msg.direct === true };
-      this.sentUpTo = this.outBase;
+      info = { moved, resent: moved ? this.queue.unconfirmed() : [], directMayBeLost: moved && msg.direct === true };
+      this.queue.rewind();
     } else {
-      this.received = 0;
-      this.ackedRecv = 0;
-      const unconfirmed = this.outbox.splice(0, this.sentUpTo - this.outBase);
-      this.outBase = 0;
-      this.sentUpTo = 0;
-      this.pos = null;
-      this.counting = false;
-      this.position(msg.s, msg.g);
+      this.receipts.reset();
+      const unconfirmed = this.queue.restart();
+      this.log.reset(msg.s, msg.g);
       if (again) this.lost({ reason: reason ?? 'unknown', unconfirmed });
     }
     this.opened(info);
     this.flushOut();
     // Tells the server the welcome arrived (its earlier credential can go), and where we are.
-    this.ackedRecv = -1;
-    this.sendAck();
+    this.receipts.ack(true);
   }
 
   private opened(recovered: RecoveredInfo | null): void {
     this.clearConnectTimer();
-    this.watchLiveness();
+    this.stall.start();
     this.state = 'open';
     if (!this.everOpen) {
       this.everOpen = true;
       this.emit('open');
     } else if (recovered !== null && recovered.moved) {
       // As after 'lost': what the listener sends (state the new process lacks) goes first.
-      this.first(() => this.emit('recovered', recovered));
+      this.queue.queueFirst(() => this.emit('recovered', recovered));
     } else if (recovered !== null) {
       this.emit('recovered', recovered);
     }
@@ -213,14 +187,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
 
   /** What a 'lost' listener sends (logging in again, joining rooms) goes before what was queued while offline. */
   private lost(info: LostInfo): void {
-    this.first(() => this.emit('lost', info));
-  }
-
-  private first(emit: () => void): void {
-    const queued = this.outbox;
-    this.outbox = [];
-    emit();
-    this.outbox = this.outbox.concat(queued);
+    this.queue.queueFirst(() => this.emit('lost', info));
   }
 
   private becomePlain(): void {
@@ -244,41 +211,24 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     const sock = this.sock;
     if (sock === null || sock.readyState !== 1) return;
     if (this.mode === Mode.Plain) {
-      const all = this.outbox;
-      this.outbox = [];
-      for (const m of all) sock.send(m);
+      for (const m of this.queue.takeAll()) sock.send(m);
       return;
     }
-    const from = this.sentUpTo - this.outBase;
-    if (from >= this.outbox.length) return;
+    const unsent = this.queue.takeUnsent();
+    if (unsent === null) return;
     if (sock.transport === 'websocket') {
-      for (let i = from; i < this.outbox.length; i++) sock.send(escapeApp(this.outbox[i]!));
+      for (const m of unsent.messages) sock.send(escapeApp(m));
     } else {
       // Numbered, so that a POST the browser repeats is not delivered twice (wire.ts, BatchMessage).
-      sock.send(control({ t: 'b', n: this.sentUpTo, m: this.outbox.slice(from) }));
+      sock.send(control({ t: 'b', n: unsent.from, m: unsent.messages }));
     }
-    this.sentUpTo = this.outBase + this.outbox.length;
   }
 
-  private confirmed(n: number | undefined): void {
-    if (n === undefined || n <= this.outBase) return;
-    const drop = Math.min(n, this.sentUpTo) - this.outBase;
-    this.outbox.splice(0, drop);
-    this.outBase += drop;
-  }
-
-  private scheduleAck(): void {
-    if (this.received - this.ackedRecv >= ACK_EVERY) this.sendAck();
-    else if (this.ackTimer === null) this.ackTimer = setTimeout(() => this.sendAck(), ACK_DELAY);
-  }
-
-  private sendAck(): void {
-    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
-    this.ackTimer = null;
+  private sendAck(recv: number): boolean {
     const sock = this.sock;
-    if (sock === null || sock.readyState !== 1 || this.mode !== Mode.Recovering || this.received === this.ackedRecv) return;
-    this.ackedRecv = this.received;
-    sock.send(control({ t: 'ack', recv: this.received }));
+    if (sock === null || sock.readyState !== 1 || this.mode !== Mode.Recovering) return false;
+    sock.send(control({ t: 'ack', recv }));
+    return true;
   }
 
   /** Drops the current session and resumes at once (a gap was seen, or the server broke the format). */
@@ -295,10 +245,8 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.sock = null;
     this.clearTimer();
     this.clearConnectTimer();
-    if (this.liveTimer !== null) clearInterval(this.liveTimer);
-    this.liveTimer = null;
-    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
-    this.ackTimer = null;
+    this.stall.stop();
+    this.receipts.stop();
   }
 
   private onClose(sock: SockJSLike, code: number, reason: string): void {
@@ -307,31 +255,20 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.detach(sock);
     if (wasMode === Mode.Plain && (this.options.isFinal ?? defaultFinal)(code, reason)) return this.finish(code, reason);
     if (code === 3400) return this.finish(code, reason);
-    if (this.openedAt !== 0 && Date.now() - this.openedAt >= this.backoff.stableAfter) this.attempt = 0;
-    this.openedAt = 0;
-    if (this.attempt >= this.backoff.maxAttempts) return this.finish(4900, 'Gave up reconnecting');
-    const delay = backoffDelay(this.backoff, this.attempt++);
+    const next = this.attempts.next();
+    if (next === null) return this.finish(4900, 'Gave up reconnecting');
     this.state = 'reconnecting';
-    this.emit('reconnecting', { attempt: this.attempt, delay, code, reason });
+    this.emit('reconnecting', { ...next, code, reason });
     // Offline, the next try waits for the browser's 'online' event (watchEnvironment), or the longest delay.
-    if (this.state === 'reconnecting') this.timer = setTimeout(() => this.open(), isOnline() ? delay : this.backoff.maxDelay);
+    if (this.state === 'reconnecting') this.timer = setTimeout(() => this.open(), isOnline() ? next.delay : this.attempts.options.maxDelay);
   }
 
-  /**
-   * A session can stall with its sockets open (nothing either way, no close). Silent for half of
-   * stallTimeout, the server is asked for an ack; silent for all of it, the session is dropped and resumed.
-   */
-  private watchLiveness(): void {
-    const limit = this.options.stallTimeout ?? 10_000;
-    this.lastHeard = Date.now();
-    if (this.liveTimer !== null) clearInterval(this.liveTimer);
-    this.liveTimer = setInterval(() => {
-      const sock = this.sock;
-      const quiet = Date.now() - this.lastHeard;
-      if (sock === null || this.mode !== Mode.Recovering) return;
-      if (quiet >= limit) this.restart('stalled');
-      else if (quiet >= limit / 2 && sock.readyState === 1) sock.send(control({ t: 'ack', recv: this.received, probe: true }));
-    }, limit / 2);
+  /** The server has been silent for a while (stall-watch.ts): probed with an ack request, or, stalled, resumed anew. */
+  private quiet(stalled: boolean): void {
+    const sock = this.sock;
+    if (sock === null || this.mode !== Mode.Recovering) return;
+    if (stalled) this.restart('stalled');
+    else if (sock.readyState === 1) sock.send(control({ t: 'ack', recv: this.receipts.count, probe: true }));
   }
 
   private clearConnectTimer(): void {

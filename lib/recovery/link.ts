@@ -235,6 +235,7 @@ export class Link {
   resume(carrier: Carrier, recv: number, token: string): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.recovery.unpark(this);
     const previous = this.carrier;
     if (previous !== null && previous !== carrier) {
       // A session the server had not yet seen go: it carries nothing from now on.
@@ -297,6 +298,7 @@ export class Link {
     }
     this.timer = setTimeout(onWindowEnd, this.recovery.options.window_ms, this);
     this.timer.unref();
+    this.recovery.park(this);
   }
 
   /** Ends the connection for good: by the application, the server's shutdown, the window, or the buffer. */

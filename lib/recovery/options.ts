@@ -8,6 +8,11 @@ export interface RecoveryOptions {
   max_messages?: number;
   /** Unconfirmed characters (bytes for ASCII) kept per connection for replay. Default 1 MiB. */
   max_bytes?: number;
+  /**
+   * Disconnected connections kept waiting for their client at once (they do not count toward
+   * `max_sessions`); one more ends the one parked longest. Default 10 000.
+   */
+  max_parked?: number;
 }
 
 export function resolveRecovery(
@@ -17,17 +22,18 @@ export function resolveRecovery(
 ): Required<RecoveryOptions> | null {
   if (v === undefined || v === false) return null;
   if (v !== true && (v === null || typeof v !== 'object' || Array.isArray(v))) {
-    fail('recovery', 'true, false or an object { window_ms, max_messages, max_bytes }', v);
+    fail('recovery', 'true, false or an object { window_ms, max_messages, max_bytes, max_parked }', v);
   }
   const r = (v === true ? {} : v) as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (key !== 'window_ms' && key !== 'max_messages' && key !== 'max_bytes') {
-      throw new TypeError(`sockjs-express: unknown option "recovery.${key}"; known are window_ms, max_messages, max_bytes`);
+    if (key !== 'window_ms' && key !== 'max_messages' && key !== 'max_bytes' && key !== 'max_parked') {
+      throw new TypeError(`sockjs-express: unknown option "recovery.${key}"; known are window_ms, max_messages, max_bytes, max_parked`);
     }
   }
   const sub = (name: string, def: number): number => positiveInt(r, name, def);
   try {
-    return { window_ms: sub('window_ms', 120_000), max_messages: sub('max_messages', 1_000), max_bytes: sub('max_bytes', 1024 * 1024) };
+    return { window_ms: sub('window_ms', 120_000), max_messages: sub('max_messages', 1_000), max_bytes: sub('max_bytes', 1024 * 1024),
+      max_parked: sub('max_parked', 10_000) };
   } catch (err) {
     // Name the option as the user wrote it.
     throw new TypeError((err as Error).message.replace('option "', 'option "recovery.'));

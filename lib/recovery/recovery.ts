@@ -32,6 +32,8 @@ export class Recovery {
   private readonly links = new Map<string, Entry>();
   /** Links waiting for their client's hello. */
   private readonly pending = new Set<Link>();
+  /** Links without a carrier, waiting for their client to resume; oldest first. */
+  private readonly parked = new Set<Link>();
 
   /** Recovery across processes, when the adapter has a store (sockjs-express/redis). */
   readonly remote: RemoteRecovery | null;
@@ -190,9 +192,26 @@ export class Recovery {
     return current || previous ? entry : null;
   }
 
-  /** The link ended: its credential and pending entry go (in the store too, unless the server is shutting down). */
+  /**
+   * `link` lost its carrier and waits for its client. Parked links hold no session (so they do not
+   * count toward max_sessions), only their replay buffer: `max_parked` bounds how many there are.
+   */
+  park(link: Link): void {
+    this.parked.add(link);
+    if (this.parked.size <= this.options.max_parked) return;
+    const oldest = this.parked.values().next().value!;
+    oldest.close(1006, 'Too many parked connections', 'limit');
+  }
+
+  /** `link` has a carrier again. */
+  unpark(link: Link): void {
+    this.parked.delete(link);
+  }
+
+  /** The link ended: its credential and pending or parked entry go (in the store too, unless the server is shutting down). */
   forget(link: Link, shutdown: boolean): void {
     this.pending.delete(link);
+    this.parked.delete(link);
     this.remote?.forget(link, shutdown);
     if (link.key !== '' && this.links.get(link.key)?.link === link) this.links.delete(link.key);
   }

@@ -1,5 +1,9 @@
-/** The `c` (or `callback`) query parameter of htmlfile and jsonp: required, and a safe JS name. */
+/** The receiving side of htmlfile and jsonp: the `c` (or `callback`) query parameter, required and a safe JS name, and the response's headers. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Service } from '../service.js';
+import type { Session } from '../session/session.js';
+import type { TransportName } from '../options.js';
+import { noCache, noSniff, sessionCookie } from '../http/headers.js';
 import { sendError } from '../http/respond.js';
 
 const VALID = /^[a-zA-Z0-9_.-]{1,32}$/;
@@ -19,4 +23,24 @@ export function callbackParam(req: IncomingMessage, res: ServerResponse): string
     return null;
   }
   return value;
+}
+
+/**
+ * A receiving request of htmlfile or jsonp: the callback checked (500 without a good one), then
+ * the session, the response's headers set (no CORS: a script or an iframe loads these), and
+ * `attach` to give the session its receiver.
+ */
+export function callbackReceiver(
+  svc: Service, req: IncomingMessage, res: ServerResponse, sessionId: string, protocol: TransportName, contentType: string,
+  attach: (session: Session, callback: string) => void,
+): void {
+  const callback = callbackParam(req, res);
+  if (callback === null) return;
+  svc.withSession(req, res, sessionId, protocol, (session) => {
+    res.setHeader('Content-Type', contentType);
+    noSniff(res);
+    noCache(res);
+    sessionCookie(req, res, svc.options);
+    attach(session, callback);
+  });
 }

@@ -4,12 +4,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service.js';
-import { noCache, noSniff, sessionCookie } from '../http/headers.js';
 import { HTML } from '../http/respond.js';
 import { encodeFrame, envelope } from '../protocol/encoded.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
 import { ResponseReceiver } from './receiver.js';
-import { callbackParam } from './callback.js';
+import { callbackReceiver } from './callback.js';
 
 // '<' is escaped so that a message containing "</script>" cannot end the script element.
 const HTML_FRAME = envelope(
@@ -41,13 +40,7 @@ function prelude(callback: string): string {
 }
 
 export function htmlFile(svc: Service, req: IncomingMessage, res: ServerResponse, sessionId: string): void {
-  const callback = callbackParam(req, res);
-  if (callback === null) return;
-  svc.withSession(req, res, sessionId, 'htmlfile', (session) => {
-    res.setHeader('Content-Type', HTML);
-    noSniff(res);
-    noCache(res);
-    sessionCookie(req, res, svc.options);
+  callbackReceiver(svc, req, res, sessionId, 'htmlfile', HTML, (session, callback) => {
     res.writeHead(200);
     res.write(prelude(callback));
     session.attach(new HtmlFileReceiver(session, res, svc.options.response_limit));

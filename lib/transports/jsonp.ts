@@ -2,10 +2,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Service } from '../service.js';
 import type { Session } from '../session/session.js';
-import { noCache, noSniff, sessionCookie } from '../http/headers.js';
+import { noCache, sessionCookie } from '../http/headers.js';
 import { JAVASCRIPT, TEXT, sendBody } from '../http/respond.js';
 import { ResponseReceiver } from './receiver.js';
-import { callbackParam } from './callback.js';
+import { callbackReceiver } from './callback.js';
 import { deliverPayload } from './send.js';
 
 class JsonpReceiver extends ResponseReceiver {
@@ -21,13 +21,7 @@ class JsonpReceiver extends ResponseReceiver {
 }
 
 export function jsonpPolling(svc: Service, req: IncomingMessage, res: ServerResponse, sessionId: string): void {
-  const callback = callbackParam(req, res);
-  if (callback === null) return;
-  svc.withSession(req, res, sessionId, 'jsonp-polling', (session) => {
-    res.setHeader('Content-Type', JAVASCRIPT);
-    noSniff(res);
-    noCache(res);
-    sessionCookie(req, res, svc.options);
+  callbackReceiver(svc, req, res, sessionId, 'jsonp-polling', JAVASCRIPT, (session, callback) => {
     session.attach(new JsonpReceiver(session, res, callback));
   });
 }

@@ -81,15 +81,6 @@ export async function startRecoveryApp(options: SockJSOptions, ratePerSecond = 1
   };
 }
 
-/** Resolves when `check` holds, polling every 20 ms; rejects with `what()` after `ms`. */
-export async function until(check: () => boolean, ms: number, what: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out: ' + what());
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 /** `prefix0`, `prefix1`, … `prefix(n-1)`. */
 export function sequence(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => prefix + i);
@@ -105,7 +96,11 @@ export async function session(base: string): Promise<{ next(): Promise<string>; 
     if (f.startsWith('a')) queue.push(...(JSON.parse(f.slice(1)) as string[]));
     wake?.();
   });
-  await new Promise((r) => ws.once('open', r));
+  // A refused handshake (503 at max_sessions) rejects.
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
   return {
     async next() {
       while (queue.length === 0) await new Promise<void>((r) => (wake = r));
@@ -116,6 +111,7 @@ export async function session(base: string): Promise<{ next(): Promise<string>; 
     },
     close() {
       return new Promise<void>((r) => {
+        if (ws.readyState === WebSocket.CLOSED) return r();
         ws.once('close', () => r());
         ws.terminate();
       });

@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../e2e/browser.js';
-import { sequence, startRecoveryApp, until, type RecoveryApp } from './app.js';
+import { sequence, startRecoveryApp, type RecoveryApp } from './app.js';
+import { waitUntil } from '../support/wait.js';
 
 const CHAOS_MS = Number(process.env.RECOVERY_CHAOS_MS ?? 4000);
 const TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsource', 'iframe-eventsource', 'iframe-htmlfile', 'iframe-xhr-polling', 'jsonp-polling'];
@@ -54,8 +55,8 @@ describe('recovery in Chromium', () => {
         await page.evaluate((t) => (window as unknown as { run(t: string): void }).run(t), transport);
         type Summary = { got: number; ordered: boolean; events: string[]; sent: number; state: string };
         const summary = (): Promise<Summary> => page.evaluate(() => (window as unknown as { summary(): Summary }).summary());
-        await until(() => app.peers.length > first, 10_000, () => 'connection');
-        await until(() => app.peers[first]!.got.length > 0, 10_000, () => 'first message');
+        await waitUntil(() => app.peers.length > first, 'connection', 10_000);
+        await waitUntil(() => app.peers[first]!.got.length > 0, 'first message', 10_000);
         app.proxy.startChaos(200, 700);
         await new Promise((r) => setTimeout(r, CHAOS_MS));
         app.proxy.stopChaos();

@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { connect, type RecoveringSocket, type SockJSConstructor } from '../../lib/client/index.js';
-import { sequence, startRecoveryApp, until, type RecoveryApp } from './app.js';
+import { sequence, startRecoveryApp, type RecoveryApp } from './app.js';
+import { waitUntil } from '../support/wait.js';
 
 const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSConstructor;
 const CHAOS_MS = Number(process.env.RECOVERY_CHAOS_MS ?? 4000);
@@ -42,7 +43,7 @@ describe('recovery: companion client in Node', () => {
     test(`${transport}: random cuts while both sides send 100 msg/s: everything once, in order, resumed each time`, async () => {
       const first = app.peers.length;
       const side = client(app.url, transport);
-      await until(() => side.events.includes('open'), 10_000, () => 'open');
+      await waitUntil(() => side.events.includes('open'), 'open', 10_000);
       let sent = 0;
       const writer = setInterval(() => side.sock.send('C' + sent++), 10);
       app.proxy.startChaos(150, 600);
@@ -56,11 +57,11 @@ describe('recovery: companion client in Node', () => {
       for (const orphan of mine.slice(0, -1)) assert.equal(orphan.got.length, 0, 'an orphan connection got nothing');
       peer.conn.removeAllListeners('close');
       // Both sides stop writing, then everything written must arrive.
-      await until(() => side.sock.state === 'open', 10_000, () => 'reopen');
+      await waitUntil(() => side.sock.state === 'open', 'reopen', 10_000);
       app.stopWriting();
       const total = peer.sent;
-      await until(() => side.got.length >= total && peer.got.length >= sent, 20_000,
-        () => `client has ${side.got.length}/${total}, server has ${peer.got.length}/${sent}`);
+      await waitUntil(() => side.got.length >= total && peer.got.length >= sent,
+        () => `client has ${side.got.length}/${total}, server has ${peer.got.length}/${sent}`, 20_000);
       assert.deepEqual(side.got, sequence('S', total));
       assert.deepEqual(peer.got, sequence('C', sent));
       assert.ok(!side.events.includes('lost'), 'never lost: ' + side.events.join(','));

@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { connect, type LostInfo, type SockJSConstructor } from '../../lib/client/index.js';
-import { startRecoveryApp, until, type RecoveryApp } from './app.js';
+import { startRecoveryApp, type RecoveryApp } from './app.js';
+import { waitUntil } from '../support/wait.js';
 
 const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSConstructor;
 
@@ -30,7 +31,7 @@ describe('recovery edges', () => {
       sock.on('message', (m) => got.push(m));
       sock.on('recovered', () => events.push('recovered'));
       sock.on('lost', () => events.push('lost'));
-      await until(() => sock.state === 'open' && app.peers.length > first, 10_000, () => 'open');
+      await waitUntil(() => sock.state === 'open' && app.peers.length > first, 'open', 10_000);
       const conn = app.peers[first]!.conn;
       const dropped = app.proxy.dropNextTail();
       // Longer than response_limit: the response ends right after this message, and loses it.
@@ -38,7 +39,7 @@ describe('recovery edges', () => {
       conn.write(big);
       await dropped;
       conn.write('after');
-      await until(() => got.length >= 2, 10_000, () => `got ${got.length} messages`);
+      await waitUntil(() => got.length >= 2, () => `got ${got.length} messages`, 10_000);
       assert.deepEqual(got.map((m) => (m.length > 10 ? m.length : m)), [5000, 'after']);
       assert.ok(!events.includes('lost'));
       assert.ok(app.peers[first]!.resumes >= 1, 'the server resumed the connection');
@@ -53,20 +54,20 @@ describe('recovery edges', () => {
     let lost: LostInfo | null = null;
     sock.on('message', (m) => got.push(m));
     sock.on('lost', (info) => (lost = info));
-    await until(() => sock.state === 'open' && app.peers.length > first, 10_000, () => 'open');
+    await waitUntil(() => sock.state === 'open' && app.peers.length > first, 'open', 10_000);
     const peer = app.peers[first]!;
     sock.send('before');
-    await until(() => peer.got.length === 1, 5000, () => 'first message');
+    await waitUntil(() => peer.got.length === 1, 'first message', 5000);
     app.proxy.refuse = true;
     app.proxy.cutAll();
-    await until(() => peer.closed !== null, 10_000, () => 'window end');
+    await waitUntil(() => peer.closed !== null, 'window end', 10_000);
     assert.deepEqual(peer.closed, { code: 1006, reason: 'Session timed out' });
     peer.conn.write('while away');
     sock.send('queued while away');
     app.proxy.refuse = false;
-    await until(() => lost !== null, 10_000, () => 'lost');
+    await waitUntil(() => lost !== null, 'lost', 10_000);
     assert.equal(lost!.reason, 'unknown');
-    await until(() => app.peers.length === first + 2 && app.peers[first + 1]!.got.length === 1, 5000, () => 'new connection');
+    await waitUntil(() => app.peers.length === first + 2 && app.peers[first + 1]!.got.length === 1, 'new connection', 5000);
     assert.deepEqual(app.peers[first + 1]!.got, ['queued while away'], 'what was never sent goes on the new connection');
     assert.deepEqual(got, [], 'nothing written to the closed connection arrives');
     sock.close();

@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import sockjs from '../../lib/index.js';
-import { ctl, parse, session, startRecoveryApp, type RecoveryApp } from './app.js';
+import { ctl, parse, session, startRecoveryApp, type Peer, type RecoveryApp } from './app.js';
+import { waitUntil } from '../support/wait.js';
 
 describe('recovery wire format', () => {
   let app: RecoveryApp;
@@ -38,8 +39,9 @@ describe('recovery wire format', () => {
     assert.equal(w2.recv, 1, 'the server had one message from the client');
     assert.notEqual(w2.token, w1.token, 'a new secret each welcome');
     assert.deepEqual(peer.got, ['\u0000starts with NUL']);
-    b.send(ctl({ t: 'ack', recv: 1 }));
-    await new Promise((r) => setTimeout(r, 50));
+    // The probe's answer shows the server has read the ack (which ends the first secret).
+    b.send(ctl({ t: 'ack', recv: 1, probe: true }));
+    assert.equal(parse(await b.next()).t, 'ack');
     await b.close();
 
     for (const token of [w1.token, String(w2.token).slice(0, -2) + 'AA', 'nokey', '']) {
@@ -69,7 +71,101 @@ describe('recovery wire format', () => {
     assert.throws(() => sockjs({ recovery: 'yes' as never }), /option "recovery" must be true, false or an object/);
     assert.throws(() => sockjs({ recovery: { window_ms: 0 } }), /option "recovery.window_ms" must be an integer/);
     assert.throws(() => sockjs({ recovery: { window: 1 } as never }), /unknown option "recovery.window"/);
-    assert.deepEqual(sockjs({ recovery: true }).config.recovery, { window_ms: 120_000, max_messages: 1000, max_bytes: 1024 * 1024 });
+    assert.deepEqual(sockjs({ recovery: true }).config.recovery, { window_ms: 120_000, max_messages: 1000, max_bytes: 1024 * 1024, max_parked: 10_000 });
     assert.equal(sockjs().config.recovery, null);
+    assert.throws(() => sockjs({ recovery: { max_parked: 0 } }), /option "recovery.max_parked" must be an integer/);
+  });
+});
+
+type Opened = { s: Awaited<ReturnType<typeof session>>; welcome: Record<string, unknown> };
+
+/** A session through hello and welcome. */
+async function opened(base: string, hello: object = { t: 'hello', v: 1 }): Promise<Opened> {
+  const s = await session(base);
+  assert.equal(parse(await s.next()).t, 'ready');
+  s.send(ctl(hello));
+  const welcome = parse(await s.next());
+  assert.equal(welcome.t, 'welcome');
+  return { s, welcome };
+}
+
+/** `opened`, once the server has room for one more session (a closed one is let go just after its socket). */
+async function admitted(base: string, hello?: object): Promise<Opened> {
+  let got: Opened | null = null;
+  await waitUntil(async () => (got = await opened(base, hello).catch(() => null)) !== null, 'a session admitted');
+  return got!;
+}
+
+describe('parked connections and the limits', () => {
+  let app: RecoveryApp;
+  before(async () => {
+    app = await startRecoveryApp({ max_sessions: 2, disconnect_delay: 100, recovery: { window_ms: 30_000, max_parked: 2 } }, 0.001);
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  /** b's credential, for the second test. */
+  let tokenB: unknown;
+
+  /** Closes `o`, whose server side is `peer`, for good (the client's close message): it is not parked. */
+  async function closeForGood(o: Opened, peer: Peer): Promise<void> {
+    o.s.send(ctl({ t: 'close', code: 1000, reason: 'bye' }));
+    await waitUntil(() => peer.closed !== null, 'closed for good');
+    await o.s.close();
+  }
+
+  test('parked connections do not count toward max_sessions; a resuming client does', async () => {
+    const a = await admitted(app.directUrl);
+    const pa = app.peers.at(-1)!;
+    const b = await admitted(app.directUrl);
+    const pb = app.peers.at(-1)!;
+    await assert.rejects(session(app.directUrl), /503/, 'two live sessions: the limit holds');
+    await a.s.close();
+    await b.s.close();
+    // Both parked (still open for the application), and two new sessions get in.
+    const c = await admitted(app.directUrl);
+    const pc = app.peers.at(-1)!;
+    const d = await opened(app.directUrl);
+    const pd = app.peers.at(-1)!;
+    assert.equal(pa.closed, null);
+    assert.equal(pb.closed, null);
+    assert.equal(app.router.connections.size, 4, 'two parked, two live');
+    await assert.rejects(session(app.directUrl), /503/, 'resuming takes a live session like any other');
+    await closeForGood(d, pd);
+    const resumed = await admitted(app.directUrl, { t: 'hello', v: 1, resume: a.welcome.token, recv: 0 });
+    assert.equal(resumed.welcome.recovered, true);
+    assert.equal(pa.resumes, 1);
+    // Left: b parked, the resumed a and c live.
+    await closeForGood(resumed, pa);
+    await closeForGood(c, pc);
+    assert.equal(pb.closed, null);
+    tokenB = b.welcome.token;
+  });
+
+  test('max_parked bounds them: one more parked ends the one parked longest, whose client is told it was not recovered', async () => {
+    // From the test before: one parked connection (b).
+    const pb = app.peers[1]!;
+    assert.equal(app.router.connections.size, 1);
+    const e = await admitted(app.directUrl);
+    const pe = app.peers.at(-1)!;
+    const f = await admitted(app.directUrl);
+    const pf = app.peers.at(-1)!;
+    await e.s.close();
+    await waitUntil(() => app.router.connections.size === 3 && pb.closed === null, 'b and e parked, f live');
+    await f.s.close();
+    await waitUntil(() => pb.closed !== null, 'the oldest parked connection ends');
+    assert.deepEqual(pb.closed, { code: 1006, reason: 'Too many parked connections' });
+    assert.equal(pe.closed, null);
+    assert.equal(pf.closed, null);
+    assert.equal(app.router.connections.size, 2);
+    const again = await admitted(app.directUrl, { t: 'hello', v: 1, resume: tokenB, recv: 0 });
+    assert.equal(again.welcome.recovered, false);
+    assert.equal(again.welcome.reason, 'unknown');
+    await closeForGood(again, app.peers.at(-1)!);
+    const back = await admitted(app.directUrl, { t: 'hello', v: 1, resume: e.welcome.token, recv: 0 });
+    assert.equal(back.welcome.recovered, true);
+    assert.equal(pe.resumes, 1);
+    await closeForGood(back, pe);
   });
 });

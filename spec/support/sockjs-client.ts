@@ -13,4 +13,13 @@ export interface ClientSock {
 
 export type SockJSCtor = new (url: string, protocols: null, opts: { transports: string[]; timeout?: number }) => ClientSock;
 
-export const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSCtor;
+const RealSockJS = createRequire(import.meta.url)('sockjs-client') as SockJSCtor;
+
+/**
+ * sockjs-client with a 10 s floor on the time a transport gets to open (unless `timeout` is
+ * given): its default, a few round trips of the /info RTT, is too short on a saturated machine
+ * (2000 "All transports failed").
+ */
+export const SockJS = function SockJS(url: string, protocols: null, opts: { transports: string[]; timeout?: number }): ClientSock {
+  return new RealSockJS(url, protocols, { timeout: 10_000, ...opts });
+} as unknown as SockJSCtor;

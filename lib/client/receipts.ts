@@ -1,0 +1,44 @@
+/**
+ * The companion client's count of the server's application messages, and its acknowledgements of
+ * them: at once every ACK_EVERY messages, else ACK_DELAY ms after the first one not yet
+ * acknowledged. The server lets go of what is acknowledged (docs/recovery.md).
+ */
+const ACK_EVERY = 32;
+const ACK_DELAY = 1000;
+
+export class Receipts {
+  /** Messages received on this connection. */
+  count = 0;
+  /** `count` when last acknowledged. */
+  private acked = 0;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  /** `send` sends an ack for `recv` messages and says whether it could (a session open for it). */
+  constructor(private readonly send: (recv: number) => boolean) {}
+
+  /** One more message arrived. */
+  got(): void {
+    this.count++;
+    if (this.count - this.acked >= ACK_EVERY) this.ack();
+    else if (this.timer === null) this.timer = setTimeout(() => this.ack(), ACK_DELAY);
+  }
+
+  /** Acknowledges now what was not yet; `always`: even when nothing new arrived. */
+  ack(always = false): void {
+    this.stop();
+    if (always) this.acked = -1;
+    if (this.count !== this.acked && this.send(this.count)) this.acked = this.count;
+  }
+
+  /** A new connection on the server: counting starts again. */
+  reset(): void {
+    this.count = 0;
+    this.acked = 0;
+  }
+
+  /** No ack is due any more (the session went). */
+  stop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

@@ -21,6 +21,12 @@ export * from './types.js';
 const EAGER_FLUSH = 4096;
 
 export class Session extends SessionLifecycle {
+  /**
+   * A websocket client's message is being handled: what the handlers write waits for them to
+   * return (answered()) and then leaves at once, not at the end of the turn.
+   */
+  answering = false;
+
   // ---- outbound ----------------------------------------------------------------------------
 
   /** One message from the application; false once the session is not open, or over the high-water mark. */
@@ -53,6 +59,7 @@ export class Session extends SessionLifecycle {
     const recv = this.recv;
     const box = this.outbox;
     if (recv !== null) {
+      if (this.answering && length < EAGER_FLUSH) return this.underWater();
       const flusher = this.host.flusher;
       // Not while a 'drain' is owed: flush() may emit it, and never from inside write().
       if (recv.streams === true && !box.needDrain && (length >= EAGER_FLUSH || (flusher.lastFlushed === this.serial && !flusher.pending && recv.cheapFrames === true))) {
@@ -64,12 +71,30 @@ export class Session extends SessionLifecycle {
         box.needDrain = false;
         return true;
       }
-      if (!this.scheduled) {
-        this.scheduled = true;
-        flusher.add(this);
-      }
+      this.schedule();
     }
     return this.underWater();
+  }
+
+  /** Puts the session on this turn's flush round. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.host.flusher.add(this);
+  }
+
+  /**
+   * The handlers of a websocket client's message returned. A reply goes now, as one frame: the
+   * client waits for it, and a flush round at the end of the turn would cost a setImmediate and
+   * another pass of the event loop for one write. Messages shared with other sessions (a room's)
+   * and nothing of this session's own wait for the round, where the members get one frame each.
+   */
+  answered(): void {
+    this.answering = false;
+    const box = this.outbox;
+    if (box.empty || this.recv === null) return;
+    if (box.ownQueued) this.flush();
+    else this.schedule();
   }
 
   /** True while buffered bytes are under the high-water mark; enforces the hard limit. */

@@ -341,6 +341,37 @@ test('batching: a lone websocket session gets the first message of a burst at on
   await s.close();
 });
 
+test('batching: what a websocket message\'s handler writes back leaves when the handler returns, in one frame; a room\'s messages wait for the end of the turn', async () => {
+  const s = await startService();
+  const got = s.nextConnection();
+  const a = new WsClient(s.url.replace('http', 'ws') + '/000/a/websocket');
+  assert.equal(await a.next(), 'o');
+  const c = await got;
+  c.join('room');
+  // Read right after the handler returned, before the end of the turn: what is still queued.
+  const left: number[] = [];
+  c.on('data', (m) => {
+    if (m === 'room') s.r.to('room').send('to all');
+    else if (m === 'both') {
+      c.write('mine');
+      s.r.to('room').send('shared');
+    } else {
+      c.write('re:' + m);
+      c.write('again:' + m);
+    }
+    process.nextTick(() => left.push(c.bufferedAmount));
+  });
+  a.ws.send('["q"]');
+  assert.equal(await a.next(), 'a["re:q","again:q"]');
+  a.ws.send('["room"]');
+  assert.equal(await a.next(), 'a["to all"]');
+  a.ws.send('["both"]');
+  assert.equal(await a.next(), 'a["mine","shared"]');
+  assert.deepEqual(left.map((n) => n > 0), [false, true, false]);
+  a.ws.close();
+  await s.close();
+});
+
 test('connection: ip and ips are Express\'s req.ip and req.ips, trust proxy honoured, over xhr and websocket; verify sees them too', async () => {
   for (const trust of [false, 'loopback'] as const) {
     const app = express();

@@ -26,6 +26,8 @@ export class Session extends SessionLifecycle {
    * return (answered()) and then leaves at once, not at the end of the turn.
    */
   answering = false;
+  /** On its service's list of sessions that answered in the socket read at hand (FlushScheduler.reply). */
+  replyDue = false;
 
   // ---- outbound ----------------------------------------------------------------------------
 
@@ -84,17 +86,21 @@ export class Session extends SessionLifecycle {
   }
 
   /**
-   * The handlers of a websocket client's message returned. A reply goes now, as one frame: the
-   * client waits for it, and a flush round at the end of the turn would cost a setImmediate and
-   * another pass of the event loop for one write. Messages shared with other sessions (a room's)
-   * and nothing of this session's own wait for the round, where the members get one frame each.
+   * The handlers of a websocket client's message returned. A reply goes once the socket read that
+   * brought the message is handled, with the replies to the other messages it brought: the client
+   * waits for it, and the end-of-turn flush round would cost a setImmediate and another pass of
+   * the event loop for one write. Messages shared with other sessions (a room's), with nothing of
+   * this session's own, wait for the round, where every member gets one frame.
    */
   answered(): void {
     this.answering = false;
     const box = this.outbox;
     if (box.empty || this.recv === null) return;
-    if (box.ownQueued) this.flush();
-    else this.schedule();
+    if (!box.ownQueued) this.schedule();
+    else if (!this.replyDue) {
+      this.replyDue = true;
+      this.host.flusher.reply(this);
+    }
   }
 
   /** True while buffered bytes are under the high-water mark; enforces the hard limit. */

@@ -93,11 +93,13 @@ export class FlushScheduler {
         for (let j = i + 1; j < n; j++) {
           const rest = list[j]!;
           list[j] = null;
-          if (replies) rest.replyDue = false;
-          if (!rest.scheduled) {
+          if (replies) {
+            rest.replyDue = false;
+            // Already on the round's list, or put there now.
+            if (rest.scheduled) continue;
             rest.scheduled = true;
-            this.dirty[this.count++] = rest;
           }
+          this.dirty[this.count++] = rest;
         }
         if (this.count > 0) this.due();
         throw err;

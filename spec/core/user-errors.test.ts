@@ -28,6 +28,27 @@ test('flush: a session whose flush throws (a drain or close listener) does not k
   assert.equal(flusher.pending, false);
 });
 
+test('flush: a websocket reply whose flush throws does not keep the later replies of that read from flushing', async () => {
+  const flusher = new FlushScheduler();
+  const flushed: number[] = [];
+  const fake = (n: number): Session => ({
+    scheduled: false,
+    replyDue: true,
+    flush() {
+      flushed.push(n);
+      if (n === 1) throw new Error('listener threw');
+    },
+  }) as unknown as Session;
+  const sessions = [fake(1), fake(2), fake(3)];
+  for (const s of sessions) flusher.reply(s);
+  // The replies' flush, run here so the error is caught.
+  assert.throws(() => (flusher as unknown as { flushReplies(): void }).flushReplies(), /listener threw/);
+  assert.deepEqual(flushed, [1]);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(flushed, [1, 2, 3], 'the rest flush in the end-of-turn round');
+  assert.ok(sessions.every((s) => !s.scheduled && !s.replyDue), 'no session is left marked');
+});
+
 test('a close listener that throws: the client still gets its close frame and the session is forgotten', async () => {
   const s = await startService({ max_sessions: 1, disconnect_delay: 100 });
   try {

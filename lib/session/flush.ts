@@ -21,6 +21,12 @@ export class FlushScheduler {
   lastFlushed = 0;
   private serials = 0;
   private readonly run = (): void => this.flushAll();
+  // Sessions that answered a client's message, flushed when the socket read at hand is handled.
+  private replies: (Session | null)[] = [];
+  private replyCount = 0;
+  private spareReplies: (Session | null)[] = [];
+  private repliesPending = false;
+  private readonly runReplies = (): void => this.flushReplies();
 
   /** A number for a new session, for lastFlushed. */
   nextSerial(): number {
@@ -40,6 +46,28 @@ export class FlushScheduler {
     setImmediate(this.run);
   }
 
+  /**
+   * `session` answered a client's message: it is flushed once the socket read at hand was handled
+   * (process.nextTick), with the answers to every message that read brought, in one frame and one
+   * write; not at the end of the turn, which costs the client a pass of the event loop.
+   */
+  reply(session: Session): void {
+    this.replies[this.replyCount++] = session;
+    if (this.repliesPending) return;
+    this.repliesPending = true;
+    process.nextTick(this.runReplies);
+  }
+
+  private flushReplies(): void {
+    this.repliesPending = false;
+    const list = this.replies;
+    const n = this.replyCount;
+    this.replies = this.spareReplies;
+    this.replyCount = 0;
+    this.spareReplies = list;
+    this.flushList(list, n, true);
+  }
+
   private flushAll(): void {
     this.pending = false;
     const list = this.dirty;
@@ -47,19 +75,31 @@ export class FlushScheduler {
     this.dirty = this.spare;
     this.count = 0;
     this.spare = list;
+    this.flushList(list, n, false);
+  }
+
+  private flushList(list: (Session | null)[], n: number, replies: boolean): void {
     for (let i = 0; i < n; i++) {
       const s = list[i]!;
       // Cleared as it goes: a closed session must not stay reachable from here.
       list[i] = null;
-      s.scheduled = false;
+      if (replies) s.replyDue = false;
+      else s.scheduled = false;
       try {
         s.flush();
       } catch (err) {
         // A listener (drain, close) or the log threw: the sessions after this one still get
         // their flush, in a round of their own, and the error goes on to the caller.
         for (let j = i + 1; j < n; j++) {
-          this.dirty[this.count++] = list[j]!;
+          const rest = list[j]!;
           list[j] = null;
+          if (replies) {
+            rest.replyDue = false;
+            // Already on the round's list, or put there now.
+            if (rest.scheduled) continue;
+            rest.scheduled = true;
+          }
+          this.dirty[this.count++] = rest;
         }
         if (this.count > 0) this.due();
         throw err;

@@ -38,6 +38,11 @@ export class Outbox {
     private readonly maxBuffered: number,
   ) {}
 
+  /** Messages of this session's own are queued, not only messages shared with other sessions. */
+  get ownQueued(): boolean {
+    return this.queue !== null;
+  }
+
   get empty(): boolean {
     return this.queue === null && this.shared === null;
   }

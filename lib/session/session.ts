@@ -21,6 +21,14 @@ export * from './types.js';
 const EAGER_FLUSH = 4096;
 
 export class Session extends SessionLifecycle {
+  /**
+   * A websocket client's message is being handled: what the handlers write waits for them to
+   * return (answered()) and then leaves at once, not at the end of the turn.
+   */
+  answering = false;
+  /** On its service's list of sessions that answered in the socket read at hand (FlushScheduler.reply). */
+  replyDue = false;
+
   // ---- outbound ----------------------------------------------------------------------------
 
   /** One message from the application; false once the session is not open, or over the high-water mark. */
@@ -53,6 +61,7 @@ export class Session extends SessionLifecycle {
     const recv = this.recv;
     const box = this.outbox;
     if (recv !== null) {
+      if (this.answering && length < EAGER_FLUSH) return this.underWater();
       const flusher = this.host.flusher;
       // Not while a 'drain' is owed: flush() may emit it, and never from inside write().
       if (recv.streams === true && !box.needDrain && (length >= EAGER_FLUSH || (flusher.lastFlushed === this.serial && !flusher.pending && recv.cheapFrames === true))) {
@@ -64,12 +73,34 @@ export class Session extends SessionLifecycle {
         box.needDrain = false;
         return true;
       }
-      if (!this.scheduled) {
-        this.scheduled = true;
-        flusher.add(this);
-      }
+      this.schedule();
     }
     return this.underWater();
+  }
+
+  /** Puts the session on this turn's flush round. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    this.host.flusher.add(this);
+  }
+
+  /**
+   * The handlers of a websocket client's message returned. A reply goes once the socket read that
+   * brought the message is handled, with the replies to the other messages it brought: the client
+   * waits for it, and the end-of-turn flush round would cost a setImmediate and another pass of
+   * the event loop for one write. Messages shared with other sessions (a room's), with nothing of
+   * this session's own, wait for the round, where every member gets one frame.
+   */
+  answered(): void {
+    this.answering = false;
+    const box = this.outbox;
+    if (box.empty || this.recv === null) return;
+    if (!box.ownQueued) this.schedule();
+    else if (!this.replyDue) {
+      this.replyDue = true;
+      this.host.flusher.reply(this);
+    }
   }
 
   /** True while buffered bytes are under the high-water mark; enforces the hard limit. */

@@ -169,7 +169,7 @@ class WebSocketReceiver implements Receiver {
     if (typeof data !== 'string') {
       const one = plainSingle(data);
       if (one !== null) {
-        session.deliverOne(one, data.length);
+        this.hand(one, null, data.length);
         return;
       }
     }
@@ -185,7 +185,18 @@ class WebSocketReceiver implements Receiver {
       session.abort(1002, 'Broken framing.', 'client');
       return;
     }
-    session.deliver(messages, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
+    this.hand(null, messages, typeof data === 'string' ? Buffer.byteLength(data) : data.length);
+  }
+
+  /** Hands the client's messages (`one`, or `many`) to the session; what its handlers write back leaves as they return. */
+  private hand(one: string | null, many: readonly string[] | null, bytes: number): void {
+    this.session.answering = true;
+    try {
+      if (one !== null) this.session.deliverOne(one, bytes);
+      else this.session.deliver(many!, bytes);
+    } finally {
+      this.session.answered();
+    }
   }
 
   /** A raw websocket message: the message itself. */

@@ -341,6 +341,58 @@ test('batching: a lone websocket session gets the first message of a burst at on
   await s.close();
 });
 
+test('batching: what a websocket message\'s handler writes back leaves once its socket read is handled, in one frame; a room\'s messages wait for the end of the turn', async () => {
+  const s = await startService();
+  const got = s.nextConnection();
+  const a = new WsClient(s.url.replace('http', 'ws') + '/000/a/websocket');
+  assert.equal(await a.next(), 'o');
+  const c = await got;
+  c.join('room');
+  // Read after the handler returned and the socket read that brought the message was handled,
+  // before the end of the turn: what is still queued.
+  const left: number[] = [];
+  c.on('data', (m) => {
+    if (m === 'room') s.r.to('room').send('to all');
+    else if (m === 'both') {
+      c.write('mine');
+      s.r.to('room').send('shared');
+    } else {
+      c.write('re:' + m);
+      c.write('again:' + m);
+    }
+    process.nextTick(() => process.nextTick(() => left.push(c.bufferedAmount)));
+  });
+  a.ws.send('["q"]');
+  assert.equal(await a.next(), 'a["re:q","again:q"]');
+  a.ws.send('["room"]');
+  assert.equal(await a.next(), 'a["to all"]');
+  a.ws.send('["both"]');
+  assert.equal(await a.next(), 'a["mine","shared"]');
+  assert.deepEqual(left.map((n) => n > 0), [false, true, false]);
+  a.ws.close();
+  await s.close();
+});
+
+test('websocket: messages with escaped quotes or other escapes arrive as JSON.parse reads the payload', async () => {
+  const s = await startService();
+  const got = s.nextConnection();
+  const a = new WsClient(s.url.replace('http', 'ws') + '/000/a/websocket');
+  assert.equal(await a.next(), 'o');
+  const c = await got;
+  const seen: string[] = [];
+  c.on('data', (m) => seen.push(m));
+  const payloads = ['["{\\"id\\":1,\\"op\\":\\"add\\"}"]', '["\\""]', '["a\\\\\\"b"]', '["a\\\\b"]', '["\\"x\\n\\""]', '["é\\"€"]', '["a","b\\""]'];
+  for (const p of payloads) a.ws.send(p);
+  const want = payloads.flatMap((p) => JSON.parse(p) as string[]);
+  await waitUntil(() => seen.length >= want.length, 'every message');
+  assert.deepEqual(seen, want);
+  // A payload whose closing quote is escaped is not a string: the session ends as for any broken frame.
+  a.ws.send('["abc\\"]');
+  await a.closed;
+  assert.equal(a.closeCode, 1002);
+  await s.close();
+});
+
 test('connection: ip and ips are Express\'s req.ip and req.ips, trust proxy honoured, over xhr and websocket; verify sees them too', async () => {
   for (const trust of [false, 'loopback'] as const) {
     const app = express();

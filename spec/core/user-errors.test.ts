@@ -7,17 +7,23 @@ import type { Session } from '../../lib/session/session.js';
 import { POST, WsClient, sessionUrl } from '../support/client.js';
 import { startService } from '../support/service.js';
 
+/** Three stand-in sessions for a FlushScheduler; the first one's flush throws. */
+function throwingFirst(flushed: number[], marks: { scheduled: boolean; replyDue?: boolean }): Session[] {
+  const fake = (n: number): Session =>
+    ({
+      ...marks,
+      flush() {
+        flushed.push(n);
+        if (n === 1) throw new Error('listener threw');
+      },
+    }) as unknown as Session;
+  return [fake(1), fake(2), fake(3)];
+}
+
 test('flush: a session whose flush throws (a drain or close listener) does not keep the later sessions of its round from flushing', async () => {
   const flusher = new FlushScheduler();
   const flushed: number[] = [];
-  const fake = (n: number): Session => ({
-    scheduled: true,
-    flush() {
-      flushed.push(n);
-      if (n === 1) throw new Error('listener threw');
-    },
-  }) as unknown as Session;
-  const sessions = [fake(1), fake(2), fake(3)];
+  const sessions = throwingFirst(flushed, { scheduled: true });
   for (const s of sessions) flusher.add(s);
   // The round the scheduler would run at the end of the tick, run here so the error is caught.
   assert.throws(() => (flusher as unknown as { flushAll(): void }).flushAll(), /listener threw/);
@@ -26,6 +32,19 @@ test('flush: a session whose flush throws (a drain or close listener) does not k
   assert.deepEqual(flushed, [1, 2, 3], 'the rest flush in the next round');
   assert.ok(sessions.every((s) => !s.scheduled), 'no session is left marked as scheduled');
   assert.equal(flusher.pending, false);
+});
+
+test('flush: a websocket reply whose flush throws does not keep the later replies of that read from flushing', async () => {
+  const flusher = new FlushScheduler();
+  const flushed: number[] = [];
+  const sessions = throwingFirst(flushed, { scheduled: false, replyDue: true });
+  for (const s of sessions) flusher.reply(s);
+  // The replies' flush, run here so the error is caught.
+  assert.throws(() => (flusher as unknown as { flushReplies(): void }).flushReplies(), /listener threw/);
+  assert.deepEqual(flushed, [1]);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(flushed, [1, 2, 3], 'the rest flush in the end-of-turn round');
+  assert.ok(sessions.every((s) => !s.scheduled && !s.replyDue), 'no session is left marked');
 });
 
 test('a close listener that throws: the client still gets its close frame and the session is forgotten', async () => {

@@ -71,16 +71,17 @@ export function sessionPath() {
 
 /**
  * Messages in a SockJS data frame (or a stretch of a stream), counted without parsing: the bench
- * payloads are made of 'x' and digits only, so every message is exactly one pair of quotes.
+ * payloads are made of 'x' and digits only, so every message is exactly one pair of quotes, or,
+ * for a JSON payload, `perMessage` quotes (its own, escaped, plus the pair around it).
  */
-export function countMessages(buf) {
+export function countMessages(buf, perMessage = 2) {
   let n = 0;
   let i = buf.indexOf(34);
   while (i !== -1) {
     n++;
     i = buf.indexOf(34, i + 1);
   }
-  return n >> 1;
+  return perMessage === 2 ? n >> 1 : Math.floor(n / perMessage);
 }
 
 /** A JSON array of `n` copies of a payload, as bytes (cached per n). */
@@ -120,4 +121,44 @@ export function percentiles(samples, ps) {
     else out[p] = samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))];
   }
   return out;
+}
+
+/**
+ * A JSON document of about `bytes` characters shaped like an API's answer: a page of records
+ * with ids, names, e-mail addresses, dates, enums, numbers and nested objects, varied by a fixed
+ * pseudo-random sequence so that it compresses as such data does (not as one repeated string).
+ * The same `bytes` gives the same text every time.
+ */
+export function jsonDocument(bytes) {
+  const FIRST = ['Ada', 'Bruno', 'Chiara', 'Dmitri', 'Emeka', 'Fatima', 'Goran', 'Hana', 'Ivo', 'Jun', 'Kemal', 'Lena'];
+  const LAST = ['Okafor', 'Lindqvist', 'Moreau', 'Tanaka', 'Novak', 'Haddad', 'Silva', 'Kowalski', 'Byrne', 'Rossi'];
+  const CITY = ['Lisbon', 'Osaka', 'Lagos', 'Tallinn', 'Quito', 'Perth', 'Bergen', 'Cork'];
+  const STATUS = ['active', 'pending', 'suspended', 'closed'];
+  let seed = 12345;
+  const rnd = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const items = [];
+  const doc = { page: 1, per_page: 0, total: 4817, items };
+  let text = JSON.stringify(doc);
+  while (text.length < bytes) {
+    const i = items.length;
+    const first = FIRST[rnd(FIRST.length)];
+    const last = LAST[rnd(LAST.length)];
+    items.push({
+      id: 100_000 + rnd(900_000),
+      name: `${first} ${last}`,
+      email: `${first}.${last}${rnd(100)}@example.com`.toLowerCase(),
+      status: STATUS[rnd(STATUS.length)],
+      created_at: new Date(Date.UTC(2025, 0, 1) + rnd(700) * 86_400_000 + rnd(86_400) * 1000).toISOString(),
+      balance: rnd(1_000_000) / 100,
+      verified: rnd(2) === 1,
+      address: { city: CITY[rnd(CITY.length)], zip: String(10_000 + rnd(89_999)) },
+      tags: ['beta', 'vip', 'eu', 'mobile', 'api'].filter(() => rnd(3) === 0),
+    });
+    doc.per_page = i + 1;
+    text = JSON.stringify(doc);
+  }
+  return text;
 }

@@ -7,8 +7,9 @@
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import express from 'express';
-import sockjs, { expressServer } from '../../dist/esm/index.js';
-import { SETTINGS, memReport } from './common.mjs';
+import { SETTINGS, importOurs, memReport, variantOptions } from './common.mjs';
+
+const { default: sockjs, expressServer } = await importOurs('index.js');
 
 const require = createRequire(import.meta.url);
 const { rpcReply, joinOf, envelope, parse } = require('./app-logic.cjs');
@@ -28,7 +29,7 @@ app.get('/sockjs.js', (req, res) => {
   res.sendFile(require.resolve('sockjs-client/dist/sockjs.min.js'));
 });
 
-const base = { ...SETTINGS, sockjs_url: '/sockjs.js', hixie76: true, log: () => {} };
+const base = { ...SETTINGS, ...variantOptions(), sockjs_url: '/sockjs.js', hixie76: true, log: () => {} };
 function mount(name, opts, setup) {
   const router = sockjs({ ...base, ...opts });
   setup(router);

@@ -5,8 +5,9 @@
 // Run: PORT=8081 node --expose-gc bench/servers/ours.mjs
 import http from 'node:http';
 import express from 'express';
-import sockjs, { expressServer } from '../../dist/esm/index.js';
-import { SETTINGS, memReport } from './common.mjs';
+import { SETTINGS, importOurs, memReport, variantOptions } from './common.mjs';
+
+const { default: sockjs, expressServer } = await importOurs('index.js');
 
 const port = Number(process.env.PORT || 8081);
 const app = express();
@@ -17,13 +18,13 @@ app.get('/__mem', (req, res) => {
   res.end(JSON.stringify(memReport({ sessions: echo.connections.size + bc.connections.size })));
 });
 
-const echo = sockjs({ ...SETTINGS, log: () => {} });
+const echo = sockjs({ ...SETTINGS, ...variantOptions(), log: () => {} });
 echo.on('connection', (conn) => {
   conn.on('data', (msg) => conn.write(msg));
 });
 app.use('/echo', echo);
 
-const bc = sockjs({ ...SETTINGS, log: () => {} });
+const bc = sockjs({ ...SETTINGS, ...variantOptions(), log: () => {} });
 bc.on('connection', (conn) => {
   conn.on('data', (msg) => bc.broadcast(msg));
 });

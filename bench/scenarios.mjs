@@ -280,7 +280,7 @@ export function buildScenarios({ quick }) {
     list.push({
       id: `deflate-echo 100x${label}`,
       group: 'deflate-echo',
-      title: `websocket echo of a ${label} JSON document (a page of user records), 100 sessions, 8 in flight each; the client offers permessage-deflate`,
+      title: `websocket echo of JSON documents of about ${label} (pages of user records, each different), 100 sessions, 8 in flight each; the client offers permessage-deflate`,
       client: 'ws-echo',
       servers: ['ours', 'ours+deflate'],
       params: { sessions: 100, size, json: true, deflate: true, inflight: 8, raw: false, ...win },
@@ -303,6 +303,7 @@ export function buildScenarios({ quick }) {
     maxFds: deflateSessions,
     metrics: [
       { key: 'rss_kib_per_session_idle', label: 'RSS KiB/session, idle', better: 'lower', fmt: 'kib' },
+      { key: 'heap_kib_per_session_idle', label: 'heap KiB/session, idle', better: 'lower', fmt: 'kib' },
       { key: 'rss_kib_per_session_used', label: 'RSS KiB/session, after one 8KB message', better: 'lower', fmt: 'kib' },
       { key: 'heap_kib_per_session_used', label: 'heap KiB/session, after one 8KB message', better: 'lower', fmt: 'kib' },
     ],

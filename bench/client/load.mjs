@@ -5,7 +5,7 @@
 import { Sock, flavour, openSocks, wsUrl } from './wsock.mjs';
 import { PollSession, StreamSession, agent } from './httpsess.mjs';
 import { appScenarios } from './app.mjs';
-import { arrayBody, fetchMem, jsonDocument, now, percentiles, pool, sleep, snapshot, windowStats } from './util.mjs';
+import { arrayBody, fetchMem, jsonDocuments, now, percentiles, pool, sleep, snapshot, windowStats } from './util.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const { port, pid, kind } = cfg.server;
@@ -43,23 +43,27 @@ function shutdownSocks(socks) {
 // With `json`, the payload is a JSON document of about `size` characters (jsonDocument); with
 // `deflate`, the client offers permessage-deflate (its messages still go out uncompressed: the
 // prepared frame), and the bytes read from the server per message are reported.
+// JSON documents: different ones, each session sending them in turn, enough of them (at least
+// 64, at least 128 KiB) that no copy of the same text is within a 32 KiB deflate window.
 async function wsEcho() {
   const k = flavour(kind, P.raw);
-  const payload = P.json ? jsonDocument(P.size) : payloadOf(P.size);
-  const frame = Buffer.from(k === 'sockjs' ? JSON.stringify([payload]) : payload);
-  const quotes = 2 + (payload.match(/"/g)?.length ?? 0);
+  const payloads = P.json ? jsonDocuments(P.size, Math.max(64, Math.ceil(131_072 / P.size))) : [payloadOf(P.size)];
+  const frames = payloads.map((p) => Buffer.from(k === 'sockjs' ? JSON.stringify([p]) : p));
+  const frame = frames[0];
+  const quotes = 2 + (payloads[0].match(/"/g)?.length ?? 0);
   let received = 0;
   let running = false;
   const socks = await openSocks(P.sessions, 100, () => new Sock(wsUrl(port, 'echo', k), k, null, { deflate: P.deflate === true }));
+  const send = frames.length === 1 ? (s, n) => s.sendMany(frame, n) : (s, n) => s.sendRotating(frames, n);
   for (const s of socks) {
     s.quotesPerMessage = quotes;
     s.onData = (data, n) => {
       received += n;
-      if (running) s.sendMany(frame, n);
+      if (running) send(s, n);
     };
   }
   running = true;
-  for (const s of socks) s.sendMany(frame, P.inflight);
+  for (const s of socks) send(s, P.inflight);
   await sleep(P.warmupMs);
   const a = snapshot(pid, { n: received, bytes: bytesRead(socks) });
   await sleep(P.measureMs);
@@ -74,7 +78,7 @@ async function wsEcho() {
   if (P.deflate) metrics.wire_bytes_per_msg = w.count > 0 ? (b.bytes - a.bytes) / w.count : null;
   return {
     metrics,
-    info: { ...w, payload_chars: payload.length, frame_bytes: frame.length, deflate_negotiated: negotiated },
+    info: { ...w, payload_chars: payloads[0].length, frame_bytes: frame.length, deflate_negotiated: negotiated },
   };
 }
 
@@ -305,7 +309,7 @@ async function idle() {
 // idle (negotiated, nothing compressed yet), then after each has echoed one JSON document of
 // about `size` characters (sent compressed by the client, as browsers do, and answered).
 async function deflateIdle() {
-  const doc = JSON.stringify([jsonDocument(P.size)]);
+  const doc = JSON.stringify(jsonDocuments(P.size, 1));
   const warm = [];
   await pool(P.warmSessions, 50, async (i) => {
     const s = openIdle('websocket', i);
@@ -334,6 +338,7 @@ async function deflateIdle() {
   return {
     metrics: {
       rss_kib_per_session_idle: per(idleMem, 'rss'),
+      heap_kib_per_session_idle: per(idleMem, 'heapUsed'),
       rss_kib_per_session_used: per(used, 'rss'),
       heap_kib_per_session_used: per(used, 'heapUsed'),
     },

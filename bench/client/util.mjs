@@ -124,29 +124,28 @@ export function percentiles(samples, ps) {
 }
 
 /**
- * A JSON document of about `bytes` characters shaped like an API's answer: a page of records
- * with ids, names, e-mail addresses, dates, enums, numbers and nested objects, varied by a fixed
- * pseudo-random sequence so that it compresses as such data does (not as one repeated string).
- * The same `bytes` gives the same text every time.
+ * `count` different JSON documents of about `bytes` characters each, shaped like an API's answer:
+ * a page of records with ids, names, e-mail addresses, dates, enums, numbers and nested objects,
+ * varied by a fixed pseudo-random sequence so that they compress as such data does (not as one
+ * repeated string, which a compressor with context takeover would send as a back-reference).
+ * Every document has the same records and the same number of quote characters (the load
+ * generator counts messages by their quotes); the same arguments give the same texts.
  */
-export function jsonDocument(bytes) {
+export function jsonDocuments(bytes, count = 1) {
   const FIRST = ['Ada', 'Bruno', 'Chiara', 'Dmitri', 'Emeka', 'Fatima', 'Goran', 'Hana', 'Ivo', 'Jun', 'Kemal', 'Lena'];
   const LAST = ['Okafor', 'Lindqvist', 'Moreau', 'Tanaka', 'Novak', 'Haddad', 'Silva', 'Kowalski', 'Byrne', 'Rossi'];
   const CITY = ['Lisbon', 'Osaka', 'Lagos', 'Tallinn', 'Quito', 'Perth', 'Bergen', 'Cork'];
   const STATUS = ['active', 'pending', 'suspended', 'closed'];
+  const TAGS = ['beta', 'vip', 'eu', 'mobile', 'api', 'trial'];
   let seed = 12345;
   const rnd = (n) => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed % n;
   };
-  const items = [];
-  const doc = { page: 1, per_page: 0, total: 4817, items };
-  let text = JSON.stringify(doc);
-  while (text.length < bytes) {
-    const i = items.length;
+  const record = () => {
     const first = FIRST[rnd(FIRST.length)];
     const last = LAST[rnd(LAST.length)];
-    items.push({
+    return {
       id: 100_000 + rnd(900_000),
       name: `${first} ${last}`,
       email: `${first}.${last}${rnd(100)}@example.com`.toLowerCase(),
@@ -155,10 +154,17 @@ export function jsonDocument(bytes) {
       balance: rnd(1_000_000) / 100,
       verified: rnd(2) === 1,
       address: { city: CITY[rnd(CITY.length)], zip: String(10_000 + rnd(89_999)) },
-      tags: ['beta', 'vip', 'eu', 'mobile', 'api'].filter(() => rnd(3) === 0),
-    });
-    doc.per_page = i + 1;
-    text = JSON.stringify(doc);
+      tags: [TAGS[rnd(TAGS.length)], TAGS[rnd(TAGS.length)]],
+    };
+  };
+  // The first document sets the number of records: enough to reach `bytes`.
+  const first = { page: 1, per_page: 0, total: 4817, items: [] };
+  while (JSON.stringify(first).length < bytes) first.items.push(record());
+  first.per_page = first.items.length;
+  const docs = [JSON.stringify(first)];
+  for (let page = 2; page <= count; page++) {
+    const items = Array.from({ length: first.per_page }, record);
+    docs.push(JSON.stringify({ page, per_page: first.per_page, total: 4817, items }));
   }
-  return text;
+  return docs;
 }

@@ -161,6 +161,19 @@ export class Sock {
     if (n > 1) sock.uncork();
   }
 
+  /** Sends the next `n` of `frames` (a session goes through them in turn) in one socket write. */
+  sendRotating(frames, n) {
+    const sock = this.ws._socket;
+    if (this.ws.readyState !== WebSocket.OPEN || !sock) return;
+    this.turn ??= 0;
+    if (n > 1) sock.cork();
+    for (let i = 0; i < n; i++) {
+      sock.write(maskedFrame(frames[this.turn]));
+      this.turn = (this.turn + 1) % frames.length;
+    }
+    if (n > 1) sock.uncork();
+  }
+
   close() {
     this.ws.close();
     return this.closed;

@@ -12,6 +12,7 @@
 //   npm run bench -- --json             raw results as JSON on stdout
 //   npm run bench -- --repeats 5
 //   npm run bench -- --baseline d91b509   every row also for that revision's build (ours@d91b509)
+//   BENCH_COMPRESSION_OPTIONS='{"server_max_window_bits":10}' npm run bench -- --only deflate   ours+deflate's settings
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench -- --only app-churn --servers ours
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';

@@ -46,11 +46,14 @@ export function importOurs(entry) {
 
 /**
  * Service options of the "ours" variants run.mjs starts (`ours+recovery`, `ours+deflate`):
- * BENCH_RECOVERY=1 turns `recovery` on, BENCH_COMPRESSION=1 `compression` (its defaults).
+ * BENCH_RECOVERY=1 turns `recovery` on, BENCH_COMPRESSION=1 `compression`: its defaults, or
+ * the settings in BENCH_COMPRESSION_OPTIONS (JSON, e.g. '{"server_max_window_bits":10}').
  */
 export function variantOptions() {
   const o = {};
   if (process.env.BENCH_RECOVERY === '1') o.recovery = true;
-  if (process.env.BENCH_COMPRESSION === '1') o.compression = true;
+  if (process.env.BENCH_COMPRESSION === '1') {
+    o.compression = process.env.BENCH_COMPRESSION_OPTIONS ? JSON.parse(process.env.BENCH_COMPRESSION_OPTIONS) : true;
+  }
   return o;
 }

@@ -10,12 +10,13 @@
 //   npm run bench -- --quick            short windows, fewer variants, 1 repeat (under a minute)
 //   npm run bench -- --only ws-echo,broadcast --servers ours,ws
 //   npm run bench -- --json             raw results as JSON on stdout
+//   npm run bench -- --out bench.json   the same JSON in a file, rewritten after every run
 //   npm run bench -- --repeats 5
 //   npm run bench -- --baseline d91b509   every row also for that revision's build (ours@d91b509)
 //   BENCH_COMPRESSION_OPTIONS='{"server_max_window_bits":10}' npm run bench -- --only deflate   ours+deflate's settings
 //   BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench -- --only app-churn --servers ours
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,11 +94,13 @@ function usage() {
                expressServer(app), as the README recommends), listen (the same app on
                http.createServer(app), which is what app.listen() does) or http (installHandlers
                on the http.Server, as sockjs-node is: like for like)
+  --out FILE   write the --json report to FILE after every run (and at the end), so
+               that even a run killed outright leaves what it had measured
   --list       list the scenarios and exit`;
 }
 
 function parseArgs(argv) {
-  const opts = { quick: false, json: false, repeats: null, only: null, servers: ['ours', 'sockjs', 'ws', 'sio'], list: false, mount: 'express', baseline: null };
+  const opts = { quick: false, json: false, repeats: null, only: null, servers: ['ours', 'sockjs', 'ws', 'sio'], list: false, mount: 'express', baseline: null, out: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -120,6 +123,7 @@ function parseArgs(argv) {
       MOUNT = m;
     }
     else if (name === '--baseline') opts.baseline = value();
+    else if (name === '--out') opts.out = path.resolve(value());
     else if (name === '--repeats') opts.repeats = Number(value());
     else if (name === '--only') opts.only = value().split(',').map((s) => s.trim()).filter(Boolean);
     else if (name === '--servers') {
@@ -415,10 +419,15 @@ function aggregate(scenarios, results, notes) {
 }
 
 /** Prints the table (and with --json the JSON) of what `state` holds, complete or not. */
-function report(state, stoppedBy = null) {
+/**
+ * `stoppedBy`: null for a complete run, else why it ended early ('running' for the file --out
+ * rewrites after every run). `print`: false to write only the --out file.
+ */
+function report(state, stoppedBy = null, print = true) {
   const { opts, scenarios, servers, results, env } = state;
   const notes = [...state.notes];
-  if (stoppedBy !== null) notes.push(`the run was stopped (${stoppedBy}) after ${state.done} of ${state.total} runs: the figures are those of the runs done.`);
+  if (stoppedBy === 'running') notes.push(`in progress: ${state.done} of ${state.total} runs done.`);
+  else if (stoppedBy !== null) notes.push(`the run was stopped (${stoppedBy}) after ${state.done} of ${state.total} runs: the figures are those of the runs done.`);
   aggregate(scenarios, results, notes);
   const rows = buildRows(scenarios, results, servers);
   const cpuAtEnd = cpuTimes();
@@ -461,9 +470,18 @@ function report(state, stoppedBy = null) {
     ...notes.map((n) => 'note: ' + n),
   ].join('\n');
 
-  if (opts.json) {
+  const json = () => {
     const scenariosOut = scenarios.map((s) => ({ id: s.id, title: s.title, params: s.params, results: results[s.id] ?? {} }));
-    process.stdout.write(JSON.stringify({ meta, scenarios: scenariosOut, table: rows }, null, 2) + '\n');
+    return JSON.stringify({ meta, scenarios: scenariosOut, table: rows, text: table + footer }, null, 2) + '\n';
+  };
+  if (opts.out !== null) {
+    // Written whole to a temporary file and renamed: a run killed mid-write leaves the last one.
+    writeFileSync(opts.out + '.tmp', json());
+    renameSync(opts.out + '.tmp', opts.out);
+  }
+  if (!print) return;
+  if (opts.json) {
+    process.stdout.write(json());
     log('\n' + table + footer);
   } else {
     process.stdout.write('\n' + table + footer + '\n');
@@ -569,6 +587,7 @@ async function main() {
     const head = sc.metrics[0];
     const shown = res.ok ? `${fmt(res.metrics[head.key], head.fmt)} ${head.label}` : `ERROR ${String(res.error).split('\n')[0]}`;
     log(`[${state.done}/${jobs.length}] ${sc.id} · ${nameOf(server)} #${repeat + 1}: ${shown} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    if (opts.out !== null && state.done < jobs.length) report(state, 'running', false);
   }
   reported = true;
   report(state);

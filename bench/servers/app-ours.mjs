@@ -2,7 +2,8 @@
 // as "the standard test server with all its services mounted" (spec/support/test-server.ts: echo,
 // disabled_websocket_echo, cookie_needed_echo, close, ticker, broadcast, amplify, /sockjs.js),
 // plus /rpc and /chat running bench/servers/app-logic.cjs, in one Express app served by
-// expressServer(app) (BENCH_MOUNT=listen: http.createServer(app)). Plus GET /__mem.
+// expressServer(app) (BENCH_MOUNT=listen: http.createServer(app)). Plus GET /__mem. The build and
+// the variants' options (recovery, compression) come from common.mjs.
 // Run: PORT=8081 node --expose-gc bench/servers/app-ours.mjs
 import http from 'node:http';
 import { createRequire } from 'node:module';

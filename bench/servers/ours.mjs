@@ -1,5 +1,6 @@
-// Bench server: sockjs-express (this project, built into dist/). Serves /echo and /broadcast
-// with the same settings as sockjs-node.cjs, plus GET /__mem (memory after a forced GC). The app
+// Bench server: sockjs-express (this checkout's dist/, or the build BENCH_DIST names: see
+// common.mjs, also for the variants' options). Serves /echo and /broadcast with the same
+// settings as sockjs-node.cjs, plus GET /__mem (memory after a forced GC). The app
 // is served by expressServer(app), as the README recommends, or with BENCH_MOUNT=listen by
 // http.createServer(app), which is what app.listen() does.
 // Run: PORT=8081 node --expose-gc bench/servers/ours.mjs

@@ -59,10 +59,14 @@ const nameOf = (id) => SERVER_NAMES[id] ?? id;
 /** The server family whose scripts a server id runs: the variants and the baseline are "ours". */
 const familyOf = (id) => (id.startsWith('ours') ? 'ours' : id);
 
-/** What a server's child process gets in its environment besides PORT and the mount. */
+/**
+ * What a server's child process gets in its environment besides PORT and the mount: which build
+ * and which variant, cleared for the others (not inherited from the shell that ran the bench).
+ */
 function serverEnv(id) {
-  if (BASELINE !== null && id === BASELINE.id) return { BENCH_DIST: BASELINE.dist };
-  return VARIANTS[id]?.env ?? {};
+  const env = { BENCH_DIST: '', BENCH_RECOVERY: '', BENCH_COMPRESSION: '' };
+  if (BASELINE !== null && id === BASELINE.id) return { ...env, BENCH_DIST: BASELINE.dist };
+  return { ...env, ...VARIANTS[id]?.env };
 }
 
 /** Whether a scenario runs on a server: the baseline runs wherever ours does. */

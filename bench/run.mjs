@@ -79,7 +79,7 @@ function runsOn(sc, id) {
 // Command line
 
 function usage() {
-  return `usage: node bench/run.mjs [--quick] [--json] [--repeats N] [--only a,b] [--servers ours,sockjs,ws,floor] [--list]
+  return `usage: node bench/run.mjs [--quick] [--json] [--out FILE] [--repeats N] [--only a,b] [--servers ours,sockjs,ws,floor] [--baseline REV] [--mount M] [--list]
   --quick      short windows, reduced matrix, 1 repeat (finishes in under a minute)
   --json       print raw results as JSON on stdout (the table goes to stderr)
   --repeats N  repeats per scenario and server; the median is reported (default 3, quick 1)

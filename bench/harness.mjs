@@ -87,15 +87,18 @@ export async function nextPort() {
   }
 }
 
+/** Resolves when the child has exited, or could not be spawned (then 'exit' may never come). */
 export function exited(child) {
-  return child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise((resolve) => child.once('exit', resolve));
+  if (child.exitCode !== null || child.signalCode !== null || child.spawnError) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.once('error', resolve);
+  });
 }
 
 /** SIGTERM, then SIGKILL after 3 s. */
 export async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null || child.spawnError) return;
   child.kill('SIGTERM');
   const t = setTimeout(() => child.kill('SIGKILL'), 3000);
   await exited(child);

@@ -4,6 +4,8 @@
 // Target kinds (a metric has one `target`, or `targets`, all of which must hold):
 //   { vs: 'ws' | 'sockjs' | 'sio', op: '>=' | '<=', value }  ratio ours/<other> measured in the same run
 //   { abs: '<=' | '>=' | '±', value, unit }                   ours' own figure
+//   { of, vs, op, value }                                     ratio <of>/<vs> (e.g. of: 'ours+recovery', vs: 'ours')
+//   { of, vs, diff: '<=', value, unit }                       difference <of> − <vs>, in the metric's unit
 // Scenarios with `app: true` run on the application servers (bench/servers/app-*): for ours and
 // sockjs-node the standard test server's services plus /rpc and /chat (app-logic.cjs).
 
@@ -13,6 +15,20 @@ export const SERVER_NAMES = {
   ws: 'ws',
   sio: 'socket.io',
   floor: 'bare http',
+  'ours+recovery': 'ours+recovery',
+  'ours+deflate': 'ours+deflate',
+};
+
+/**
+ * Variants of ours: the same server scripts with one option on (`env`, read by
+ * bench/servers/common.mjs variantOptions()), and what the load generator must know (`client`,
+ * merged into its server config). They run only in the scenarios that name them.
+ */
+export const VARIANTS = {
+  // Recovery on (docs/recovery.md); the client's websocket sessions speak the recovery wire.
+  'ours+recovery': { env: { BENCH_RECOVERY: '1' }, client: { recovery: true } },
+  // Compression on, with its defaults (threshold 1 KiB, level 6, 32 KiB window).
+  'ours+deflate': { env: { BENCH_COMPRESSION: '1' }, client: {} },
 };
 
 const SIZE_LABEL = { 32: '32B', 4096: '4KB' };
@@ -64,12 +80,15 @@ export function buildScenarios({ quick }) {
     title: `chat fan-out: ${chatSessions.toLocaleString('en-US')} sessions in 20 rooms; each message parsed, wrapped as {"from","room","text","ts"} and sent to its room (200 outstanding); every delivery counted per receiver`,
     client: 'chat',
     app: true,
-    servers: APP_SERVERS,
+    // ours+recovery: the same chat with `recovery` on and clients that ask for it (issue #21).
+    servers: [...APP_SERVERS, 'ours+recovery'],
     params: { sessions: chatSessions, rooms: 20, window: 200, ...appWin },
     maxFds: chatSessions,
     metrics: [
       { key: 'deliveries_per_cpu_s', label: 'deliveries per server CPU-s', better: 'higher', fmt: 'int',
         targets: [{ vs: 'sio', op: '>=', value: 2.0 }, { vs: 'ws', op: '>=', value: 1.3 }] },
+      { key: 'server_cpu_us_per_delivery', label: 'server CPU µs/delivery', better: 'lower', fmt: 'us',
+        target: { of: 'ours+recovery', vs: 'ours', op: '<=', value: 1.1 } },
       { key: 'deliveries_per_s', label: 'deliveries/s', better: 'higher', fmt: 'int', throughput: true },
     ],
   });
@@ -229,12 +248,16 @@ export function buildScenarios({ quick }) {
     group: 'idle-ws',
     title: `${idleSessions.toLocaleString('en-US')} idle websocket sessions: server memory per session`,
     client: 'idle',
-    servers: ['ours', 'sockjs', 'ws'],
+    // ours+recovery: sessions that asked for recovery (hello and welcome done, replay buffer
+    // empty): what recovery adds to an idle session beyond its buffer (issue #21: ≤ 1 KiB).
+    servers: ['ours', 'ours+recovery', 'sockjs', 'ws'],
     params: { ...idleParams, transport: 'websocket' },
     maxFds: idleSessions,
     metrics: [
-      { key: 'rss_kib_per_session', label: 'RSS KiB/session', better: 'lower', fmt: 'kib', target: { abs: '<=', value: 10, unit: 'KiB' } },
-      { key: 'heap_kib_per_session', label: 'heap KiB/session', better: 'lower', fmt: 'kib', target: { abs: '<=', value: 5, unit: 'KiB' } },
+      { key: 'rss_kib_per_session', label: 'RSS KiB/session', better: 'lower', fmt: 'kib',
+        targets: [{ abs: '<=', value: 10, unit: 'KiB' }, { of: 'ours+recovery', vs: 'ours', diff: '<=', value: 1, unit: 'KiB' }] },
+      { key: 'heap_kib_per_session', label: 'heap KiB/session', better: 'lower', fmt: 'kib',
+        targets: [{ abs: '<=', value: 5, unit: 'KiB' }, { of: 'ours+recovery', vs: 'ours', diff: '<=', value: 1, unit: 'KiB' }] },
     ],
   });
   list.push({
@@ -248,6 +271,42 @@ export function buildScenarios({ quick }) {
     metrics: [
       { key: 'rss_kib_per_session', label: 'RSS KiB/session', better: 'lower', fmt: 'kib', target: { vs: 'sockjs', op: '<=', value: 0.7 } },
       { key: 'heap_kib_per_session', label: 'heap KiB/session', better: 'lower', fmt: 'kib' },
+    ],
+  });
+
+  // --- compression (issue #20): ours with and without `compression`, the same client offering
+  // permessage-deflate to both ----------------------------------------------------------------
+  for (const [size, label] of [[8192, '8KB'], [256, '256B']]) {
+    list.push({
+      id: `deflate-echo 100x${label}`,
+      group: 'deflate-echo',
+      title: `websocket echo of JSON documents of about ${label} (pages of user records, each different), 100 sessions, 8 in flight each; the client offers permessage-deflate`,
+      client: 'ws-echo',
+      servers: ['ours', 'ours+deflate'],
+      params: { sessions: 100, size, json: true, deflate: true, inflight: 8, raw: false, ...win },
+      maxFds: 100,
+      metrics: [
+        { key: 'msgs_per_s', label: 'msg/s', better: 'higher', fmt: 'int', throughput: true },
+        { key: 'server_cpu_us_per_msg', label: 'server CPU µs/msg (saturated)', better: 'lower', fmt: 'us' },
+        { key: 'wire_bytes_per_msg', label: 'bytes on the wire/msg (server to client)', better: 'lower', fmt: 'int' },
+      ],
+    });
+  }
+  const deflateSessions = quick ? 200 : 1000;
+  list.push({
+    id: `deflate-idle ${deflateSessions}`,
+    group: 'deflate-idle',
+    title: `${deflateSessions.toLocaleString('en-US')} websocket sessions offering permessage-deflate: server memory per session idle, then after each echoed one 8KB JSON document`,
+    client: 'deflate-idle',
+    servers: ['ours', 'ours+deflate'],
+    params: { sessions: deflateSessions, size: 8192, deflate: true, concurrency: 100, warmSessions: 50, settleMs: quick ? 300 : 1000 },
+    maxFds: deflateSessions,
+    // Idle RSS is in --json only (rss_kib_per_session_idle): at 1,000 sessions it is within the
+    // noise of the young generation's growth; the heap figure is the idle one to read.
+    metrics: [
+      { key: 'heap_kib_per_session_idle', label: 'heap KiB/session, idle', better: 'lower', fmt: 'kib' },
+      { key: 'rss_kib_per_session_used', label: 'RSS KiB/session, after one 8KB message', better: 'lower', fmt: 'kib' },
+      { key: 'heap_kib_per_session_used', label: 'heap KiB/session, after one 8KB message', better: 'lower', fmt: 'kib' },
     ],
   });
 

@@ -18,7 +18,7 @@ export interface CompressionOptions {
    * smaller window than this gets no websocket (ws refuses its offer with 400).
    */
   server_max_window_bits?: number;
-  /** Compress each message on its own (no shared history): less memory per socket, larger frames. Default false. */
+  /** Compress each message on its own (no shared history): larger frames; `ws` resets the zlib stream after each message but keeps it, so no memory is saved. Default false. */
   server_no_context_takeover?: boolean;
   /** Ask clients to do the same. Default false. */
   client_no_context_takeover?: boolean;

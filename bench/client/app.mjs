@@ -39,7 +39,7 @@ function failIfClosed(socks) {
 const rpcRequest = (id) => `{"id":${id},"op":"add","a":${(id * 7) % 1000},"b":${id % 13}}`;
 const rpcResult = (id) => ((id * 7) % 1000) + (id % 13);
 
-export function appScenarios({ port, pid, kind: serverKind, P, CLK }) {
+export function appScenarios({ port, pid, kind: serverKind, recovery, P, CLK }) {
   const kind = flavour(serverKind, false);
 
   // ---------------------------------------------------------------------------------------------
@@ -145,7 +145,8 @@ export function appScenarios({ port, pid, kind: serverKind, P, CLK }) {
   async function chat() {
     const N = P.sessions;
     const size = N / P.rooms;
-    const socks = await openSocks(N, 100, () => new Sock(wsUrl(port, 'chat', kind), kind));
+    // `recovery` (the ours+recovery server): the sessions speak the recovery wire (wsock.mjs).
+    const socks = await openSocks(N, 100, () => new Sock(wsUrl(port, 'chat', kind, recovery), kind, null, { recovery }));
     const roomOf = (i) => `r${i % P.rooms}`;
     // Join, each session waiting for its `joined` before the traffic starts.
     await Promise.all(socks.map((s, i) => new Promise((resolve, reject) => {
@@ -202,7 +203,7 @@ export function appScenarios({ port, pid, kind: serverKind, P, CLK }) {
     for (let i = 0; i < N; i++) if (got[i] !== sentTo.get(roomOf(i))) wrong++;
     if (wrong > 0) throw new Error(`chat: ${wrong} sessions received a different count than was sent to their room (${delivered} deliveries for ${sent} messages × ${size})`);
     return {
-      metrics: { deliveries_per_s: w.rate, deliveries_per_cpu_s: w.per_server_cpu_s },
+      metrics: { deliveries_per_s: w.rate, deliveries_per_cpu_s: w.per_server_cpu_s, server_cpu_us_per_delivery: w.server_cpu_us_per },
       info: { ...w, messages_sent: sent, deliveries_checked: delivered },
     };
   }

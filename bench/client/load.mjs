@@ -5,15 +5,24 @@
 import { Sock, flavour, openSocks, wsUrl } from './wsock.mjs';
 import { PollSession, StreamSession, agent } from './httpsess.mjs';
 import { appScenarios } from './app.mjs';
-import { arrayBody, fetchMem, now, percentiles, pool, sleep, snapshot, windowStats } from './util.mjs';
+import { arrayBody, fetchMem, jsonDocuments, now, percentiles, pool, sleep, snapshot, windowStats } from './util.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const { port, pid, kind } = cfg.server;
+// The ours+recovery server: SockJS websocket sessions speak the recovery wire (wsock.mjs).
+const recovery = cfg.server.recovery === true;
 const P = cfg.params;
 const CLK = cfg.clkTck || 100;
 
 function payloadOf(size) {
   return 'x'.repeat(size);
+}
+
+/** Bytes the client has read from the server on all `socks` so far (frames as sent: compressed or not). */
+function bytesRead(socks) {
+  let n = 0;
+  for (const s of socks) n += s.ws._socket?.bytesRead ?? 0;
+  return n;
 }
 
 /** The warm-up then measurement windows shared by every throughput scenario. */
@@ -31,29 +40,45 @@ function shutdownSocks(socks) {
 
 // ---------------------------------------------------------------------------------------------
 // Websocket echo at full speed: every session keeps `inflight` messages outstanding.
+// With `json`, the payload is a JSON document of about `size` characters (jsonDocument); with
+// `deflate`, the client offers permessage-deflate (its messages still go out uncompressed: the
+// prepared frame), and the bytes read from the server per message are reported.
+// JSON documents: different ones, each session sending them in turn, enough of them (at least
+// 64, at least 128 KiB) that no copy of the same text is within a 32 KiB deflate window.
 async function wsEcho() {
   const k = flavour(kind, P.raw);
-  const payload = payloadOf(P.size);
-  const frame = Buffer.from(k === 'sockjs' ? JSON.stringify([payload]) : payload);
+  const payloads = P.json ? jsonDocuments(P.size, Math.max(64, Math.ceil(131_072 / P.size))) : [payloadOf(P.size)];
+  const frames = payloads.map((p) => Buffer.from(k === 'sockjs' ? JSON.stringify([p]) : p));
+  const frame = frames[0];
+  const quotes = 2 + (payloads[0].match(/"/g)?.length ?? 0);
   let received = 0;
   let running = false;
-  const socks = await openSocks(P.sessions, 100, () => new Sock(wsUrl(port, 'echo', k), k));
+  const socks = await openSocks(P.sessions, 100, () => new Sock(wsUrl(port, 'echo', k), k, null, { deflate: P.deflate === true }));
+  const send = frames.length === 1 ? (s, n) => s.sendMany(frame, n) : (s, n) => s.sendRotating(frames, n);
   for (const s of socks) {
+    s.quotesPerMessage = quotes;
     s.onData = (data, n) => {
       received += n;
-      if (running) s.sendMany(frame, n);
+      if (running) send(s, n);
     };
   }
   running = true;
-  for (const s of socks) s.sendMany(frame, P.inflight);
-  const w = await measureWindow(() => received);
+  for (const s of socks) send(s, P.inflight);
+  await sleep(P.warmupMs);
+  const a = snapshot(pid, { n: received, bytes: bytesRead(socks) });
+  await sleep(P.measureMs);
+  const b = snapshot(pid, { n: received, bytes: bytesRead(socks) });
+  const w = windowStats(a, b, b.n - a.n, CLK);
   running = false;
   const closed = socks.find((s) => s.closeFrame !== null || s.error !== null);
   if (closed) throw new Error(`a session failed: ${closed.closeFrame ?? closed.error}`);
+  const negotiated = socks.filter((s) => s.ws.extensions.includes('permessage-deflate')).length;
   shutdownSocks(socks);
+  const metrics = { msgs_per_s: w.rate, server_cpu_us_per_msg: w.server_cpu_us_per };
+  if (P.deflate) metrics.wire_bytes_per_msg = w.count > 0 ? (b.bytes - a.bytes) / w.count : null;
   return {
-    metrics: { msgs_per_s: w.rate, server_cpu_us_per_msg: w.server_cpu_us_per },
-    info: w,
+    metrics,
+    info: { ...w, payload_chars: payloads[0].length, frame_bytes: frame.length, deflate_negotiated: negotiated },
   };
 }
 
@@ -226,7 +251,7 @@ async function broadcast() {
 function openIdle(transport, i) {
   if (transport === 'websocket') {
     const k = flavour(kind, false);
-    return new Sock(wsUrl(port, 'echo', k), k);
+    return new Sock(wsUrl(port, 'echo', k, recovery), k, null, { recovery, deflate: P.deflate === true });
   }
   return new StreamSession(port, 'echo', 'xhr_streaming');
 }
@@ -277,6 +302,59 @@ async function idle() {
       after,
     },
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compression's memory: `sessions` websocket sessions that offer permessage-deflate, measured
+// idle (negotiated, nothing compressed yet), then after each has echoed one JSON document of
+// about `size` characters (sent compressed by the client, as browsers do, and answered).
+async function deflateIdle() {
+  const doc = JSON.stringify(jsonDocuments(P.size, 1));
+  const warm = [];
+  await pool(P.warmSessions, 50, async (i) => {
+    const s = openIdle('websocket', i);
+    warm.push(s);
+    await s.ready;
+    await echoOnce(s, doc);
+  });
+  warm.forEach(closeIdle);
+  await sleep(300);
+  const before = await fetchMem(port);
+  const sessions = [];
+  await pool(P.sessions, P.concurrency, async (i) => {
+    const s = openIdle('websocket', i);
+    sessions.push(s);
+    await s.ready;
+  });
+  await sleep(P.settleMs);
+  const idleMem = await fetchMem(port);
+  await pool(P.sessions, P.concurrency, (i) => echoOnce(sessions[i], doc));
+  await sleep(P.settleMs);
+  const used = await fetchMem(port);
+  const negotiated = sessions.filter((s) => s.ws.extensions.includes('permessage-deflate')).length;
+  sessions.forEach(closeIdle);
+  const n = P.sessions;
+  const per = (m, key) => (m[key] - before[key] - (key === 'rss' ? (m.young ?? 0) - (before.young ?? 0) : 0)) / 1024 / n;
+  return {
+    metrics: {
+      rss_kib_per_session_idle: per(idleMem, 'rss'),
+      heap_kib_per_session_idle: per(idleMem, 'heapUsed'),
+      rss_kib_per_session_used: per(used, 'rss'),
+      heap_kib_per_session_used: per(used, 'heapUsed'),
+    },
+    info: { sessions: n, deflate_negotiated: negotiated, external_kib_per_session_used: per(used, 'external'), before, idle: idleMem, used },
+  };
+}
+
+/** Sends one SockJS frame on `s` and resolves on the next data frame. */
+function echoOnce(s, frame) {
+  return new Promise((resolve) => {
+    s.onData = () => {
+      s.onData = null;
+      resolve();
+    };
+    s.send(frame);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,7 +411,8 @@ const SCENARIOS = {
   idle,
   handshake: () => churn(false),
   churn: () => churn(true),
-  ...appScenarios({ port, pid, kind, P, CLK }),
+  'deflate-idle': deflateIdle,
+  ...appScenarios({ port, pid, kind, recovery, P, CLK }),
 };
 
 const watchdog = setTimeout(() => {

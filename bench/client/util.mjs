@@ -71,16 +71,17 @@ export function sessionPath() {
 
 /**
  * Messages in a SockJS data frame (or a stretch of a stream), counted without parsing: the bench
- * payloads are made of 'x' and digits only, so every message is exactly one pair of quotes.
+ * payloads are made of 'x' and digits only, so every message is exactly one pair of quotes, or,
+ * for a JSON payload, `perMessage` quotes (its own, escaped, plus the pair around it).
  */
-export function countMessages(buf) {
+export function countMessages(buf, perMessage = 2) {
   let n = 0;
   let i = buf.indexOf(34);
   while (i !== -1) {
     n++;
     i = buf.indexOf(34, i + 1);
   }
-  return n >> 1;
+  return perMessage === 2 ? n >> 1 : Math.floor(n / perMessage);
 }
 
 /** A JSON array of `n` copies of a payload, as bytes (cached per n). */
@@ -120,4 +121,50 @@ export function percentiles(samples, ps) {
     else out[p] = samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))];
   }
   return out;
+}
+
+/**
+ * `count` different JSON documents of about `bytes` characters each, shaped like an API's answer:
+ * a page of records with ids, names, e-mail addresses, dates, enums, numbers and nested objects,
+ * varied by a fixed pseudo-random sequence so that they compress as such data does (not as one
+ * repeated string, which a compressor with context takeover would send as a back-reference).
+ * Every document has the same records and the same number of quote characters (the load
+ * generator counts messages by their quotes); the same arguments give the same texts.
+ */
+export function jsonDocuments(bytes, count = 1) {
+  const FIRST = ['Ada', 'Bruno', 'Chiara', 'Dmitri', 'Emeka', 'Fatima', 'Goran', 'Hana', 'Ivo', 'Jun', 'Kemal', 'Lena'];
+  const LAST = ['Okafor', 'Lindqvist', 'Moreau', 'Tanaka', 'Novak', 'Haddad', 'Silva', 'Kowalski', 'Byrne', 'Rossi'];
+  const CITY = ['Lisbon', 'Osaka', 'Lagos', 'Tallinn', 'Quito', 'Perth', 'Bergen', 'Cork'];
+  const STATUS = ['active', 'pending', 'suspended', 'closed'];
+  const TAGS = ['beta', 'vip', 'eu', 'mobile', 'api', 'trial'];
+  let seed = 12345;
+  const rnd = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const record = () => {
+    const first = FIRST[rnd(FIRST.length)];
+    const last = LAST[rnd(LAST.length)];
+    return {
+      id: 100_000 + rnd(900_000),
+      name: `${first} ${last}`,
+      email: `${first}.${last}${rnd(100)}@example.com`.toLowerCase(),
+      status: STATUS[rnd(STATUS.length)],
+      created_at: new Date(Date.UTC(2025, 0, 1) + rnd(700) * 86_400_000 + rnd(86_400) * 1000).toISOString(),
+      balance: rnd(1_000_000) / 100,
+      verified: rnd(2) === 1,
+      address: { city: CITY[rnd(CITY.length)], zip: String(10_000 + rnd(89_999)) },
+      tags: [TAGS[rnd(TAGS.length)], TAGS[rnd(TAGS.length)]],
+    };
+  };
+  // The first document sets the number of records: enough to reach `bytes`.
+  const first = { page: 1, per_page: 0, total: 4817, items: [] };
+  while (JSON.stringify(first).length < bytes) first.items.push(record());
+  first.per_page = first.items.length;
+  const docs = [JSON.stringify(first)];
+  for (let page = 2; page <= count; page++) {
+    const items = Array.from({ length: first.per_page }, record);
+    docs.push(JSON.stringify({ page, per_page: first.per_page, total: 4817, items }));
+  }
+  return docs;
 }

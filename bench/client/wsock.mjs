@@ -38,12 +38,22 @@ export function flavour(serverKind, raw) {
   return raw ? 'raw' : 'sockjs';
 }
 
-export function wsUrl(port, prefix, kind) {
+/** The websocket URL of a session; `recovery` asks a SockJS server for it (docs/recovery.md). */
+export function wsUrl(port, prefix, kind, recovery = false) {
   if (kind === 'sio') return `ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`;
   if (kind === 'plain') return `ws://${HOST}:${port}/${prefix}`;
   if (kind === 'raw') return `ws://${HOST}:${port}/${prefix}/websocket`;
-  return `ws://${HOST}:${port}/${prefix}/${sessionPath()}/websocket`;
+  return `ws://${HOST}:${port}/${prefix}/${sessionPath()}/websocket${recovery ? '?sockjs-recovery=1' : ''}`;
 }
+
+// The recovery wire, version 1 (docs/recovery.md), as much as a client that never reconnects
+// needs: control messages start with U+0000; answer `ready` with a new connection's `hello`, take
+// the `welcome` as the open, acknowledge it and then every 32 application messages received, as
+// the companion client does (the server drops confirmed messages from its replay buffer).
+const MARK = '\u0000';
+const HELLO = JSON.stringify([MARK + '{"t":"hello","v":1}']);
+const ackFrame = (n) => JSON.stringify([`${MARK}{"t":"ack","recv":${n}}`]);
+const ACK_EVERY = 32;
 
 export class Sock {
   /**
@@ -51,13 +61,18 @@ export class Sock {
    * @param {'sockjs'|'raw'|'plain'} kind
    * @param {(data: Buffer, n: number) => void} [onData] called per received frame with its message count
    */
-  constructor(url, kind, onData = null) {
+  constructor(url, kind, onData = null, { recovery = false, deflate = false } = {}) {
     this.kind = kind;
     this.framed = kind === 'sockjs';
     this.onData = onData;
+    // Quote characters per message in a data frame (countMessages): 2, plus the payload's own
+    // quotes (each escaped as \", one 0x22 still) when a scenario sends JSON text.
+    this.quotesPerMessage = 2;
+    this.recovery = recovery && this.framed;
+    this.received = 0;
     this.closeFrame = null;
     this.error = null;
-    this.ws = new WebSocket(url, WS_OPTIONS);
+    this.ws = new WebSocket(url, deflate ? { ...WS_OPTIONS, perMessageDeflate: true } : WS_OPTIONS);
     this.closed = new Promise((resolve) => this.ws.once('close', resolve));
     this.ready = new Promise((resolve, reject) => {
       this._resolve = resolve;
@@ -81,11 +96,13 @@ export class Sock {
         } else if (c === 0x30) this.ws.send('40'); // Engine.IO open: connect to '/'
         else if (c === 0x32) this.ws.send('3'); // ping
       });
+    } else if (this.recovery) {
+      this.ws.on('message', (data) => this._recoveryFrame(data));
     } else if (this.framed) {
       this.ws.on('message', (data) => {
         const c = data[0];
         if (c === CH_A) {
-          if (this.onData !== null) this.onData(data, countMessages(data));
+          if (this.onData !== null) this.onData(data, countMessages(data, this.quotesPerMessage));
         } else if (c === CH_O) {
           this._resolve(this);
         } else if (c === CH_C) {
@@ -101,6 +118,34 @@ export class Sock {
     }
   }
 
+  /**
+   * A SockJS frame of a recovery session: control messages handled here, application messages
+   * (unescaped) passed on as a data frame of their own, so that scenarios read them as usual.
+   */
+  _recoveryFrame(data) {
+    const c = data[0];
+    if (c === CH_C) this.closeFrame = data.toString();
+    if (c !== CH_A) return; // 'o' opens the SockJS session; recovery's open is the welcome
+    const app = [];
+    for (const m of JSON.parse(data.toString('utf8', 1))) {
+      if (m.charCodeAt(0) !== 0) app.push(m);
+      else if (m.charCodeAt(1) === 0) app.push(m.slice(1));
+      else {
+        const t = JSON.parse(m.slice(1)).t;
+        if (t === 'ready') this.ws.send(HELLO);
+        else if (t === 'welcome') {
+          this.ws.send(ackFrame(this.received));
+          this._resolve(this);
+        } else if (t === 'close') this.closeFrame = m;
+      }
+    }
+    if (app.length === 0) return;
+    const before = this.received;
+    this.received += app.length;
+    if (Math.floor(this.received / ACK_EVERY) > Math.floor(before / ACK_EVERY)) this.ws.send(ackFrame(this.received));
+    if (this.onData !== null) this.onData(Buffer.from('a' + JSON.stringify(app)), app.length);
+  }
+
   /** Sends one already-encoded frame (a JSON array for 'sockjs', the message itself otherwise). */
   send(bytes) {
     this.ws.send(bytes, { binary: false });
@@ -113,6 +158,19 @@ export class Sock {
     const frame = maskedFrame(bytes);
     if (n > 1) sock.cork();
     for (let i = 0; i < n; i++) sock.write(frame);
+    if (n > 1) sock.uncork();
+  }
+
+  /** Sends the next `n` of `frames` (a session goes through them in turn) in one socket write. */
+  sendRotating(frames, n) {
+    const sock = this.ws._socket;
+    if (this.ws.readyState !== WebSocket.OPEN || !sock) return;
+    this.turn ??= 0;
+    if (n > 1) sock.cork();
+    for (let i = 0; i < n; i++) {
+      sock.write(maskedFrame(frames[this.turn]));
+      this.turn = (this.turn + 1) % frames.length;
+    }
     if (n > 1) sock.uncork();
   }
 

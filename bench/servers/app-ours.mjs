@@ -2,13 +2,15 @@
 // as "the standard test server with all its services mounted" (spec/support/test-server.ts: echo,
 // disabled_websocket_echo, cookie_needed_echo, close, ticker, broadcast, amplify, /sockjs.js),
 // plus /rpc and /chat running bench/servers/app-logic.cjs, in one Express app served by
-// expressServer(app) (BENCH_MOUNT=listen: http.createServer(app)). Plus GET /__mem.
+// expressServer(app) (BENCH_MOUNT=listen: http.createServer(app)). Plus GET /__mem. The build and
+// the variants' options (recovery, compression) come from common.mjs.
 // Run: PORT=8081 node --expose-gc bench/servers/app-ours.mjs
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import express from 'express';
-import sockjs, { expressServer } from '../../dist/esm/index.js';
-import { SETTINGS, memReport } from './common.mjs';
+import { SETTINGS, importOurs, memReport, variantOptions } from './common.mjs';
+
+const { default: sockjs, expressServer } = await importOurs('index.js');
 
 const require = createRequire(import.meta.url);
 const { rpcReply, joinOf, envelope, parse } = require('./app-logic.cjs');
@@ -28,7 +30,7 @@ app.get('/sockjs.js', (req, res) => {
   res.sendFile(require.resolve('sockjs-client/dist/sockjs.min.js'));
 });
 
-const base = { ...SETTINGS, sockjs_url: '/sockjs.js', hixie76: true, log: () => {} };
+const base = { ...SETTINGS, ...variantOptions(), sockjs_url: '/sockjs.js', hixie76: true, log: () => {} };
 function mount(name, opts, setup) {
   const router = sockjs({ ...base, ...opts });
   setup(router);

@@ -1,4 +1,5 @@
-// The /__mem report of every bench server (CommonJS, so that sockjs-node.cjs shares it).
+// The /__mem report of every bench server (CommonJS, so that sockjs-node.cjs shares it), and
+// their exit when the runner is gone.
 'use strict';
 const v8 = require('node:v8');
 
@@ -21,5 +22,12 @@ function memReport(extra = {}) {
   }
   return { ...process.memoryUsage(), young, gc: typeof globalThis.gc === 'function', ...extra };
 }
+
+// Every bench server loads this file. A server whose parent (bench/run.mjs) is gone, killed
+// outright with no chance to stop its children, exits rather than hold its port and memory.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) process.exit(0);
+}, 1000).unref();
 
 module.exports = { memReport };

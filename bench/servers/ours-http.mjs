@@ -3,8 +3,9 @@
 // library's own cost, like for like. `npm run bench -- --mount http` uses it for "ours".
 // Run: PORT=8081 node --expose-gc bench/servers/ours-http.mjs
 import http from 'node:http';
-import compat from '../../dist/esm/compat.js';
-import { SETTINGS, memReport } from './common.mjs';
+import { SETTINGS, importOurs, memReport, variantOptions } from './common.mjs';
+
+const { default: compat } = await importOurs('compat.js');
 
 const port = Number(process.env.PORT || 8081);
 const server = http.createServer((req, res) => {
@@ -17,11 +18,11 @@ const server = http.createServer((req, res) => {
   res.end();
 });
 
-const echo = compat.createServer({ ...SETTINGS, log: () => {} });
+const echo = compat.createServer({ ...SETTINGS, ...variantOptions(), log: () => {} });
 echo.on('connection', (conn) => conn.on('data', (msg) => conn.write(msg)));
 echo.installHandlers(server, { prefix: '/echo' });
 
-const bc = compat.createServer({ ...SETTINGS, log: () => {} });
+const bc = compat.createServer({ ...SETTINGS, ...variantOptions(), log: () => {} });
 const clients = new Set();
 bc.on('connection', (conn) => {
   clients.add(conn);

@@ -5,7 +5,7 @@
 // messages), 'sio' (socket.io packets: the event's JSON payload as socket.io sends it).
 import { Sock, flavour, openSocks, wsUrl } from './wsock.mjs';
 import { RawWs, rawPath } from './rawws.mjs';
-import { fetchMem, now, percentiles, pool, sleep, snapshot, windowStats } from './util.mjs';
+import { fetchMem, measuredWindow, now, percentiles, pool, sleep, snapshot, windowStats } from './util.mjs';
 
 /** One application message (JSON text) as the flavour sends it. */
 function encode(kind, event, json) {
@@ -68,10 +68,7 @@ export function appScenarios({ port, pid, kind: serverKind, recovery, P, CLK }) 
       };
       for (let i = 0; i < P.window; i++) ask();
     }
-    await sleep(P.warmupMs);
-    const a = snapshot(pid, { n: done });
-    await sleep(P.measureMs);
-    const b = snapshot(pid, { n: done });
+    const { a, b } = await measuredWindow(pid, P, () => done, () => {});
     running = false;
     const w = windowStats(a, b, b.n - a.n, CLK);
     const drained = await until(() => socks.every((s) => s.pending.size === 0), 10_000);
@@ -119,11 +116,7 @@ export function appScenarios({ port, pid, kind: serverKind, recovery, P, CLK }) 
         next = (next + 1) % socks.length;
       }
     }, 1);
-    await sleep(P.warmupMs);
-    tRecordFrom = now();
-    const a = snapshot(pid, { n: received });
-    await sleep(P.measureMs);
-    const b = snapshot(pid, { n: received });
+    const { a, b } = await measuredWindow(pid, P, () => received, (t) => (tRecordFrom = t));
     clearInterval(ticker);
     const drained = await until(() => sentAt.size === 0, 10_000);
     failIfClosed(socks);
@@ -188,10 +181,7 @@ export function appScenarios({ port, pid, kind: serverKind, recovery, P, CLK }) 
       };
     });
     pump();
-    await sleep(P.warmupMs);
-    const a = snapshot(pid, { n: delivered });
-    await sleep(P.measureMs);
-    const b = snapshot(pid, { n: delivered });
+    const { a, b } = await measuredWindow(pid, P, () => delivered, () => {});
     running = false;
     const w = windowStats(a, b, b.n - a.n, CLK);
     await until(() => delivered >= sent * size, 10_000);

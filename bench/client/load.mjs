@@ -5,7 +5,7 @@
 import { Sock, flavour, openSocks, wsUrl } from './wsock.mjs';
 import { PollSession, StreamSession, agent } from './httpsess.mjs';
 import { appScenarios } from './app.mjs';
-import { arrayBody, fetchMem, jsonDocuments, now, percentiles, pool, sleep, snapshot, windowStats } from './util.mjs';
+import { arrayBody, fetchMem, jsonDocuments, measuredWindow, now, percentiles, pool, sleep, snapshot, windowStats } from './util.mjs';
 
 const cfg = JSON.parse(process.argv[2]);
 const { port, pid, kind } = cfg.server;
@@ -124,12 +124,7 @@ async function wsFixedRate() {
     }
     sent += Math.max(0, due);
   }, 1);
-  await sleep(P.warmupMs);
-  tRecordFrom = now();
-  const a = snapshot(pid, { n: received });
-  await sleep(P.measureMs);
-  const b = snapshot(pid, { n: received });
-  const tRecordTo = now();
+  const { a, b, to: tRecordTo } = await measuredWindow(pid, P, () => received, (t) => (tRecordFrom = t));
   clearInterval(ticker);
   // Let the last messages of the window come back, so that slow ones count in the tail.
   await sleep(Math.min(1000, P.measureMs / 5));

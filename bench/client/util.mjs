@@ -25,6 +25,21 @@ export function snapshot(pid, counters = {}) {
  * What happened between two snapshots. `count` is the number of events (messages, sessions…)
  * in the window; the server figure is CPU µs per event.
  */
+/**
+ * A fixed-rate scenario's window: `P.warmupMs` of warm-up, then `P.measureMs` measured between two
+ * snapshots of the server's CPU and of `count()`. `onStart(t)` is told when the window opens (from
+ * then on, latencies are recorded).
+ */
+export async function measuredWindow(pid, P, count, onStart) {
+  await sleep(P.warmupMs);
+  const from = now();
+  onStart(from);
+  const a = snapshot(pid, { n: count() });
+  await sleep(P.measureMs);
+  const b = snapshot(pid, { n: count() });
+  return { a, b, from, to: now() };
+}
+
 export function windowStats(a, b, count, clkTck) {
   const seconds = (b.t - a.t) / 1000;
   const serverCpuS = (b.ticks - a.ticks) / clkTck;

@@ -10,7 +10,7 @@ import { parse as parseCookie } from 'cookie';
 import type { CloseCause, ReadyState, SessionHost } from './session/session.js';
 import type { SharedFrame } from './protocol/shared-frame.js';
 import type { TransportName } from './options.js';
-import type { ResumeInfo } from './recovery/link.js';
+import type { ResumeInfo } from './recovery/resume-info.js';
 
 export interface ConnectionEvents {
   /** One message from the client, in the order sent. */

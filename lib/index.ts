@@ -30,7 +30,7 @@ export type {
 export type { ReadyState, CloseCause } from './session/session.js';
 export type { CompressionOptions, ResolvedCompression } from './compression.js';
 export type { RecoveryOptions } from './recovery/options.js';
-export type { ResumeInfo } from './recovery/link.js';
+export type { ResumeInfo } from './recovery/resume-info.js';
 export type { RecoveryStore, StoreHost, StoredLink, LoggedPacket, RoomsVersion } from './recovery/store.js';
 export type { UpgradeableServer } from './upgrade.js';
 export { expressServer, expressServerOptions } from './express-server.js';

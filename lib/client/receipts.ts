@@ -3,7 +3,8 @@
  * them: at once every ACK_EVERY messages, else ACK_DELAY ms after the first one not yet
  * acknowledged. The server lets go of what is acknowledged (docs/recovery.md).
  */
-const ACK_EVERY = 32;
+import { ACK_EVERY } from '../recovery/wire.js';
+
 const ACK_DELAY = 1000;
 
 export class Receipts {

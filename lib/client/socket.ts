@@ -1,9 +1,8 @@
 /**
- * The companion client: sockjs-client with reconnection, an outgoing queue, and, with a server
- * that has `recovery` on, resumption (docs/recovery.md has the wire format this speaks). This is
- * the session's life cycle and the wire; the counting is in send-queue.ts (what goes out) and
- * receipts.ts (what came in), the log position across processes in log-position.ts, the timing in
- * backoff.ts and stall-watch.ts.
+ * The companion client: sockjs-client with reconnection, an outgoing queue and, with a server that
+ * has `recovery` on, resumption (wire format: docs/recovery.md). Here: the session's life cycle and
+ * the wire; counting in send-queue.ts, receipts.ts and log-position.ts, timing in backoff.ts and
+ * stall-watch.ts.
  */
 import { Emitter } from './emitter.js';
 import { Attempts, resolveBackoff } from './backoff.js';

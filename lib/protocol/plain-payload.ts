@@ -18,7 +18,7 @@ export function plainSingle(data: Buffer): string | null {
   const n = data.length;
   if (n < 4 || data[0] !== 0x5b || data[1] !== 0x22 || data[n - 2] !== 0x22 || data[n - 1] !== 0x5d) return null;
   if (n > SCAN_MAX) return plainLong(data, n);
-  // A short message may quote `"` as `\"` (an application's own JSON): any other escape, or a
+  // A short message may quote `"` as `\"` (an application's own JSON): every other escape, or a
   // bare `"`, leaves the payload to JSON.parse.
   let escaped = false;
   for (let i = 2; i < n - 2; i++) {

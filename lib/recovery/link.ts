@@ -14,22 +14,7 @@ import type { Carrier } from './carrier.js';
 import type { Recovery } from './recovery.js';
 import type { RemoteRecovery, Takeover } from './remote.js';
 import type { RoomsVersion } from './store.js';
-import { control, count, parseControl, unescapeApp } from './wire.js';
-
-/** What `resume` tells the application (docs/recovery.md). */
-export interface ResumeInfo {
-  /** The connection came back on this process from another one (whose direct writes and unconfirmed client messages may be lost or repeated). */
-  moved: boolean;
-  /** Messages to the client sent again: from the replay buffer, or (moved) room and broadcast messages from the log. */
-  replayed: number;
-  /** Moved: client messages the client sends again that the old process may already have delivered (they will be delivered again). */
-  resent: number;
-  /** Moved: the old process wrote directly to this connection at least once, and what it wrote after the client's last message is lost. */
-  directMayBeLost: boolean;
-}
-
-/** Client messages between two acknowledgements from the server. */
-export const ACK_EVERY = 32;
+import { ACK_EVERY, control, count, parseControl, unescapeApp } from './wire.js';
 
 function onWindowEnd(link: Link): void {
   link.close(1006, 'Session timed out', 'timeout');

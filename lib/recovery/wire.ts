@@ -11,6 +11,9 @@ export const RECOVERY_PARAM = 'sockjs-recovery';
 /** U+0000, the first character of every control message. */
 export const MARK = '\u0000';
 
+/** Application messages between two acknowledgements, either way (server and companion client). */
+export const ACK_EVERY = 32;
+
 /** Server → client, right after the SockJS open frame: this server speaks recovery (up to version `v`). */
 export interface ReadyMessage {
   t: 'ready';

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PayloadError, decodeMessages } from '../protocol/payload.js';
+import { closeCode, closeReason } from '../protocol/close-frame.js';
 import { envelope } from '../protocol/encoded.js';
 import { plainSingle } from '../protocol/plain-payload.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
@@ -29,22 +30,6 @@ interface MessageSocket {
   on(event: 'message', listener: (data: Buffer | string, isBinary?: boolean) => void): unknown;
   on(event: 'close', listener: (code?: number, reason?: Buffer) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
-}
-
-// Codes a server may put in a websocket close frame (RFC 6455 §7.4); others map to 1000.
-function wireCode(code: number | undefined): number {
-  if (code === undefined) return 1000;
-  if (code >= 3000 && code <= 4999) return code;
-  if (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) return code;
-  return 1000;
-}
-
-// A close reason must fit a control frame: 123 bytes of UTF-8.
-function wireReason(reason: string | undefined): string {
-  if (reason === undefined) return '';
-  let r = reason;
-  while (Buffer.byteLength(r) > 123) r = r.slice(0, -1);
-  return r;
 }
 
 // ws.send's options for the fallback (no frame writer): compression decided here, as for the writer.
@@ -147,7 +132,7 @@ class WebSocketReceiver implements Receiver {
   }
 
   end(code?: number, reason?: string): void {
-    this.ws.close(wireCode(code), wireReason(reason));
+    this.ws.close(closeCode(code), closeReason(reason));
   }
 
   get bufferedAmount(): number {

@@ -23,7 +23,7 @@ const NODE_TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsour
 
 function open(url: string, transports: string | string[]): Promise<ClientSock> {
   return new Promise((resolve, reject) => {
-    const sock = new SockJS(url, null, { transports: Array.isArray(transports) ? transports : [transports] });
+    const sock = new SockJS(url, null, { transports: Array.isArray(transports) ? transports : [transports], timeout: 10_000 });
     sock.onopen = () => resolve(sock);
     sock.onclose = (e) => reject(new Error(`closed before open: ${e.code} ${e.reason}`));
   });

@@ -91,7 +91,7 @@ interface Peer {
 
 function sockjsPeer(url: string, transport: string): Promise<Peer> {
   return new Promise((resolve, reject) => {
-    const sock = new SockJS(url, null, { transports: [transport] });
+    const sock = new SockJS(url, null, { transports: [transport], timeout: 10_000 });
     const inbox: string[] = [];
     const waiters: ((m: string) => void)[] = [];
     let closedResolve!: (e: { code: number; reason: string }) => void;

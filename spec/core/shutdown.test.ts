@@ -15,7 +15,7 @@ interface ClientSock {
   onopen: (() => void) | null;
   onclose: ((e: { code: number; reason: string }) => void) | null;
 }
-type SockJSCtor = new (url: string, protocols: null, opts: { transports: string[] }) => ClientSock;
+type SockJSCtor = new (url: string, protocols: null, opts: { transports: string[]; timeout?: number }) => ClientSock;
 const SockJS = require('sockjs-client') as SockJSCtor;
 
 /** A test server whose close() waits long for polling clients; it records every request path. */
@@ -68,7 +68,7 @@ test('shutdown: sockjs-client (npm) gives up at once on the 503 /info, without t
   paths.length = 0;
   const t0 = Date.now();
   const ended = await new Promise<{ code: number; reason: string }>((resolve, reject) => {
-    const sock = new SockJS(url, null, { transports: ['websocket', 'xhr-streaming', 'xhr-polling'] });
+    const sock = new SockJS(url, null, { transports: ['websocket', 'xhr-streaming', 'xhr-polling'], timeout: 10_000 });
     sock.onopen = () => reject(new Error('opened'));
     sock.onclose = (e) => resolve({ code: e.code, reason: e.reason });
   });

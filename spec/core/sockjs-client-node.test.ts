@@ -11,7 +11,7 @@ const NODE_TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsour
 
 function open(url: string, transport: string): Promise<ClientSock> {
   return new Promise((resolve, reject) => {
-    const sock = new SockJS(url, null, { transports: [transport] });
+    const sock = new SockJS(url, null, { transports: [transport], timeout: 10_000 });
     sock.onopen = () => resolve(sock);
     sock.onclose = (e) => reject(new Error(`closed before open: ${e.code} ${e.reason}`));
   });
@@ -80,7 +80,7 @@ describe('sockjs-client (npm) in Node', () => {
 
   test('websocket disabled: the client falls back to a streaming transport and still echoes', async () => {
     const sock = await new Promise<ClientSock>((resolve, reject) => {
-      const s = new SockJS(srv.url + '/disabled_websocket_echo', null, { transports: ['websocket', 'xhr-streaming'] });
+      const s = new SockJS(srv.url + '/disabled_websocket_echo', null, { transports: ['websocket', 'xhr-streaming'], timeout: 10_000 });
       s.onopen = () => resolve(s);
       s.onclose = (e) => reject(new Error('closed ' + e.code));
     });

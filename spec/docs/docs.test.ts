@@ -402,9 +402,9 @@ const SCENARIOS: Record<string, Scenario> = {
     assert.match((await GET(run.base + '/sockjs.min.js')).body, /SockJS/);
 
     type Sock = { onopen: (() => void) | null; onmessage: ((e: { data: string }) => void) | null; send(d: string): void; close(): void };
-    const SockJS = require('sockjs-client') as new (url: string, p: null, o: { transports: string[] }) => Sock;
+    const SockJS = require('sockjs-client') as new (url: string, p: null, o: { transports: string[]; timeout: number }) => Sock;
     const polling = await new Promise<{ sock: Sock; inbox: unknown[] }>((done) => {
-      const sock = new SockJS(run.base + '/chat', null, { transports: ['xhr-polling'] });
+      const sock = new SockJS(run.base + '/chat', null, { transports: ['xhr-polling'], timeout: 10_000 });
       const inbox: unknown[] = [];
       sock.onmessage = (e) => inbox.push(JSON.parse(e.data));
       sock.onopen = () => done({ sock, inbox });

@@ -25,7 +25,7 @@ interface Conversation {
 
 // The page's side, as source text: tsx would wrap functions written here in a helper the page lacks.
 const TALK = `(url, transport) => new Promise((resolve, reject) => {
-  const sock = new SockJS(url, null, { transports: [transport] });
+  const sock = new SockJS(url, null, { transports: [transport], timeout: 10000 });
   const answers = [];
   let opened = null;
   const timer = setTimeout(() => reject(new Error('only ' + answers.length + ' answers')), 20000);
@@ -68,7 +68,7 @@ describe('sockjs-express/nestjs: sockjs-client in Chromium', { concurrency: 2 },
       const tp = await TestPage.open(browser, base + '/e2e.html');
       try {
         const c = (await tp.page.evaluate(`(${TALK})(${JSON.stringify(base + '/chat')}, ${JSON.stringify(transport)})`)) as Conversation;
-        assert.equal(c.transport, transport, tp.diagnostics());
+        assert.equal(c.transport, transport, `closed ${c.close.code} ${c.close.reason} before opening; ${tp.diagnostics()}`);
         // Answers go out as they are ready (as with Nest's ws adapter), so their order is not fixed;
         // the count's two values keep theirs.
         const byText = (xs: unknown[]): string[] => xs.map((x) => JSON.stringify(x)).sort();

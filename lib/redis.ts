@@ -12,20 +12,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Adapter, AdapterAnswer, AdapterHost, BroadcastPacket } from './adapter.js';
+import { createRedisClient, endRedisClient, type RedisLifecycle } from './redis-client.js';
 import { RedisControl } from './redis-control.js';
 import { RedisRecoveryStore } from './recovery/redis-store.js';
 import type { RecoveryStore } from './recovery/store.js';
 
 /** The part of a node-redis (v4 or later) client this adapter uses. */
-export interface RedisClientLike {
-  readonly isReady: boolean;
-  connect(): Promise<unknown>;
+export interface RedisClientLike extends RedisLifecycle {
   publish(channel: string, message: string): Promise<unknown>;
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
   duplicate(): RedisClientLike;
   on(event: 'error', listener: (err: Error) => void): unknown;
   on(event: 'ready', listener: () => void): unknown;
-  quit(): Promise<unknown>;
 }
 
 export interface RedisAdapterOptions {
@@ -51,8 +49,6 @@ interface WirePacket {
 
 // After a publish failed on a connection that stayed up, the queue is sent again this much later.
 const RETRY_MS = 200;
-
-type RedisModule = { createClient(options: { url: string; socket: { reconnectStrategy: (retries: number) => number } }): RedisClientLike };
 
 class RedisAdapter implements Adapter {
   private readonly id = randomUUID();
@@ -84,17 +80,8 @@ class RedisAdapter implements Adapter {
   }
 
   private async start(host: AdapterHost): Promise<void> {
-    let pub = this.options.client;
-    if (pub === undefined) {
-      let mod: RedisModule;
-      try {
-        mod = (await import('redis')) as unknown as RedisModule;
-      } catch {
-        throw new Error('sockjs-express/redis needs the "redis" package: npm install redis');
-      }
-      // Reconnect forever, backing off to 2 s between attempts.
-      pub = mod.createClient({ url: this.options.url ?? 'redis://127.0.0.1:6379', socket: { reconnectStrategy: (n) => Math.min(50 * 2 ** n, 2000) } });
-    }
+    const pub = this.options.client ?? ((await createRedisClient(this.options.url)) as RedisClientLike);
+    if (this.closed) return;
     const sub = pub.duplicate();
     this.pub = pub;
     this.sub = sub;
@@ -103,6 +90,7 @@ class RedisAdapter implements Adapter {
       client.on('ready', () => this.ready());
     }
     await Promise.all([pub.connect(), sub.connect()]);
+    if (this.closed) return;
     // node-redis subscribes again by itself after every reconnect.
     await Promise.all([sub.subscribe(this.channel, (raw) => this.receive(raw)), this.control.start(pub, sub, host)]);
     this.ready();
@@ -130,8 +118,8 @@ class RedisAdapter implements Adapter {
   close(): Promise<void> {
     this.closed = true;
     this.control.close();
-    const clients = [this.pub, this.sub].filter((c): c is RedisClientLike => c !== null && c.isReady);
-    return Promise.all(clients.map((c) => c.quit().catch(() => undefined))).then(() => undefined);
+    const clients = [this.pub, this.sub].filter((c): c is RedisClientLike => c !== null);
+    return Promise.all(clients.map(endRedisClient)).then(() => undefined);
   }
 
   private send(raw: string): void {
@@ -198,6 +186,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): Adapter {
   if (options === null || typeof options !== 'object') throw new TypeError('sockjs-express: redisAdapter(options) takes an object');
   if (options.max_queue !== undefined && (!Number.isInteger(options.max_queue) || options.max_queue < 0)) {
     throw new TypeError(`sockjs-express: redisAdapter option "max_queue" must be a non-negative integer (got ${String(options.max_queue)})`);
+  }
+  if (options.stream_max_len !== undefined && (!Number.isInteger(options.stream_max_len) || options.stream_max_len < 1)) {
+    throw new TypeError(`sockjs-express: redisAdapter option "stream_max_len" must be a positive integer (got ${String(options.stream_max_len)})`);
   }
   return new RedisAdapter(options);
 }

@@ -8,17 +8,13 @@
 import type { BroadcastPacket } from '../adapter.js';
 import type { LoggedPacket, RecoveryStore, StoreHost, StoredLink } from './store.js';
 import { comparePositions } from './store.js';
+import { createRedisClient, endRedisClient, type RedisLifecycle } from '../redis-client.js';
 
 /** The part of a node-redis (v4 or later) client the store uses. */
-export interface RedisCommandClient {
-  readonly isReady: boolean;
-  connect(): Promise<unknown>;
+export interface RedisCommandClient extends RedisLifecycle {
   sendCommand(args: string[]): Promise<unknown>;
   duplicate(): RedisCommandClient;
   on(event: 'error', listener: (err: Error) => void): unknown;
-  quit(): Promise<unknown>;
-  destroy?(): unknown;
-  disconnect?(): Promise<unknown>;
 }
 
 export interface RedisStoreOptions {
@@ -31,8 +27,6 @@ export interface RedisStoreOptions {
   /** Entries kept at most (approximately, MAXLEN ~). */
   max_len: number;
 }
-
-type RedisModule = { createClient(options: { url: string; socket: { reconnectStrategy: (retries: number) => number } }): RedisCommandClient };
 
 // Entries read per XREAD, and how long one blocks before looping (it is interrupted by close()).
 const READ_COUNT = '512';
@@ -89,24 +83,18 @@ export class RedisRecoveryStore implements RecoveryStore {
   }
 
   private async start(): Promise<RedisCommandClient> {
-    let base = this.options.client as RedisCommandClient | undefined;
-    if (base === undefined) {
-      let mod: RedisModule;
-      try {
-        mod = (await import('redis')) as unknown as RedisModule;
-      } catch {
-        throw new Error('sockjs-express/redis needs the "redis" package: npm install redis');
-      }
-      base = mod.createClient({ url: this.options.url ?? 'redis://127.0.0.1:6379', socket: { reconnectStrategy: (n) => Math.min(50 * 2 ** n, 2000) } });
-    }
+    const base = (this.options.client ?? (await createRedisClient(this.options.url))) as RedisCommandClient;
+    if (this.closed) throw new Error('closed');
     const cmd = base.duplicate();
     const reader = base.duplicate();
     this.cmd = cmd;
     this.reader = reader;
     for (const c of [cmd, reader]) c.on('error', (err) => this.failed(err));
     await Promise.all([cmd.connect(), reader.connect()]);
+    if (this.closed) throw new Error('closed');
     // Start after the newest entry: older ones belong to connections this process never had.
     const last = (await cmd.sendCommand(['XREVRANGE', this.stream, '+', '-', 'COUNT', '1'])) as RawEntry[];
+    if (this.closed) throw new Error('closed');
     this.cursor = last.length > 0 ? String(last[0]![0]) : '0-0';
     const every = Math.max(1000, Math.min(this.options.window_ms / 4, 30_000));
     this.trimTimer = setInterval(() => this.trim(), every);
@@ -201,7 +189,7 @@ export class RedisRecoveryStore implements RecoveryStore {
       if (reader.destroy !== undefined) reader.destroy();
       else await reader.disconnect?.().catch(() => undefined);
     }
-    if (cmd !== null && cmd.isReady) await cmd.quit().catch(() => undefined);
+    if (cmd !== null) await endRedisClient(cmd);
   }
 
   private trim(): void {

@@ -3,6 +3,8 @@
  * exactly once and in order; an outage surfaces as 'adapter_error' without crashing, broadcasts
  * stay local meanwhile, and delivery resumes when Redis comes back.
  */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { redisAdapter, type RedisClientLike } from '../../lib/redis.js';
@@ -12,6 +14,16 @@ import { startService } from '../support/service.js';
 import { waitUntil } from '../support/wait.js';
 
 let redis: RedisServer;
+
+/** A port nothing listens on. */
+function unusedPort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
 
 /** Both processes' adapters are subscribed: Redis counts two subscribers on the channel. */
 function bothSubscribed(): Promise<void> {
@@ -172,6 +184,25 @@ test('redis adapter: a publish that fails while the connection stays up is sent 
   await Promise.all([a.close(), b.close()]);
 });
 
+
+for (const mode of ['pubsub', 'recovery']) {
+  test(`redis adapter (${mode}): closing while Redis is unreachable ends the reconnecting clients, so the process can exit`, { timeout: 30_000 }, async () => {
+    const port = await unusedPort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'spec/scale/redis-unreachable.ts', String(port), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await exited;
+    clearTimeout(timer);
+    assert.match(out, /adapter_error .*ECONNREFUSED/);
+    assert.match(out, /closed/);
+    assert.equal(code, 0, `the process exited by itself after close() (it was killed: ${code === null})`);
+  });
+}
+
 test('redis adapter: options are validated', () => {
   assert.throws(() => redisAdapter({ max_queue: -1 }), /"max_queue" must be a non-negative integer/);
+  assert.throws(() => redisAdapter({ stream_max_len: 0 }), /"stream_max_len" must be a positive integer/);
+  assert.throws(() => redisAdapter({ stream_max_len: 1.5 }), /"stream_max_len" must be a positive integer/);
 });

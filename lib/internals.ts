@@ -87,7 +87,7 @@ function isEndable(x: unknown): x is EndableStream {
 }
 
 // Called again without arguments on an ended stream, Node's end() does nothing but build that
-// error (and drop it); any other call goes to it.
+// error (and drop it); every other call goes to it.
 function endOnce(this: EndableStream, chunk?: unknown, encoding?: unknown, cb?: unknown): unknown {
   if (chunk === undefined && encoding === undefined && cb === undefined && this.writableEnded && this.writableCorked === 0) return this;
   return (Object.getPrototypeOf(this) as EndableStream).end.call(this, chunk, encoding, cb);

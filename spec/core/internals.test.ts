@@ -76,7 +76,7 @@ test('internals: ws ends a closing websocket\'s socket and frame reader (_receiv
   await new Promise((r) => wss.close(r));
 });
 
-test('internals: quietRepeatEnds lets a first end() and any end() with arguments through to the stream\'s own', { skip: FALLBACK ? 'internals off' : false }, async () => {
+test('internals: quietRepeatEnds lets a first end() and every end() with arguments through to the stream\'s own', { skip: FALLBACK ? 'internals off' : false }, async () => {
   class Counted extends Writable {
     reached = 0;
     override end(...args: unknown[]): this {

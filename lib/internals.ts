@@ -74,3 +74,34 @@ export function responseOnSocket(socket: object): ServerResponse | null {
   if (!enabled) return null;
   return (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
 }
+
+/** A writable stream as quietRepeatEnds sees it. */
+interface EndableStream {
+  end(chunk?: unknown, encoding?: unknown, cb?: unknown): unknown;
+  readonly writableEnded: boolean;
+  readonly writableCorked: number;
+}
+
+function isEndable(x: unknown): x is EndableStream {
+  return typeof x === 'object' && x !== null && typeof (x as { end?: unknown }).end === 'function' && typeof (x as { writableEnded?: unknown }).writableEnded === 'boolean';
+}
+
+// Called again without arguments on an ended stream, Node's end() does nothing but build that
+// error (and drop it); every other call goes to it.
+function endOnce(this: EndableStream, chunk?: unknown, encoding?: unknown, cb?: unknown): unknown {
+  if (chunk === undefined && encoding === undefined && cb === undefined && this.writableEnded && this.writableCorked === 0) return this;
+  return (Object.getPrototypeOf(this) as EndableStream).end.call(this, chunk, encoding, cb);
+}
+
+/**
+ * `ws` 8 ends the streams of every websocket that closes more than once: its TCP socket (once both
+ * close frames are out, again on the peer's FIN) and its frame reader, `_receiver` (on the close
+ * frame, again on FIN and on 'close'). Node answers each repeated end() with an
+ * ERR_STREAM_ALREADY_FINISHED built with a full stack trace, which nobody reads. Fallback: it does.
+ */
+export function quietRepeatEnds(ws: object, socket: object): void {
+  if (!enabled) return;
+  if (isEndable(socket)) socket.end = endOnce;
+  const receiver = (ws as { _receiver?: unknown })._receiver;
+  if (isEndable(receiver)) receiver.end = endOnce;
+}

@@ -13,7 +13,7 @@ import { envelope } from '../protocol/encoded.js';
 import { plainSingle } from '../protocol/plain-payload.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
 import { sendError } from '../http/respond.js';
-import { DEFLATED_FRAME, TEXT_FRAME, frameSenderOf, type FrameSender } from '../internals.js';
+import { DEFLATED_FRAME, TEXT_FRAME, frameSenderOf, quietRepeatEnds, type FrameSender } from '../internals.js';
 import type { Service } from '../service.js';
 import type { Receiver, Session } from '../session/session.js';
 import { Hixie76Socket, isHixie76Request } from './hixie76.js';
@@ -284,5 +284,6 @@ function openSession(
   socket.on('message', raw ? onRawMessage : onFramedMessage);
   socket.on('close', onClose);
   socket.on('error', onError);
+  if (wire !== null) quietRepeatEnds(ws, wire);
   session.attach(recv);
 }

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import express from 'express';
 import sockjs from '../../lib/index.js';
-import { TEXT_FRAME, flattenHead, frameSenderOf, layerStack, responseOnSocket } from '../../lib/internals.js';
+import { Writable } from 'node:stream';
+import { TEXT_FRAME, flattenHead, frameSenderOf, layerStack, quietRepeatEnds, responseOnSocket } from '../../lib/internals.js';
 import { Stream, sessionUrl } from '../support/client.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -42,6 +43,60 @@ test('internals: ws.send(text, { binary: false }) ends in ws\'s frame writer wit
   assert.deepEqual(seen[0], { ...TEXT_FRAME }, 'ws.send builds the options TEXT_FRAME copies');
   client.close();
   await new Promise((r) => wss.close(r));
+});
+
+test('internals: ws ends a closing websocket\'s socket and frame reader (_receiver) more than once; quietRepeatEnds stops those repeats at the instance', shape, async () => {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
+  await new Promise((r) => wss.once('listening', r));
+  const ends = { socket: 0, receiver: 0 };
+  const closed = new Promise<void>((resolve) => {
+    wss.on('connection', (ws) => {
+      const socket = (ws as unknown as { _socket: { end: (...a: unknown[]) => unknown } })._socket;
+      const receiver = (ws as unknown as { _receiver?: { end: (...a: unknown[]) => unknown; writableEnded?: unknown } })._receiver;
+      assert.ok(receiver !== undefined && typeof receiver.writableEnded === 'boolean', 'a ws server socket has a writable _receiver');
+      quietRepeatEnds(ws, socket);
+      for (const [name, stream] of [['socket', socket], ['receiver', receiver]] as const) {
+        const quiet = stream.end;
+        assert.notEqual(quiet, Object.getPrototypeOf(stream).end, `${name}: end() replaced on the instance`);
+        stream.end = function counted(this: unknown, ...args: unknown[]) {
+          ends[name]++;
+          return quiet.apply(this, args);
+        };
+      }
+      ws.on('close', () => resolve());
+    });
+  });
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`);
+  await new Promise((r) => client.once('open', r));
+  client.close(1000);
+  await closed;
+  // The day ws ends each once, this fails and quietRepeatEnds can go.
+  assert.ok(ends.socket >= 2, `the socket was ended ${ends.socket} time(s)`);
+  assert.ok(ends.receiver >= 2, `the frame reader was ended ${ends.receiver} time(s)`);
+  await new Promise((r) => wss.close(r));
+});
+
+test('internals: quietRepeatEnds lets a first end() and every end() with arguments through to the stream\'s own', { skip: FALLBACK ? 'internals off' : false }, async () => {
+  class Counted extends Writable {
+    reached = 0;
+    override end(...args: unknown[]): this {
+      this.reached++;
+      return (super.end as (...a: unknown[]) => this)(...args);
+    }
+  }
+  const make = (): Counted => new Counted({ write: (_c, _e, cb) => cb() });
+  const socket = make();
+  const receiver = make();
+  quietRepeatEnds({ _receiver: receiver }, socket);
+  for (const w of [socket, receiver]) {
+    w.end();
+    await new Promise((r) => w.once('finish', r));
+    assert.equal(w.end(), w);
+    assert.equal(w.reached, 1, 'a repeated end() without arguments stops at the instance');
+    const err = await new Promise<Error | null | undefined>((r) => w.end(r));
+    assert.equal((err as { code?: string } | null | undefined)?.code, 'ERR_STREAM_ALREADY_FINISHED', 'with a callback it reaches Node\'s end(), which answers as before');
+    assert.equal(w.reached, 2);
+  }
 });
 
 test('internals: Node keeps the response in flight on its socket (_httpMessage) and its head as a string (_header)', shape, async () => {
@@ -108,8 +163,12 @@ test('internals: with SOCKJS_EXPRESS_NO_INTERNALS=1 none is read, and websockets
   const { NODE_TEST_CONTEXT: _, ...inherited } = process.env;
   const env = { ...inherited, SOCKJS_EXPRESS_NO_INTERNALS: '1' };
   const check = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
-    import { frameSenderOf, responseOnSocket } from './lib/internals.ts';
+    import { frameSenderOf, quietRepeatEnds, responseOnSocket } from './lib/internals.ts';
     if (frameSenderOf({ _sender: { send() {} } }) !== null || responseOnSocket({ _httpMessage: {} }) !== null) process.exit(3);
+    const end = () => {};
+    const socket = { end, writableEnded: false };
+    quietRepeatEnds({}, socket);
+    if (socket.end !== end) process.exit(4);
   `], { cwd: root, env, encoding: 'utf8' });
   assert.equal(check.status, 0, check.stderr);
   const files = [

@@ -32,8 +32,9 @@ export function plainSingle(data: Buffer): string | null {
     }
   }
   const text = data.toString('utf8', 2, n - 2);
-  // Every `\` in it starts a `\"` (UTF-8 never has these bytes inside a character).
-  return escaped ? text.replaceAll('\\"', '"') : text;
+  // Every `\` in it starts a `\"` (UTF-8 never has these bytes inside a character), so quoted it
+  // is a JSON string; V8's JSON.parse unescapes it in a quarter of replaceAll's time.
+  return escaped ? (JSON.parse('"' + text + '"') as string) : text;
 }
 
 // For 4 KB, a third less CPU than decoding the whole payload and JSON.parse (which scans, then

@@ -122,6 +122,22 @@ for (const kind of ['websocket', 'xhr', 'eventsource', 'htmlfile', 'jsonp']) {
   });
 }
 
+test('property: a websocket echo of any short message, quotes and backslashes included (an application\'s JSON), arrives exactly', async () => {
+  const ws = new WsClient(sessionUrl(srv.url.replace('http', 'ws') + '/echo') + '/websocket');
+  assert.equal(await ws.next(), 'o');
+  const quotes = fc.array(fc.constantFrom('"', '\\', '\\"', '{"id":1}', 'x', '\u00e9'), { maxLength: 20 }).map((a) => a.join(''));
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(quotes, nasty), async (text) => {
+      // Under 256 bytes: the payload decoder's short path.
+      ws.ws.send(JSON.stringify([text]));
+      const frame = (await ws.next())!;
+      assert.deepEqual(JSON.parse(frame.slice(1)), [text]);
+    }),
+    { numRuns: 150 },
+  );
+  ws.close();
+});
+
 test('property: a websocket echo of any long message (sent as the bytes of its payload) arrives exactly, unsafe characters escaped', async () => {
   const ws = new WsClient(sessionUrl(srv.url.replace('http', 'ws') + '/echo') + '/websocket');
   assert.equal(await ws.next(), 'o');

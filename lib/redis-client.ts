@@ -35,14 +35,17 @@ export async function createRedisClient(url: string | undefined): Promise<unknow
  * otherwise go on after close and keep the process alive.
  */
 export async function endRedisClient(client: RedisLifecycle): Promise<void> {
-  if (client.isReady) {
-    await client.quit().catch(() => undefined);
-  } else if (client.isOpen !== false) {
-    try {
-      if (client.destroy !== undefined) client.destroy();
-      else await client.disconnect?.();
-    } catch {
-      // it ended meanwhile: nothing left to cut
-    }
+  if (client.isReady) await client.quit().catch(() => undefined);
+  else await cutRedisClient(client);
+}
+
+/** Closes a client's connection now, without waiting for its pending commands (a blocking XREAD). */
+export async function cutRedisClient(client: RedisLifecycle): Promise<void> {
+  if (client.isOpen === false) return;
+  try {
+    if (client.destroy !== undefined) client.destroy();
+    else await client.disconnect?.();
+  } catch {
+    // it ended meanwhile: nothing left to cut
   }
 }

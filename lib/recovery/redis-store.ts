@@ -8,7 +8,7 @@
 import type { BroadcastPacket } from '../adapter.js';
 import type { LoggedPacket, RecoveryStore, StoreHost, StoredLink } from './store.js';
 import { comparePositions } from './store.js';
-import { createRedisClient, endRedisClient, type RedisLifecycle } from '../redis-client.js';
+import { createRedisClient, cutRedisClient, endRedisClient, type RedisLifecycle } from '../redis-client.js';
 
 /** The part of a node-redis (v4 or later) client the store uses. */
 export interface RedisCommandClient extends RedisLifecycle {
@@ -185,10 +185,7 @@ export class RedisRecoveryStore implements RecoveryStore {
     const cmd = this.cmd;
     const reader = this.reader;
     // The reader is blocked in XREAD: cut it rather than wait for the block to end.
-    if (reader !== null) {
-      if (reader.destroy !== undefined) reader.destroy();
-      else await reader.disconnect?.().catch(() => undefined);
-    }
+    if (reader !== null) await cutRedisClient(reader);
     if (cmd !== null) await endRedisClient(cmd);
   }
 

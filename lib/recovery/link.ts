@@ -12,8 +12,8 @@ import type { Service } from '../service.js';
 import { ReplayBuffer } from './buffer.js';
 import type { Carrier } from './carrier.js';
 import type { Recovery } from './recovery.js';
-import type { RemoteRecovery, Takeover } from './remote.js';
-import type { RoomsVersion } from './store.js';
+import type { LogState } from './log-state.js';
+import type { RemoteRecovery } from './remote.js';
 import { ACK_EVERY, control, count, parseControl, unescapeApp } from './wire.js';
 
 function onWindowEnd(link: Link): void {
@@ -22,15 +22,18 @@ function onWindowEnd(link: Link): void {
 
 export class Link {
   state: ReadyState = OPEN;
-  readonly raw = false;
   /** Set by the service right after it makes the connection. */
   conn!: Connection;
   /** The session carrying the link now; null while parked. */
   carrier: Carrier | null;
   /** Before the client's hello: the connection is not open for the application yet. */
   pending = true;
-  /** The lookup half of the resume credential (the secret half stays in the registry). */
+  /** The lookup half of the resume credential (recovery.ts finds the link by it). */
   key = '';
+  /** The secret half (base64url), '' before the first welcome. */
+  secret = '';
+  /** The secret before the last welcome, good until the client shows it has the new one (recovery.ts). */
+  previous: string | null = null;
   readonly out: ReplayBuffer;
   /** Client messages delivered to the application. */
   received = 0;
@@ -41,25 +44,15 @@ export class Link {
   /** Messages the client confirmed having. */
   confirmed = 0;
   /** Messages the last checkpoint said went before it. */
-  private checked = 0;
+  checked = 0;
   /** The window timer, while parked. */
   private timer: NodeJS.Timeout | null = null;
   /** The recovery version agreed with the client (its hello's, at most ours). */
   version = 1;
   /** A hello is being looked up on other processes (lib/recovery/remote.ts): later ones are repeats. */
   resuming = false;
-  // Cross-process recovery (remote.ts), for clients of version 2 when the service has a store:
-  /** Markers are sent and kept. */
-  marks = false;
-  /** Whether the client counts room and broadcast messages now (null: unknown, the next message says). */
-  counting: boolean | null = null;
-  /** The rooms version, and the last versions with where they began in the log. */
-  g = 0;
-  versions: RoomsVersion[] = [];
-  /** 1 once the application wrote directly. */
-  direct: 0 | 1 = 0;
-  /** `received` when the state was last saved. */
-  saved = 0;
+  /** Cross-process recovery (remote.ts), for clients of version 2 when the service has a store: markers are sent and kept. */
+  log: LogState | null = null;
 
   constructor(
     readonly host: Service,
@@ -71,6 +64,11 @@ export class Link {
     this.carrier = carrier;
     const o = recovery.options;
     this.out = new ReplayBuffer(o.max_messages, o.max_bytes);
+  }
+
+  /** Framed: a broadcast shares its frame with the link (a getter, not a field per link). */
+  get raw(): boolean {
+    return false;
   }
 
   get bufferedAmount(): number {
@@ -95,7 +93,7 @@ export class Link {
       quoted = '"\\u0000' + quoted.slice(1);
       shared = null;
     }
-    const mark = this.marks ? this.remote!.markFor(this) : '';
+    const mark = this.log !== null ? this.remote!.markFor(this) : '';
     this.out.push(quoted, mark);
     const carrier = this.carrier;
     if (carrier !== null) {
@@ -120,13 +118,13 @@ export class Link {
     this.carrier?.sendQuoted(quoted);
   }
 
-  private get remote(): RemoteRecovery | null {
+  get remote(): RemoteRecovery | null {
     return this.recovery.remote;
   }
 
   /** The application joined or left a room (Connection). */
   roomsChanged(): void {
-    if (this.marks && this.state === OPEN) this.remote!.roomsChanged(this);
+    if (this.log !== null && this.state === OPEN) this.remote!.roomsChanged(this);
   }
 
   /**
@@ -238,35 +236,10 @@ export class Link {
     this.conn.emit('resume', { moved: false, replayed, resent: 0, directMayBeLost: false });
   }
 
-  /**
-   * The client resumed on this pending link a connection another process held (remote.ts): it
-   * takes the connection's id, rooms and log position, then gets what it missed from the log.
-   */
-  takeOver(t: Takeover, recv: number, confirmed: number, sent: number, token: () => string): void {
-    const remote = this.remote!;
-    this.pending = false;
-    (this.conn as unknown as { id: string }).id = t.state.id;
-    remote.adopt(this);
-    this.versions = t.state.r;
-    this.g = t.state.r[t.state.r.length - 1]![0];
-    this.direct = t.state.d;
-    this.counting = null;
-    for (const room of t.state.r[t.state.r.length - 1]![2]) this.host.rooms.join(this.conn, room);
-    this.out.startAt(recv);
-    this.confirmed = recv;
-    // What the old process delivered, as far as it saved it; the client sends the rest again.
-    this.received = Math.min(Math.max(confirmed, t.state.n), sent);
-    this.welcome(token(), true, undefined, { moved: true, direct: t.state.d === 1 });
-    for (const r of t.replay) remote.replay(this, r.before, r.packet);
-    this.checked = this.out.written;
-    this.host.connectionOpened(this.conn, this.transport);
-    this.conn.emit('resume', { moved: true, replayed: t.replay.length, resent: sent - this.received, directMayBeLost: t.state.d === 1 });
-  }
-
-  private welcome(token: string, recovered: boolean, reason?: 'unknown' | 'gap' | 'version', moved?: { moved: true; direct: boolean }): void {
+  welcome(token: string, recovered: boolean, reason?: 'unknown' | 'gap' | 'version', moved?: { moved: true; direct: boolean }): void {
     this.acked = this.received;
     // A new connection of a version-2 client starts counting from the log's current position.
-    const position = this.marks && !recovered ? { s: this.remote!.cursor, g: this.g } : {};
+    const position = this.log !== null && !recovered ? { s: this.remote!.cursor, g: this.log.g } : {};
     this.tell({
       t: 'welcome', v: this.version, token, recovered, ...(reason !== undefined ? { reason } : {}),
       recv: this.received, window_ms: this.recovery.options.window_ms, ...position, ...moved,

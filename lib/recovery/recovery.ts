@@ -15,21 +15,15 @@ import type { Service } from '../service.js';
 import { Carrier } from './carrier.js';
 import { Link } from './link.js';
 import { hashSecret, RemoteRecovery } from './remote.js';
+import { takeOver } from './takeover.js';
 import type { RecoveryStore } from './store.js';
 import { count, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage } from './wire.js';
 
 const FLAG = RECOVERY_PARAM + '=1';
 
-interface Entry {
-  link: Link;
-  secret: Buffer;
-  /** The secret before the last welcome, good until the client shows it has the new one (see confirmed()). */
-  previous: Buffer | null;
-}
-
 export class Recovery {
-  /** Links by credential key: open ones and parked ones. */
-  private readonly links = new Map<string, Entry>();
+  /** Links by credential key: open ones and parked ones (each holds its secrets). */
+  private readonly links = new Map<string, Link>();
   /** Links waiting for their client's hello. */
   private readonly pending = new Set<Link>();
   /** Links without a carrier, waiting for their client to resume; oldest first. */
@@ -78,17 +72,16 @@ export class Recovery {
       this.openNew(fresh);
       return;
     }
-    const entry = this.find(hello.resume);
+    const old = this.find(hello.resume);
     const recv = count(hello.recv);
-    if (entry === null && this.remote !== null && fresh.version >= 2) {
+    if (old === null && this.remote !== null && fresh.version >= 2) {
       this.resumeMoved(fresh, carrier, hello);
       return;
     }
-    if (entry === null || entry.link.state !== 1 || entry.link.pending) {
+    if (old === null || old.state !== 1 || old.pending) {
       this.openNew(fresh, 'unknown');
       return;
     }
-    const old = entry.link;
     if (recv === undefined || !old.out.holds(recv)) {
       // What the client missed is gone: the old connection cannot come back, so it ends now.
       old.close(1006, 'Recovery buffer full', 'limit');
@@ -144,52 +137,52 @@ export class Recovery {
       }
       this.pending.delete(fresh);
       if (typeof t === 'string') this.openNew(fresh, t);
-      else fresh.takeOver(t, recv!, confirmed!, sent!, () => this.issue(fresh));
+      else takeOver(fresh, t, recv!, confirmed!, sent!, () => this.issue(fresh));
     }).catch((err: unknown) => this.service.adapterError(err instanceof Error ? err : new Error(String(err))));
   }
 
   /** The SHA-256 of a link's secrets, as the store keeps them. */
   secretsOf(link: Link): { h: string; p: string | null } | null {
-    const entry = this.links.get(link.key);
-    if (entry === undefined) return null;
-    return { h: hashSecret(entry.secret), p: entry.previous !== null ? hashSecret(entry.previous) : null };
+    if (link.secret === '' || this.links.get(link.key) !== link) return null;
+    return { h: hashSecret(Buffer.from(link.secret, 'base64url')), p: link.previous !== null ? hashSecret(Buffer.from(link.previous, 'base64url')) : null };
   }
 
   /** A new credential for `link`: same key, new secret. */
   private issue(link: Link): string {
-    const secret = randomBytes(32);
-    const entry = link.key !== '' ? this.links.get(link.key) : undefined;
-    if (entry !== undefined) {
-      entry.previous = entry.secret;
-      entry.secret = secret;
+    // Kept as text: a Buffer would cost an ArrayBuffer and its backing store per idle connection.
+    const secret = randomBytes(32).toString('base64url');
+    const known = link.key !== '' && this.links.get(link.key) === link;
+    if (known) {
+      link.previous = link.secret;
     } else {
       link.key = randomBytes(16).toString('base64url');
-      this.links.set(link.key, { link, secret, previous: null });
+      this.links.set(link.key, link);
     }
+    link.secret = secret;
     link.unconfirmedToken = true;
-    if (link.marks) this.remote!.save(link, entry === undefined);
-    return link.key + '.' + secret.toString('base64url');
+    if (link.log !== null) this.remote!.save(link, !known);
+    return link.key + '.' + secret;
   }
 
   /** The client sent something after its welcome: it has the new credential, the old one dies. */
   confirmed(link: Link): void {
     link.unconfirmedToken = false;
-    const entry = this.links.get(link.key);
-    if (entry !== undefined) entry.previous = null;
-    if (link.marks) this.remote!.save(link, false);
+    link.previous = null;
+    if (link.log !== null) this.remote!.save(link, false);
   }
 
-  private find(token: string): Entry | null {
+  private find(token: string): Link | null {
     const dot = token.indexOf('.');
     if (dot === -1 || token.length > 200) return null;
-    const entry = this.links.get(token.slice(0, dot));
-    if (entry === undefined) return null;
+    const link = this.links.get(token.slice(0, dot));
+    if (link === undefined || link.secret === '') return null;
     const given = Buffer.from(token.slice(dot + 1), 'base64url');
-    if (given.length !== entry.secret.length) return null;
+    const secret = Buffer.from(link.secret, 'base64url');
+    if (given.length !== secret.length) return null;
     // Both compared, always: the time taken says nothing about which one matched.
-    const current = timingSafeEqual(given, entry.secret);
-    const previous = entry.previous !== null && timingSafeEqual(given, entry.previous);
-    return current || previous ? entry : null;
+    const current = timingSafeEqual(given, secret);
+    const previous = link.previous !== null && timingSafeEqual(given, Buffer.from(link.previous, 'base64url'));
+    return current || previous ? link : null;
   }
 
   /**
@@ -213,7 +206,7 @@ export class Recovery {
     this.pending.delete(link);
     this.parked.delete(link);
     this.remote?.forget(link, shutdown);
-    if (link.key !== '' && this.links.get(link.key)?.link === link) this.links.delete(link.key);
+    if (link.key !== '' && this.links.get(link.key) === link) this.links.delete(link.key);
   }
 
   /** Closes links still waiting for a hello (open and parked ones are in the service's connections). */

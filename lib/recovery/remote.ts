@@ -10,6 +10,7 @@ import type { BroadcastPacket } from '../adapter.js';
 import { quote } from '../protocol/frames.js';
 import type { Service } from '../service.js';
 import type { Link } from './link.js';
+import { LogState } from './log-state.js';
 import type { Recovery } from './recovery.js';
 import { comparePositions, isPosition, type LoggedPacket, type RecoveryStore, type RoomsVersion, type StoredLink } from './store.js';
 import { control, count, type HelloMessage } from './wire.js';
@@ -84,22 +85,20 @@ export class RemoteRecovery {
   /** The marker `link` needs before its next message (quoted), or ''. */
   markFor(link: Link): string {
     const logged = this.before !== null;
-    if (!logged && link.direct === 0) {
-      link.direct = 1;
+    const log = link.log!;
+    if (!logged && log.direct === 0) {
+      log.direct = 1;
       this.save(link, false);
     }
-    if (link.counting === logged) return '';
-    link.counting = logged;
-    return logged ? quote(control({ t: 'p', s: this.before!, g: link.g })) : STOP;
+    if (log.counting === logged) return '';
+    log.counting = logged;
+    return logged ? quote(control({ t: 'p', s: this.before!, g: log.g })) : STOP;
   }
 
   /** A client that speaks version 2 got a new connection: it starts at the log's current position. */
   adopt(link: Link): void {
-    link.marks = true;
+    link.log = new LogState([[0, this.store.cursor, []]]);
     link.out.withMarks();
-    link.counting = true;
-    link.g = 0;
-    link.versions = [[0, this.store.cursor, []]];
     this.links.add(link);
   }
 
@@ -109,19 +108,21 @@ export class RemoteRecovery {
 
   /** The connection's rooms changed: a new version, from the current position on. */
   roomsChanged(link: Link): void {
-    link.g++;
-    link.versions.push([link.g, this.store.cursor, [...link.conn.rooms]]);
-    if (link.versions.length > MAX_VERSIONS) link.versions.shift();
+    const log = link.log!;
+    log.g++;
+    log.versions.push([log.g, this.store.cursor, [...link.conn.rooms]]);
+    if (log.versions.length > MAX_VERSIONS) log.versions.shift();
     // Whatever goes next, the client must learn where it stands.
-    link.counting = null;
+    log.counting = null;
     this.save(link, false);
   }
 
   save(link: Link, create: boolean): void {
     const secrets = this.recovery.secretsOf(link);
-    if (secrets === null) return;
-    link.saved = link.received;
-    this.store.save(link.key, { id: link.conn.id, h: secrets.h, p: secrets.p, r: link.versions, d: link.direct, n: link.received }, create);
+    const log = link.log;
+    if (secrets === null || log === null) return;
+    log.saved = link.received;
+    this.store.save(link.key, { id: link.conn.id, h: secrets.h, p: secrets.p, r: log.versions, d: log.direct, n: link.received }, create);
   }
 
   /** The link ended; on a shutdown its state stays, for the client to resume on another process. */
@@ -206,14 +207,15 @@ export class RemoteRecovery {
     const keys: string[] = [];
     const cursor = this.store.cursor;
     for (const link of this.links) {
-      if (link.key === '') continue;
+      const log = link.log;
+      if (link.key === '' || log === null) continue;
       // What the client sent since the last save: fewer messages to send again after a move.
-      if (link.saved !== link.received) this.save(link, false);
+      if (log.saved !== link.received) this.save(link, false);
       else keys.push(link.key);
       if (link.carrier === null || link.pending || cursor === '') continue;
-      link.tellRaw(quote(control({ t: 'p', s: cursor, g: link.g })));
+      link.tellRaw(quote(control({ t: 'p', s: cursor, g: log.g })));
       // The client may or may not get it: the next message says again where it stands.
-      link.counting = null;
+      log.counting = null;
     }
     if (keys.length > 0) this.store.touch(keys);
   }

@@ -144,7 +144,6 @@ export class Link {
 
   /** One message from the client over `carrier`. */
   receive(message: string, carrier: Carrier): void {
-    if (this.unconfirmedToken && !this.pending) this.recovery.confirmed(this);
     if (message.charCodeAt(0) === 0 && message.charCodeAt(1) !== 0) {
       this.receiveControl(message, carrier);
       return;
@@ -153,6 +152,7 @@ export class Link {
       carrier.close(3400, 'Recovery hello expected', 'client');
       return;
     }
+    if (this.unconfirmedToken) this.recovery.confirmed(this);
     this.deliver(unescapeApp(message));
   }
 
@@ -160,12 +160,20 @@ export class Link {
     const msg = parseControl(message);
     if (msg === null) {
       carrier.close(3400, 'Bad recovery message', 'client');
-    } else if (msg.t === 'hello') {
-      // A second hello is a POST the browser sent twice: the first one counted.
+      return;
+    }
+    if (msg.t === 'hello') {
+      // A second hello is a POST the browser sent twice: the first one counted. It says nothing
+      // about the welcome, which may yet be lost.
       if (this.pending && !this.resuming) this.recovery.hello(this, carrier, msg);
-    } else if (this.pending) {
+      return;
+    }
+    if (this.pending) {
       carrier.close(3400, 'Recovery hello expected', 'client');
-    } else if (msg.t === 'ack') {
+      return;
+    }
+    if (this.unconfirmedToken) this.recovery.confirmed(this);
+    if (msg.t === 'ack') {
       this.confirm(count(msg.recv));
       if (msg.probe === true) this.tell({ t: 'ack', recv: this.received, sent: this.out.written });
     } else if (msg.t === 'close') {

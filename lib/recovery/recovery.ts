@@ -3,9 +3,10 @@
  * them, the hello that opens or resumes a link, and the resume credentials.
  *
  * A credential is `key.secret`: the key (16 random bytes) finds the link, the secret (32 random
- * bytes) is compared in constant time. Each welcome issues a new secret; the one before stops
- * working as soon as the client shows it read the welcome (its first message after it), so a
- * credential serves one resume, and a welcome lost on the way does not strand the client.
+ * bytes) is compared in constant time. Each welcome issues a new secret; the one the client
+ * resumed with stays good until the client shows it read the welcome (its first message after
+ * it other than a repeated hello), so welcomes lost on the way, however many in a row, do not
+ * strand the client, and a credential is spent once its successor is known to have arrived.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -24,6 +25,8 @@ const FLAG = RECOVERY_PARAM + '=1';
 export class Recovery {
   /** Links by credential key: open ones and parked ones (each holds its secrets). */
   private readonly links = new Map<string, Link>();
+  /** The other process's key of links taken over whose client may not have its new credential yet (issue()). */
+  private readonly movedKeys = new Map<Link, string>();
   /** Links waiting for their client's hello. */
   private readonly pending = new Set<Link>();
   /** Links without a carrier, waiting for their client to resume; oldest first. */
@@ -72,16 +75,17 @@ export class Recovery {
       this.openNew(fresh);
       return;
     }
-    const old = this.find(hello.resume);
+    const found = this.find(hello.resume);
     const recv = count(hello.recv);
-    if (old === null && this.remote !== null && fresh.version >= 2) {
+    if (found === null && this.remote !== null && fresh.version >= 2) {
       this.resumeMoved(fresh, carrier, hello);
       return;
     }
-    if (old === null || old.state !== 1 || old.pending) {
+    if (found === null || found.link.state !== 1 || found.link.pending) {
       this.openNew(fresh, 'unknown');
       return;
     }
+    const old = found.link;
     if (recv === undefined || !old.out.holds(recv)) {
       // What the client missed is gone: the old connection cannot come back, so it ends now.
       old.close(1006, 'Recovery buffer full', 'limit');
@@ -90,7 +94,7 @@ export class Recovery {
     }
     // The fresh link never opened; the carrier moves to the old one.
     fresh.state = 3;
-    old.resume(carrier, recv, this.issue(old));
+    old.resume(carrier, recv, this.issue(old, found.presented));
   }
 
   private openNew(fresh: Link, reason?: 'unknown' | 'gap'): void {
@@ -137,7 +141,14 @@ export class Recovery {
       }
       this.pending.delete(fresh);
       if (typeof t === 'string') this.openNew(fresh, t);
-      else takeOver(fresh, t, recv!, confirmed!, sent!, () => this.issue(fresh));
+      else {
+        // If this welcome is lost, the client's next try with the same credential finds the
+        // connection here (the store's copy was spent by the claim).
+        const token = hello.resume!;
+        const dot = token.indexOf('.');
+        const presented = Buffer.from(token.slice(dot + 1), 'base64url').toString('base64url');
+        takeOver(fresh, t, recv!, confirmed!, sent!, () => this.issue(fresh, presented, token.slice(0, dot)));
+      }
     }).catch((err: unknown) => this.service.adapterError(err instanceof Error ? err : new Error(String(err))));
   }
 
@@ -147,17 +158,25 @@ export class Recovery {
     return { h: hashSecret(Buffer.from(link.secret, 'base64url')), p: link.previous !== null ? hashSecret(Buffer.from(link.previous, 'base64url')) : null };
   }
 
-  /** A new credential for `link`: same key, new secret. */
-  private issue(link: Link): string {
+  /**
+   * A new credential for `link`: same key, new secret. `presented` is the secret the client resumed
+   * with (null for a new connection): it stays the one before, whatever was issued in between.
+   * `moved` is the key a connection taken over from another process had there: it finds the link
+   * here too, until the client shows it has the new credential.
+   */
+  private issue(link: Link, presented: string | null = null, moved = ''): string {
     // Kept as text: a Buffer would cost an ArrayBuffer and its backing store per idle connection.
     const secret = randomBytes(32).toString('base64url');
     const known = link.key !== '' && this.links.get(link.key) === link;
-    if (known) {
-      link.previous = link.secret;
-    } else {
+    if (!known) {
       link.key = randomBytes(16).toString('base64url');
       this.links.set(link.key, link);
+      if (moved !== '' && !this.links.has(moved)) {
+        this.links.set(moved, link);
+        this.movedKeys.set(link, moved);
+      }
     }
+    link.previous = presented;
     link.secret = secret;
     link.unconfirmedToken = true;
     if (link.log !== null) this.remote!.save(link, !known);
@@ -168,10 +187,12 @@ export class Recovery {
   confirmed(link: Link): void {
     link.unconfirmedToken = false;
     link.previous = null;
+    this.dropMovedKey(link);
     if (link.log !== null) this.remote!.save(link, false);
   }
 
-  private find(token: string): Link | null {
+  /** The link a credential resumes, and the secret it gave (canonical text). */
+  private find(token: string): { link: Link; presented: string } | null {
     const dot = token.indexOf('.');
     if (dot === -1 || token.length > 200) return null;
     const link = this.links.get(token.slice(0, dot));
@@ -182,8 +203,9 @@ export class Recovery {
     // Both compared, always: the time taken says nothing about which one matched.
     const current = timingSafeEqual(given, secret);
     const previous = link.previous !== null && timingSafeEqual(given, Buffer.from(link.previous, 'base64url'));
-    return current || previous ? link : null;
+    return current || previous ? { link, presented: given.toString('base64url') } : null;
   }
+
 
   /**
    * `link` lost its carrier and waits for its client. Parked links hold no session (so they do not
@@ -207,6 +229,14 @@ export class Recovery {
     this.parked.delete(link);
     this.remote?.forget(link, shutdown);
     if (link.key !== '' && this.links.get(link.key) === link) this.links.delete(link.key);
+    this.dropMovedKey(link);
+  }
+
+  private dropMovedKey(link: Link): void {
+    const moved = this.movedKeys.get(link);
+    if (moved === undefined) return;
+    this.movedKeys.delete(link);
+    if (this.links.get(moved) === link) this.links.delete(moved);
   }
 
   /** Closes links still waiting for a hello (open and parked ones are in the service's connections). */

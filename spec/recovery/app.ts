@@ -87,7 +87,7 @@ export function sequence(prefix: string, n: number): string[] {
 }
 
 /** A framed SockJS websocket asking for recovery, that hands over each message as it comes (the wire format by hand). */
-export async function session(base: string): Promise<{ next(): Promise<string>; send(m: string): void; close(): Promise<void> }> {
+export async function session(base: string): Promise<{ next(): Promise<string>; send(...m: string[]): void; close(): Promise<void> }> {
   const ws = new WebSocket(base.replace('http', 'ws') + '/000/' + Math.random().toString(36).slice(2) + '/websocket?sockjs-recovery=1');
   const queue: string[] = [];
   let wake: (() => void) | null = null;
@@ -106,8 +106,9 @@ export async function session(base: string): Promise<{ next(): Promise<string>; 
       while (queue.length === 0) await new Promise<void>((r) => (wake = r));
       return queue.shift()!;
     },
-    send(m) {
-      ws.send(JSON.stringify([m]));
+    /** Several messages go in one SockJS frame (the server handles them in one go). */
+    send(...m) {
+      ws.send(JSON.stringify(m));
     },
     close() {
       return new Promise<void>((r) => {

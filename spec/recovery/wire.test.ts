@@ -56,6 +56,40 @@ describe('recovery wire format', () => {
     assert.equal(peer.resumes, 1);
   });
 
+  test('a credential stays good through any number of lost welcomes, and a repeated hello is no sign the welcome arrived', async () => {
+    const first = await session(app.directUrl);
+    await first.next();
+    first.send(ctl({ t: 'hello', v: 1 }));
+    const token = parse(await first.next()).token;
+    const peer = app.peers.at(-1)!;
+    await first.close();
+    // Three resumes in a row with the first credential: each welcome is "lost" (never answered).
+    // The first resume's hello comes twice, as a POST the browser repeated would.
+    for (let i = 0; i < 3; i++) {
+      const s = await session(app.directUrl);
+      await s.next();
+      const hello = ctl({ t: 'hello', v: 1, resume: token, recv: 0 });
+      if (i === 0) s.send(hello, hello);
+      else s.send(hello);
+      const w = parse(await s.next());
+      assert.equal(w.recovered, true, `resume ${i + 1} with the same credential: ${JSON.stringify(w)}`);
+      if (i < 2) {
+        await s.close();
+        continue;
+      }
+      // This time the client answers: the first credential is spent.
+      s.send(ctl({ t: 'ack', recv: 0, probe: true }));
+      assert.equal(parse(await s.next()).t, 'ack');
+      await s.close();
+    }
+    assert.equal(peer.resumes, 3);
+    const late = await session(app.directUrl);
+    await late.next();
+    late.send(ctl({ t: 'hello', v: 1, resume: token, recv: 0 }));
+    assert.equal(parse(await late.next()).reason, 'unknown', 'spent once a later welcome is known to have arrived');
+    await late.close();
+  });
+
   test('an application message before the hello closes the session with 3400', async () => {
     const ws = new WebSocket(app.directUrl.replace('http', 'ws') + '/000/x1/websocket?sockjs-recovery=1');
     const frames: string[] = [];

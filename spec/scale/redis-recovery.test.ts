@@ -26,7 +26,7 @@ const children: ChildProcess[] = [];
 async function nextNotAck(s: { next(): Promise<string> }): Promise<string> {
   for (;;) {
     const m = await s.next();
-    if (!m.startsWith('{"t":"ack"')) return m;
+    if (!m.startsWith('\u0000{"t":"ack"')) return m;
   }
 }
 
@@ -160,8 +160,17 @@ test('by hand: version 2 markers, a resume on the other process, the credential 
   assert.equal(await s2.next(), 'x2', 'the missed room message, from the stream');
   assert.deepEqual(parse(await s2.next()), { t: 'd' });
   assert.equal(await s2.next(), 'node:b');
-  s2.send(ctl({ t: 'ack', recv: 4 }));
+  // As if that welcome were lost: the same credential again finds the connection where it moved.
   await s2.close();
+  const s2b = await session(onB);
+  await s2b.next();
+  s2b.send(ctl(hello));
+  const w2b = parse(await s2b.next());
+  assert.equal(w2b.recovered, true, 'resumed again after a lost welcome: ' + JSON.stringify(w2b));
+  assert.equal(w2b.moved, undefined, 'resumed on the process it moved to');
+  s2b.send(ctl({ t: 'ack', recv: 4, probe: true }));
+  for (let m = await s2b.next(); !(m.startsWith('\u0000{') && parse(m).t === 'ack'); m = await s2b.next());
+  await s2b.close();
 
   // The credential served once; forged ones never.
   const [key] = String(w1.token).split('.');

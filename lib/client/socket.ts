@@ -2,7 +2,7 @@
  * The companion client: sockjs-client with reconnection, an outgoing queue and, with a server that
  * has `recovery` on, resumption (wire format: docs/recovery.md). Here: the session's life cycle and
  * the wire; counting in send-queue.ts, receipts.ts and log-position.ts, timing in backoff.ts and
- * stall-watch.ts.
+ * stall-watch.ts, the hello in hello.ts, which closes are final in close-policy.ts.
  */
 import { Emitter } from './emitter.js';
 import { Attempts, resolveBackoff } from './backoff.js';
@@ -12,7 +12,9 @@ import { Receipts } from './receipts.js';
 import { SendQueue } from './send-queue.js';
 import { StallWatch } from './stall-watch.js';
 import type { ConnectOptions, LostInfo, RecoveredInfo, RecoveringSocketEvents, SockJSConstructor, SockJSLike } from './types.js';
-import { control, count, escapeApp, isControl, parseControl, unescapeApp, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage, type WelcomeMessage } from '../recovery/wire.js';
+import { defaultFinal, sockCloseCode } from './close-policy.js';
+import { helloFor } from './hello.js';
+import { control, count, escapeApp, isControl, parseControl, unescapeApp, RECOVERY_PARAM, type WelcomeMessage } from '../recovery/wire.js';
 
 const enum Mode { Waiting, Plain, Recovering }
 
@@ -118,7 +120,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     if (msg === null) return this.restart('bad control message');
     if (msg.t === 'ready' && this.mode === Mode.Waiting) {
       this.clearTimer();
-      sock.send(control(this.hello()));
+      sock.send(control(helloFor(this.token, this.receipts.count, this.log, this.queue)));
     } else if (msg.t === 'welcome') {
       this.welcome(msg);
     } else if (msg.t === 'p') {
@@ -133,15 +135,6 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     } else if (msg.t === 'close') {
       this.finish(msg.code, msg.reason);
     }
-  }
-
-  private hello(): HelloMessage {
-    if (this.token === null) return { t: 'hello', v: RECOVERY_VERSION };
-    const hello: HelloMessage = { t: 'hello', v: RECOVERY_VERSION, resume: this.token, recv: this.receipts.count };
-    // With a log position, another process can take the connection over (docs/recovery.md).
-    const at = this.log.hello();
-    if (at !== null) Object.assign(hello, at, { c: this.queue.confirmedCount, n: this.queue.sentCount });
-    return hello;
   }
 
   private welcome(msg: WelcomeMessage): void {
@@ -289,13 +282,9 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
       // Closing on purpose: the server ends the connection now instead of keeping it for a resume.
       if (this.mode === Mode.Recovering && sock.readyState === 1) sock.send(control({ t: 'close', code, reason }));
       this.detach(sock);
-      sock.close(code >= 3000 && code <= 4999 ? code : 1000, reason);
+      sock.close(sockCloseCode(code), reason);
     }
     this.clearTimer();
     this.emit('close', { code, reason });
   }
-}
-
-function defaultFinal(code: number): boolean {
-  return code >= 3000 && code <= 4999 && code !== 3100;
 }

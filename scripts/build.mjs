@@ -67,7 +67,7 @@ writeFileSync(
 // re-exported bindings, no name defined in two of them.
 const browserModules = [
   'recovery/wire.js', 'client/emitter.js', 'client/backoff.js', 'client/environment.js',
-  'client/log-position.js', 'client/receipts.js', 'client/send-queue.js', 'client/stall-watch.js', 'client/close-policy.js',
+  'client/log-position.js', 'client/receipts.js', 'client/send-queue.js', 'client/stall-watch.js', 'client/timeout.js', 'client/close-policy.js',
   'client/hello.js', 'client/socket.js',
 ];
 const body = browserModules.map((file) => {

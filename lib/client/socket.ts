@@ -1,8 +1,8 @@
 /**
  * The companion client: sockjs-client with reconnection, an outgoing queue and, with a server that
  * has `recovery` on, resumption (wire format: docs/recovery.md). Here: the session's life cycle and
- * the wire; counting in send-queue.ts, receipts.ts and log-position.ts, timing in backoff.ts and
- * stall-watch.ts, the hello in hello.ts, which closes are final in close-policy.ts.
+ * the wire; counting in send-queue.ts, receipts.ts and log-position.ts, timing in backoff.ts,
+ * stall-watch.ts and timeout.ts, the hello in hello.ts, which closes are final in close-policy.ts.
  */
 import { Emitter } from './emitter.js';
 import { Attempts, resolveBackoff } from './backoff.js';
@@ -11,6 +11,7 @@ import { LogPosition } from './log-position.js';
 import { Receipts } from './receipts.js';
 import { SendQueue } from './send-queue.js';
 import { StallWatch } from './stall-watch.js';
+import { Timeout } from './timeout.js';
 import type { ConnectOptions, LostInfo, RecoveredInfo, RecoveringSocketEvents, SockJSConstructor, SockJSLike } from './types.js';
 import { defaultFinal, sockCloseCode } from './close-policy.js';
 import { helloFor } from './hello.js';
@@ -25,8 +26,9 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   private mode = Mode.Waiting;
   private readonly attempts;
   private everOpen = false;
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private connectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The ready wait, then the delay before the next attempt. */
+  private readonly timer = new Timeout();
+  private readonly connectTimer = new Timeout();
   private readonly stall: StallWatch;
   private readonly stopWatching: () => void;
   // Recovery state of the logical connection.
@@ -35,6 +37,8 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   private readonly queue = new SendQueue();
   private flushing = false;
   private readonly log = new LogPosition();
+  /** Attempts in a row whose server sent no `ready` in time (readyLate). */
+  private readyMisses = 0;
 
   constructor(private readonly url: string, private readonly options: ConnectOptions = {}) {
     super();
@@ -73,7 +77,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   }
 
   private open(): void {
-    this.clearTimer();
+    this.timer.clear();
     const Ctor = this.options.SockJS ?? (globalThis as { SockJS?: SockJSConstructor }).SockJS;
     if (Ctor === undefined) throw new Error('sockjs-express/client: no SockJS constructor (load sockjs-client first, or pass options.SockJS)');
     const recovery = this.options.recovery !== false;
@@ -83,15 +87,12 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.sock = sock;
     this.mode = Mode.Waiting;
     // sockjs-client can hang in an attempt whose requests the network ate; this one is given up.
-    this.connectTimer = setTimeout(() => {
-      this.onClose(sock, 1006, 'Connect timeout');
-      sock.close();
-    }, this.options.connectTimeout ?? 10_000);
+    this.connectTimer.set(() => this.drop(sock, 'Connect timeout'), this.options.connectTimeout ?? 10_000);
     sock.onopen = () => {
       this.attempts.opened();
       if (this.everOpen) this.emit('reconnected');
       if (!recovery) this.becomePlain();
-      else this.timer = setTimeout(() => this.becomePlain(), this.options.readyTimeout ?? 3000);
+      else this.timer.set(() => this.readyLate(sock), this.options.readyTimeout ?? 3000);
     };
     sock.onmessage = (e) => this.onMessage(sock, String(e.data));
     sock.onclose = (e) => this.onClose(sock, e.code, e.reason);
@@ -119,7 +120,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     const msg = parseControl(data);
     if (msg === null) return this.restart('bad control message');
     if (msg.t === 'ready' && this.mode === Mode.Waiting) {
-      this.clearTimer();
+      this.timer.clear();
       sock.send(control(helloFor(this.token, this.receipts.count, this.log, this.queue)));
     } else if (msg.t === 'welcome') {
       this.welcome(msg);
@@ -142,6 +143,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     const recv = count(msg.recv) ?? 0;
     const again = this.token !== null;
     this.token = token;
+    this.readyMisses = 0;
     this.mode = Mode.Recovering;
     let info: RecoveredInfo | null = null;
     if (recovered) {
@@ -163,7 +165,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   }
 
   private opened(recovered: RecoveredInfo | null): void {
-    this.clearConnectTimer();
+    this.connectTimer.clear();
     this.stall.start();
     this.state = 'open';
     if (!this.everOpen) {
@@ -182,11 +184,26 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.queue.queueFirst(() => this.emit('lost', info));
   }
 
+  /**
+   * No `ready` in time: a plain server, unless this one has welcomed us before, when a slow session
+   * (loaded or lossy network) is likelier: retried, and only the third miss in a row goes plain.
+   */
+  private readyLate(sock: SockJSLike): void {
+    if (this.token === null || ++this.readyMisses >= 3) this.becomePlain();
+    else this.drop(sock, 'No ready message');
+  }
+
+  /** Gives up an attempt that went nowhere; the next comes after the usual delay. */
+  private drop(sock: SockJSLike, reason: string): void {
+    this.onClose(sock, 1006, reason);
+    sock.close();
+  }
+
   private becomePlain(): void {
     if (this.sock === null || this.mode !== Mode.Waiting) return;
-    this.clearTimer();
+    this.timer.clear();
     this.mode = Mode.Plain;
-    this.clearConnectTimer();
+    this.connectTimer.clear();
     const again = this.everOpen;
     this.state = 'open';
     if (!again) {
@@ -235,8 +252,8 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   private detach(sock: SockJSLike): void {
     sock.onopen = sock.onmessage = sock.onclose = null;
     this.sock = null;
-    this.clearTimer();
-    this.clearConnectTimer();
+    this.timer.clear();
+    this.connectTimer.clear();
     this.stall.stop();
     this.receipts.stop();
   }
@@ -252,7 +269,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.state = 'reconnecting';
     this.emit('reconnecting', { ...next, code, reason });
     // Offline, the next try waits for the browser's 'online' event (watchEnvironment), or the longest delay.
-    if (this.state === 'reconnecting') this.timer = setTimeout(() => this.open(), isOnline() ? next.delay : this.attempts.options.maxDelay);
+    if (this.state === 'reconnecting') this.timer.set(() => this.open(), isOnline() ? next.delay : this.attempts.options.maxDelay);
   }
 
   /** The server has been silent for a while (stall-watch.ts): probed with an ack request, or, stalled, resumed anew. */
@@ -261,16 +278,6 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     if (sock === null || this.mode !== Mode.Recovering) return;
     if (stalled) this.restart('stalled');
     else if (sock.readyState === 1) sock.send(control({ t: 'ack', recv: this.receipts.count, probe: true }));
-  }
-
-  private clearConnectTimer(): void {
-    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
-    this.connectTimer = null;
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
   }
 
   private finish(code: number, reason: string): void {
@@ -284,7 +291,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
       this.detach(sock);
       sock.close(sockCloseCode(code), reason);
     }
-    this.clearTimer();
+    this.timer.clear();
     this.emit('close', { code, reason });
   }
 }

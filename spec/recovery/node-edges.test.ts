@@ -1,16 +1,50 @@
 /**
- * The two edges of recovery, with the companion client in Node: a completed streaming response
+ * The edges of recovery, with the companion client in Node: a completed streaming response
  * whose tail the network drops (SockJS itself reopens the receiver on the same session and
- * would go on after a gap), and a client that stays away longer than the window.
+ * would go on after a gap), a client that stays away longer than the window, and a server whose
+ * `ready` comes late.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { connect, type LostInfo, type SockJSConstructor } from '../../lib/client/index.js';
+import { connect, type LostInfo, type SockJSConstructor, type SockJSLike } from '../../lib/client/index.js';
 import { startRecoveryApp, type RecoveryApp } from './app.js';
 import { waitUntil } from '../support/wait.js';
 
 const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSConstructor;
+
+/** sockjs-client whose next `swallow.n` sessions lose the server's `ready` (a session too slow to deliver it). */
+function readyEater(swallow: { n: number }): SockJSConstructor {
+  return class implements SockJSLike {
+    private readonly inner: SockJSLike;
+    onopen: (() => void) | null = null;
+    onmessage: ((e: { data: unknown }) => void) | null = null;
+    onclose: ((e: { code: number; reason: string }) => void) | null = null;
+    constructor(url: string, reserved?: null, options?: Record<string, unknown>) {
+      this.inner = new SockJS(url, reserved, options);
+      let eat = swallow.n > 0;
+      if (eat) swallow.n--;
+      this.inner.onopen = () => this.onopen?.();
+      this.inner.onmessage = (e) => {
+        if (eat && String(e.data).startsWith('\u0000{"t":"ready"')) eat = false;
+        else this.onmessage?.(e);
+      };
+      this.inner.onclose = (e) => this.onclose?.(e);
+    }
+    get readyState(): number {
+      return this.inner.readyState;
+    }
+    get transport(): string | undefined {
+      return this.inner.transport;
+    }
+    send(data: string): void {
+      this.inner.send(data);
+    }
+    close(code?: number, reason?: string): void {
+      this.inner.close(code, reason);
+    }
+  };
+}
 
 describe('recovery edges', () => {
   let app: RecoveryApp;
@@ -71,5 +105,35 @@ describe('recovery edges', () => {
     assert.deepEqual(app.peers[first + 1]!.got, ['queued while away'], 'what was never sent goes on the new connection');
     assert.deepEqual(got, [], 'nothing written to the closed connection arrives');
     sock.close();
+  });
+});
+
+describe('a late ready', () => {
+  let app: RecoveryApp;
+  before(async () => {
+    app = await startRecoveryApp({ recovery: { window_ms: 10_000 } }, 0.001);
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  test('a server that welcomed the client before and whose ready comes late is retried, not taken for a plain one; three late in a row are', async (t) => {
+    const first = app.peers.length;
+    const swallow = { n: 0 };
+    const sock = connect(app.url, { SockJS: readyEater(swallow), transports: ['websocket'], readyTimeout: 300, reconnect: { initialDelay: 20, maxDelay: 100 } });
+    t.after(() => sock.close());
+    const events: string[] = [];
+    sock.on('recovered', () => events.push('recovered'));
+    sock.on('lost', (info) => events.push('lost:' + info.reason));
+    await waitUntil(() => sock.state === 'open' && app.peers.length > first, 'open', 10_000);
+    swallow.n = 2;
+    app.proxy.cutAll();
+    await waitUntil(() => events.length > 0, 'recovered or lost', 10_000);
+    assert.deepEqual(events, ['recovered'], 'two late readies: retried, then resumed');
+    assert.equal(swallow.n, 0);
+    swallow.n = 3;
+    app.proxy.cutAll();
+    await waitUntil(() => events.length > 1, 'recovered or lost', 10_000);
+    assert.deepEqual(events, ['recovered', 'lost:unsupported'], 'the third late ready in a row: a server without recovery');
   });
 });

@@ -120,8 +120,9 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     const msg = parseControl(data);
     if (msg === null) return this.restart('bad control message');
     if (msg.t === 'ready' && this.mode === Mode.Waiting) {
-      this.timer.clear();
       sock.send(control(helloFor(this.token, this.receipts.count, this.log, this.queue)));
+      // A session that stalls before the welcome is retried soon: the server's replay buffer fills meanwhile.
+      this.timer.set(() => this.drop(sock, 'No welcome'), this.options.readyTimeout ?? 3000);
     } else if (msg.t === 'welcome') {
       this.welcome(msg);
     } else if (msg.t === 'p') {
@@ -142,6 +143,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     const { token, recovered, reason } = msg;
     const recv = count(msg.recv) ?? 0;
     const again = this.token !== null;
+    this.timer.clear();
     this.token = token;
     this.readyMisses = 0;
     this.mode = Mode.Recovering;

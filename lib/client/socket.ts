@@ -26,7 +26,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   private mode = Mode.Waiting;
   private readonly attempts;
   private everOpen = false;
-  /** The ready wait, then the delay before the next attempt. */
+  /** The wait for the server's ready, then for its welcome, then the delay before the next attempt. */
   private readonly timer = new Timeout();
   private readonly connectTimer = new Timeout();
   private readonly stall: StallWatch;

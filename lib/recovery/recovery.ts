@@ -15,7 +15,7 @@ import type { Connection } from '../connection.js';
 import type { Service } from '../service.js';
 import { Carrier } from './carrier.js';
 import { Link } from './link.js';
-import { hashSecret, RemoteRecovery } from './remote.js';
+import { hashSecret, parseCredential, RemoteRecovery } from './remote.js';
 import { takeOver } from './takeover.js';
 import type { RecoveryStore } from './store.js';
 import { count, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage } from './wire.js';
@@ -136,7 +136,7 @@ export class Recovery {
       fresh.resuming = false;
       if (fresh.state !== 1 || !fresh.pending || fresh.carrier !== carrier) {
         // The client went away meanwhile: what was taken goes back for its next try.
-        if (typeof t === 'object') remote.store.save(hello.resume!.slice(0, hello.resume!.indexOf('.')), t.state, true);
+        if (typeof t === 'object') remote.store.save(parseCredential(hello.resume)!.key, t.state, true);
         return;
       }
       this.pending.delete(fresh);
@@ -144,10 +144,8 @@ export class Recovery {
       else {
         // If this welcome is lost, the client's next try with the same credential finds the
         // connection here (the store's copy was spent by the claim).
-        const token = hello.resume!;
-        const dot = token.indexOf('.');
-        const presented = Buffer.from(token.slice(dot + 1), 'base64url').toString('base64url');
-        takeOver(fresh, t, recv!, confirmed!, sent!, () => this.issue(fresh, presented, token.slice(0, dot)));
+        const { key, secret } = parseCredential(hello.resume)!;
+        takeOver(fresh, t, recv!, confirmed!, sent!, () => this.issue(fresh, secret.toString('base64url'), key));
       }
     }).catch((err: unknown) => this.service.adapterError(err instanceof Error ? err : new Error(String(err))));
   }
@@ -193,11 +191,11 @@ export class Recovery {
 
   /** The link a credential resumes, and the secret it gave (canonical text). */
   private find(token: string): { link: Link; presented: string } | null {
-    const dot = token.indexOf('.');
-    if (dot === -1 || token.length > 200) return null;
-    const link = this.links.get(token.slice(0, dot));
+    const credential = parseCredential(token);
+    if (credential === null) return null;
+    const link = this.links.get(credential.key);
     if (link === undefined || link.secret === '') return null;
-    const given = Buffer.from(token.slice(dot + 1), 'base64url');
+    const given = credential.secret;
     const secret = Buffer.from(link.secret, 'base64url');
     if (given.length !== secret.length) return null;
     // Both compared, always: the time taken says nothing about which one matched.

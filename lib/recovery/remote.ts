@@ -26,6 +26,13 @@ export function hashSecret(secret: Buffer): string {
   return createHash('sha256').update(secret).digest('base64url');
 }
 
+/** A resume credential `key.secret` taken apart, or null when it cannot be one. */
+export function parseCredential(token: unknown): { key: string; secret: Buffer } | null {
+  if (typeof token !== 'string' || token.length > 200) return null;
+  const dot = token.indexOf('.');
+  return dot === -1 ? null : { key: token.slice(0, dot), secret: Buffer.from(token.slice(dot + 1), 'base64url') };
+}
+
 /** What another process left of a connection, ready to take over. */
 interface Takeover {
   state: StoredLink;
@@ -136,15 +143,14 @@ export class RemoteRecovery {
    * the takeover, or why it cannot be.
    */
   async find(hello: HelloMessage, maxReplay: number): Promise<Takeover | Refusal> {
-    const token = typeof hello.resume === 'string' ? hello.resume : '';
-    const dot = token.indexOf('.');
+    const credential = parseCredential(hello.resume);
     const s = hello.s;
     const g = count(hello.g);
     const k = count(hello.k);
-    if (dot === -1 || token.length > 200 || !isPosition(s) || g === undefined || k === undefined) return 'unknown';
-    const key = token.slice(0, dot);
+    if (credential === null || !isPosition(s) || g === undefined || k === undefined) return 'unknown';
+    const key = credential.key;
     const state = await this.store.load(key);
-    if (state === null || !matches(Buffer.from(token.slice(dot + 1), 'base64url'), state)) return 'unknown';
+    if (state === null || !matches(credential.secret, state)) return 'unknown';
     const from = state.r.findIndex((v) => v[0] === g);
     if (from === -1) return 'gap';
     // Single use: of two resumes with the same credential, one takes it.

@@ -256,12 +256,13 @@ test('cluster with recovery: a node killed while its room is busy; its clients r
   // The room gets a message every 20 ms from the nodes in turn, the victim included until it dies.
   let n = 0;
   let publishing = true;
+  let lastPublished = '';
   const alive = new Set(names);
   const publisher = (async () => {
     while (publishing) {
       const from = [...alive][n % alive.size]!;
       const m = `m${n++}`;
-      await get(from, `/pub?room=busy&m=${m}`).catch(() => {});
+      await get(from, `/pub?room=busy&m=${m}`).then(() => { lastPublished = m; }, () => {});
       await sleep(20);
     }
   })();
@@ -279,15 +280,18 @@ test('cluster with recovery: a node killed while its room is busy; its clients r
   publishing = false;
   await publisher;
 
-  // A survivor never disconnected: what it got is the room's whole history, in the stream's order.
-  const witness = (await rstate(survivors[0]!)).inbox.filter((m) => /^m\d+$/.test(m));
+  // A survivor never disconnected: what it got is the room's whole history, in the stream's order,
+  // once the last message published has reached it (publishing returns before delivery).
+  const roomMessages = async (c: (typeof clients)[number]): Promise<string[]> => (await rstate(c)).inbox.filter((m) => /^m\d+$/.test(m));
+  await until('the survivor got the last room message', async () => (await roomMessages(survivors[0]!)).includes(lastPublished), 30_000);
+  const witness = await roomMessages(survivors[0]!);
   assert.ok(witness.length >= 60, `the room was busy (${witness.length} messages)`);
-  const complete = async (): Promise<boolean> => (await Promise.all(clients.map(rstate))).every((s) => s.inbox.filter((m) => /^m\d+$/.test(m)).length >= witness.length);
+  const complete = async (): Promise<boolean> => (await Promise.all(clients.map(roomMessages))).every((got) => got.length >= witness.length);
   await until('every client got every room message', complete, 30_000).catch(() => {});
   await sleep(500); // a duplicate would arrive now
   for (const c of clients) {
     const s = await rstate(c);
-    assert.deepEqual(s.inbox.filter((m) => /^m\d+$/.test(m)), witness, `${c.transport} (${c.node}): every room message, once, in order`);
+    assert.deepEqual(await roomMessages(c), witness, `${c.transport} (${c.node}): every room message, once, in order`);
     assert.deepEqual(s.lost, [], `${c.transport} (${c.node}) was never told it lost its connection`);
   }
   for (const c of orphans) {

@@ -1,7 +1,8 @@
 /**
  * The companion client's count of the server's application messages, and its acknowledgements of
- * them: at once every ACK_EVERY messages, else ACK_DELAY ms after the first one not yet
- * acknowledged. The server lets go of what is acknowledged (docs/recovery.md).
+ * them: at once every `every` messages or `everyChars` characters (the welcome's cadence), else
+ * ACK_DELAY ms after the first one not yet acknowledged. The server lets go of what is
+ * acknowledged (docs/recovery.md).
  */
 import { ACK_EVERY } from '../recovery/wire.js';
 
@@ -12,15 +13,26 @@ export class Receipts {
   count = 0;
   /** `count` when last acknowledged. */
   private acked = 0;
+  /** Characters of the messages since the last ack. */
+  private chars = 0;
+  private every = ACK_EVERY;
+  private everyChars = Infinity;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   /** `send` sends an ack for `recv` messages and says whether it could (a session open for it). */
   constructor(private readonly send: (recv: number) => boolean) {}
 
-  /** One more message arrived. */
-  got(): void {
+  /** The cadence a welcome asks for (a server before it names none: every ACK_EVERY messages). */
+  cadence(every: number | undefined, everyChars: number | undefined): void {
+    this.every = every !== undefined && every > 0 ? every : ACK_EVERY;
+    this.everyChars = everyChars !== undefined && everyChars > 0 ? everyChars : Infinity;
+  }
+
+  /** One more message arrived, of `length` characters. */
+  got(length: number): void {
     this.count++;
-    if (this.count - this.acked >= ACK_EVERY) this.ack();
+    this.chars += length;
+    if (this.count - this.acked >= this.every || this.chars >= this.everyChars) this.ack();
     else if (this.timer === null) this.timer = setTimeout(() => this.ack(), ACK_DELAY);
   }
 
@@ -28,13 +40,17 @@ export class Receipts {
   ack(always = false): void {
     this.stop();
     if (always) this.acked = -1;
-    if (this.count !== this.acked && this.send(this.count)) this.acked = this.count;
+    if (this.count !== this.acked && this.send(this.count)) {
+      this.acked = this.count;
+      this.chars = 0;
+    }
   }
 
   /** A new connection on the server: counting starts again. */
   reset(): void {
     this.count = 0;
     this.acked = 0;
+    this.chars = 0;
   }
 
   /** No ack is due any more (the session went). */

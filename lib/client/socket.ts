@@ -112,7 +112,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
         this.emit('message', data);
         return;
       }
-      this.receipts.got();
+      this.receipts.got(data.length);
       this.log.got();
       this.emit('message', unescapeApp(data));
       return;
@@ -147,6 +147,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     this.token = token;
     this.readyMisses = 0;
     this.mode = Mode.Recovering;
+    this.receipts.cadence(count(msg.ack), count(msg.ack_chars));
     let info: RecoveredInfo | null = null;
     if (recovered) {
       this.queue.confirm(recv);

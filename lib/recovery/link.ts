@@ -250,7 +250,7 @@ export class Link {
     const position = this.log !== null && !recovered ? { s: this.remote!.cursor, g: this.log.g } : {};
     this.tell({
       t: 'welcome', v: this.version, token, recovered, ...(reason !== undefined ? { reason } : {}),
-      recv: this.received, window_ms: this.recovery.options.window_ms, ...position, ...moved,
+      recv: this.received, window_ms: this.recovery.options.window_ms, ...this.recovery.cadence, ...position, ...moved,
     });
   }
 

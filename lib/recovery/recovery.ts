@@ -18,7 +18,7 @@ import { Link } from './link.js';
 import { hashSecret, parseCredential, RemoteRecovery } from './remote.js';
 import { takeOver } from './takeover.js';
 import type { RecoveryStore } from './store.js';
-import { count, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage } from './wire.js';
+import { ackCadence, count, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage } from './wire.js';
 
 const FLAG = RECOVERY_PARAM + '=1';
 
@@ -34,6 +34,8 @@ export class Recovery {
 
   /** Recovery across processes, when the adapter has a store (sockjs-express/redis). */
   readonly remote: RemoteRecovery | null;
+  /** The acknowledgement cadence every welcome asks of the client. */
+  readonly cadence: { ack: number; ack_chars: number };
 
   constructor(
     private readonly service: Service,
@@ -41,6 +43,7 @@ export class Recovery {
     store: RecoveryStore | null,
   ) {
     this.remote = store !== null ? new RemoteRecovery(service, this, store) : null;
+    this.cadence = ackCadence(options.max_messages, options.max_bytes);
   }
 
   /** Whether the client asked for recovery: `sockjs-recovery=1` in the query of its URL. */

@@ -11,8 +11,21 @@ export const RECOVERY_PARAM = 'sockjs-recovery';
 /** U+0000, the first character of every control message. */
 export const MARK = '\u0000';
 
-/** Application messages between two acknowledgements, either way (server and companion client). */
+/**
+ * Application messages between two acknowledgements: the server's of the client's messages, and
+ * the client's of the server's when the welcome names no cadence (a server before `ack`).
+ */
 export const ACK_EVERY = 32;
+
+/**
+ * The cadence a server asks of its clients in the welcome (`ack`, `ack_chars`): a quarter of its
+ * replay buffer, in messages (at most 128: each ack is a message the server reads, the larger
+ * part of recovery's cost on a busy room) and in characters, so that a busy connection that
+ * parks has its unconfirmed tail still in the buffer.
+ */
+export function ackCadence(maxMessages: number, maxChars: number): { ack: number; ack_chars: number } {
+  return { ack: Math.max(1, Math.min(128, Math.floor(maxMessages / 4))), ack_chars: Math.max(1, Math.floor(maxChars / 4)) };
+}
 
 /** Server → client, right after the SockJS open frame: this server speaks recovery (up to version `v`). */
 export interface ReadyMessage {
@@ -54,6 +67,10 @@ export interface WelcomeMessage {
   recv: number;
   /** How long the server keeps a disconnected connection, in ms. */
   window_ms: number;
+  /** Acknowledge the server's messages at least every `ack` of them (absent: every ACK_EVERY). */
+  ack?: number;
+  /** … and at least every `ack_chars` characters of them (absent: no such bound). */
+  ack_chars?: number;
   /** Version 2, on a new connection whose server shares a stream (cross-process recovery): the stream position to start from. */
   s?: string;
   /** Version 2, with `s`: the rooms version to start from. */

@@ -1,8 +1,8 @@
 /**
  * The edges of recovery, with the companion client in Node: a completed streaming response
  * whose tail the network drops (SockJS itself reopens the receiver on the same session and
- * would go on after a gap), a client that stays away longer than the window, and a server whose
- * `ready` comes late.
+ * would go on after a gap), a client that stays away longer than the window, a server whose
+ * `ready` comes late, and the acknowledgement cadence a small replay buffer asks for.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +13,11 @@ import { waitUntil } from '../support/wait.js';
 
 const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSConstructor;
 
-/** sockjs-client whose next `swallow.n` sessions lose the server's `ready` (a session too slow to deliver it). */
-function readyEater(swallow: { n: number }): SockJSConstructor {
+/**
+ * sockjs-client whose next `swallow.n` sessions lose the server's `ready` (a session too slow to
+ * deliver it), and which records in `sent` what the companion client sends.
+ */
+function tapped(swallow: { n: number }, sent: string[] = []): SockJSConstructor {
   return class implements SockJSLike {
     private readonly inner: SockJSLike;
     onopen: (() => void) | null = null;
@@ -38,6 +41,7 @@ function readyEater(swallow: { n: number }): SockJSConstructor {
       return this.inner.transport;
     }
     send(data: string): void {
+      sent.push(data);
       this.inner.send(data);
     }
     close(code?: number, reason?: string): void {
@@ -120,7 +124,7 @@ describe('a late ready', () => {
   test('a server that welcomed the client before and whose ready comes late is retried, not taken for a plain one; three late in a row are', async (t) => {
     const first = app.peers.length;
     const swallow = { n: 0 };
-    const sock = connect(app.url, { SockJS: readyEater(swallow), transports: ['websocket'], readyTimeout: 300, reconnect: { initialDelay: 20, maxDelay: 100 } });
+    const sock = connect(app.url, { SockJS: tapped(swallow), transports: ['websocket'], readyTimeout: 300, reconnect: { initialDelay: 20, maxDelay: 100 } });
     t.after(() => sock.close());
     const events: string[] = [];
     sock.on('recovered', () => events.push('recovered'));
@@ -135,5 +139,37 @@ describe('a late ready', () => {
     app.proxy.cutAll();
     await waitUntil(() => events.length > 1, 'recovered or lost', 10_000);
     assert.deepEqual(events, ['recovered', 'lost:unsupported'], 'the third late ready in a row: a server without recovery');
+  });
+});
+
+describe('the acknowledgement cadence', () => {
+  let app: RecoveryApp;
+  before(async () => {
+    // A quarter of the buffer: every 2 messages (of 8), or every 100 characters (of 400).
+    app = await startRecoveryApp({ recovery: { window_ms: 10_000, max_messages: 8, max_bytes: 400 } }, 0.001);
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  test('the client acknowledges as often as the welcome asks: a small replay buffer gets its acks in time', async (t) => {
+    const first = app.peers.length;
+    const sent: string[] = [];
+    const sock = connect(app.url, { SockJS: tapped({ n: 0 }, sent), transports: ['websocket'] });
+    t.after(() => sock.close());
+    const got: string[] = [];
+    sock.on('message', (m) => got.push(m));
+    await waitUntil(() => sock.state === 'open' && app.peers.length > first, 'open', 10_000);
+    const conn = app.peers[first]!.conn;
+    const acks = (): number[] => sent.filter((m) => m.startsWith('\u0000{"t":"ack"')).map((m) => (JSON.parse(m.slice(1)) as { recv: number }).recv);
+    await waitUntil(() => acks().length > 0, 'the welcome acknowledged', 5000);
+    for (let i = 0; i < 12; i++) conn.write('m' + i);
+    await waitUntil(() => acks().at(-1) === 12, () => `acks ${JSON.stringify(acks())}`, 5000);
+    assert.deepEqual(acks(), [0, 2, 4, 6, 8, 10, 12], 'every 2 messages, not after a second');
+    // 120 characters each: past the character bound (100) every message, before the count's.
+    for (let i = 0; i < 3; i++) conn.write('x'.repeat(120));
+    await waitUntil(() => acks().at(-1) === 15, () => `acks ${JSON.stringify(acks())}`, 5000);
+    assert.deepEqual(acks().slice(7), [13, 14, 15], 'a message over 100 characters is acknowledged on its own');
+    assert.equal(got.length, 15);
   });
 });

@@ -25,6 +25,8 @@ describe('recovery wire format', () => {
     const w1 = parse(await a.next());
     assert.equal(w1.t, 'welcome');
     assert.equal(w1.recovered, false);
+    // The cadence it asks for: a quarter of the replay buffer (1,000 messages, 1 MiB), at most 128 messages.
+    assert.deepEqual([w1.ack, w1.ack_chars], [128, 262144]);
     const peer = app.peers.at(-1)!;
     a.send('\u0000\u0000starts with NUL');
     peer.conn.write('\u0000from the server');

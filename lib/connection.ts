@@ -144,8 +144,6 @@ export class Connection<Locals extends object = Record<string, unknown>> extends
   readonly remotePort: number | undefined;
   /** The opening request's URL as the server received it (mount path included). */
   readonly url: string;
-  /** `url` without its query string. */
-  readonly pathname: string;
   /** Where the service is mounted, e.g. `/echo`. */
   readonly prefix: string;
   readonly headers: Readonly<ConnectionHeaders>;
@@ -159,7 +157,6 @@ export class Connection<Locals extends object = Record<string, unknown>> extends
   wrapper: object | null = null;
   readonly #session: ConnectionSession;
   readonly #cookieHeader: string | undefined;
-  readonly #search: string;
   #cookies: Record<string, string | undefined> | undefined;
   #query: Record<string, string> | undefined;
 
@@ -177,9 +174,6 @@ export class Connection<Locals extends object = Record<string, unknown>> extends
     this.ips = Array.isArray(ips) && ips.length > 0 ? Object.freeze(ips.filter((x): x is string => typeof x === 'string')) : NO_IPS;
     const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     this.url = url;
-    const q = url.indexOf('?');
-    this.pathname = q === -1 ? url : url.slice(0, q);
-    this.#search = q === -1 ? '' : url.slice(q + 1);
     this.prefix = prefix;
     this.headers = pickHeaders(req);
     this.locals = (locals === undefined || Object.keys(locals).length === 0 ? NO_LOCALS : Object.freeze({ ...locals })) as Readonly<Locals>;
@@ -205,10 +199,17 @@ export class Connection<Locals extends object = Record<string, unknown>> extends
     return this.#cookies;
   }
 
+  /** `url` without its query string (derived when asked: a field would cost every connection). */
+  get pathname(): string {
+    const q = this.url.indexOf('?');
+    return q === -1 ? this.url : this.url.slice(0, q);
+  }
+
   /** Query parameters of the opening request (last value wins for repeated names). */
   get query(): Readonly<Record<string, string>> {
     if (this.#query === undefined) {
-      this.#query = Object.fromEntries(new URLSearchParams(this.#search));
+      const q = this.url.indexOf('?');
+      this.#query = Object.fromEntries(new URLSearchParams(q === -1 ? '' : this.url.slice(q + 1)));
     }
     return this.#query;
   }

@@ -50,7 +50,7 @@ export abstract class SessionLifecycle {
     readonly transport: number,
   ) {
     this.serial = host.flusher.nextSerial();
-    this.outbox = new Outbox(host.highWaterMark, host.maxBuffered);
+    this.outbox = new Outbox(host);
   }
 
   /** Messages go out unframed (RawSession). */

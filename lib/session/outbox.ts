@@ -17,6 +17,14 @@ export const enum Level {
   Full,
 }
 
+/** The buffer limits a service sets for its sessions (SessionHost). */
+export interface BufferLimits {
+  /** Buffered bytes above which write() returns false. */
+  readonly highWaterMark: number;
+  /** Buffered bytes above which the session is closed with 3100. */
+  readonly maxBuffered: number;
+}
+
 export class Outbox {
   /** Quoted messages; null while empty (most sessions, most of the time). */
   private queue: string[] | null = null;
@@ -33,10 +41,8 @@ export class Outbox {
    */
   needDrain = false;
 
-  constructor(
-    private readonly highWaterMark: number,
-    private readonly maxBuffered: number,
-  ) {}
+  /** The service's limits (one reference, not two numbers per session). */
+  constructor(private readonly limits: BufferLimits) {}
 
   /** Messages of this session's own are queued, not only messages shared with other sessions. */
   get ownQueued(): boolean {
@@ -121,21 +127,21 @@ export class Outbox {
    * carries the completion callback: with no write after it, that is what brings 'drain'.
    */
   mayGoOver(units: number): boolean {
-    return this.socketBuffered + units * 3 > this.highWaterMark;
+    return this.socketBuffered + units * 3 > this.limits.highWaterMark;
   }
 
   /** Where the buffers stand; over the high-water mark, a 'drain' is owed. */
   level(): Level {
     const total = this.queued + this.socketBuffered;
-    if (total <= this.highWaterMark) return Level.Under;
+    if (total <= this.limits.highWaterMark) return Level.Under;
     this.needDrain = true;
-    return total > this.maxBuffered ? Level.Full : Level.Over;
+    return total > this.limits.maxBuffered ? Level.Full : Level.Over;
   }
 
   /** The socket drained to `socketBuffered`: true when a 'drain' owed is now due. */
   drained(socketBuffered: number): boolean {
     this.socketBuffered = socketBuffered;
-    if (!this.needDrain || this.queued + socketBuffered > this.highWaterMark) return false;
+    if (!this.needDrain || this.queued + socketBuffered > this.limits.highWaterMark) return false;
     this.needDrain = false;
     return true;
   }

@@ -7,6 +7,8 @@ import type { FlushScheduler } from './flush.js';
 import type { Stats } from '../stats.js';
 import type { Rooms } from '../rooms.js';
 import type { SessionLifecycle as Session } from './lifecycle.js';
+import type { BufferLimits } from './outbox.js';
+import type { LogFunction } from '../options.js';
 
 export const CONNECTING = 0;
 export const OPEN = 1;
@@ -46,15 +48,12 @@ export interface Receiver {
 }
 
 /** What a session needs from the service that owns it. */
-export interface SessionHost {
+export interface SessionHost extends BufferLimits {
   readonly heartbeatDelay: number;
   /** Milliseconds a pinged websocket peer has to answer (anything at all); 0: never checked. */
   readonly heartbeatTimeout: number;
   readonly disconnectDelay: number;
-  /** Buffered bytes above which write() returns false. */
-  readonly highWaterMark: number;
-  /** Buffered bytes above which the session is closed with 3100. */
-  readonly maxBuffered: number;
+  readonly log: LogFunction;
   readonly stats: Stats;
   readonly rooms: Rooms;
   readonly flusher: FlushScheduler;

@@ -71,18 +71,22 @@ class WebSocketReceiver implements Receiver {
   private readonly deflateFrom: number;
 
   constructor(
-    private readonly svc: Service,
+    svc: Service,
     private readonly session: Session,
     private readonly ws: MessageSocket,
-    /** hixie-76 sockets take text only. */
-    private readonly legacy: boolean,
-    /** The TCP socket under `ws` (null for hixie-76): what it has read tells the peer is alive. */
+    /** The TCP socket under `ws`, null for hixie-76: what it has read tells the peer is alive. */
     private readonly socket: Duplex | null,
   ) {
+    const legacy = socket === null;
     this.sender = legacy ? null : frameSenderOf(ws);
     const threshold = svc.options.compression?.threshold;
     const deflated = !legacy && threshold !== undefined && (ws as { extensions?: string }).extensions?.includes('permessage-deflate') === true;
     this.deflateFrom = deflated ? threshold : Infinity;
+  }
+
+  /** hixie-76 sockets take text only. */
+  private get legacy(): boolean {
+    return this.socket === null;
   }
 
   get streams(): boolean {
@@ -204,7 +208,7 @@ class WebSocketReceiver implements Receiver {
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || err.code === 'HIXIE76_MESSAGE_TOO_BIG') {
       session.abort(1009, 'Message too big', 'limit');
     } else {
-      this.svc.log('debug', 'websocket error: ' + err.message, { session_id: session.connection!.id, transport: session.raw ? 'websocket-raw' : 'websocket' });
+      this.session.host.log('debug', 'websocket error: ' + err.message, { session_id: session.connection!.id, transport: session.raw ? 'websocket-raw' : 'websocket' });
     }
   }
 }
@@ -276,7 +280,7 @@ function openSession(
   }
   const session = svc.createSession(req, null, raw ? 'websocket-raw' : 'websocket', locals);
   const socket = ws as unknown as MessageSocket;
-  const recv = new WebSocketReceiver(svc, session, socket, wire === null, wire);
+  const recv = new WebSocketReceiver(svc, session, socket, wire);
   ws.recv = recv;
   const stats = svc.stats;
   stats.connectionsActive++;

@@ -9,7 +9,6 @@
  *   proxy.reset();             // RST to both sides
  */
 import net from 'node:net';
-import { once } from 'node:events';
 
 /** `toServer`: what the client sends; `toClient`: what the server sends. */
 export type Direction = 'toServer' | 'toClient';
@@ -34,7 +33,10 @@ export class ProxiedConnection {
   ) {
     this.pipe(client, server, 'toServer');
     this.pipe(server, client, 'toClient');
-    this.closed = Promise.all([once(client, 'close'), once(server, 'close')]).then(() => undefined);
+    // Not events.once: it rejects on an 'error' first (a write after the peer's FIN: EPIPE), and
+    // nobody awaits this with a rejection handler.
+    const closed = (s: net.Socket): Promise<void> => new Promise((resolve) => s.once('close', () => resolve()));
+    this.closed = Promise.all([closed(client), closed(server)]).then(() => undefined);
   }
 
   private pipe(from: net.Socket, to: net.Socket, dir: Direction): void {

@@ -1,20 +1,12 @@
 /** How sessions end: server closes reach every receiver, and a receiver that goes away ends its session. */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { POST, Stream, sessionUrl } from '../support/client.js';
 import type { SockJSRouter } from '../../lib/index.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { Reader, heldRequest, stopServer, waitUntil } from './helpers.js';
+import { heldRequest, PRELUDE, Reader, serverForFile, waitUntil } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
-const PRELUDE = 'h'.repeat(2048) + '\n';
 const AFTER_ABORT = ['o\n', 'c[1002,"Connection interrupted"]\n'];
 
 function streaming(url: string): Reader {

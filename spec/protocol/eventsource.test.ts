@@ -1,17 +1,10 @@
 /** EventSource (`/eventsource`): frames as server-sent events. */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { POST, Stream, sessionUrl } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { Reader, stopServer } from './helpers.js';
+import { Reader, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 test('eventsource: 200 text/event-stream, uncached; a "\\r\\n" prelude, then "data: o\\r\\n\\r\\n", then one event per frame', async () => {
   const url = sessionUrl(srv.url + '/echo');

@@ -1,19 +1,11 @@
 /** SockJS frames (o, a[...], c[...]) and the one-receiver-per-session rule, seen through xhr. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { POST, Stream, sessionUrl } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { Reader, heldRequest, stopServer } from './helpers.js';
+import { heldRequest, PRELUDE, Reader, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
-const PRELUDE = 'h'.repeat(2048) + '\n';
 
 test('framing: a new session starts with the open frame "o"; later messages come as a JSON array frame a[...]', async () => {
   const url = sessionUrl(srv.url + '/echo');

@@ -1,16 +1,9 @@
 /** The service's base URL: the greeting, and 404 for every path the protocol does not define. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { ctype, requestPath, stopServer } from './helpers.js';
+import { ctype, requestPath, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 for (const suffix of ['', '/']) {
   test(`greeting: GET /echo${suffix} answers 200 text/plain;charset=UTF-8 "Welcome to SockJS!\\n" without a cookie`, async () => {

@@ -8,7 +8,8 @@ import net from 'node:net';
 import { Buffer } from 'node:buffer';
 import { Stream, type Reply, type RequestOptions } from '../support/client.js';
 import type { SockJSRouter } from '../../lib/index.js';
-import type { TestServer } from '../support/test-server.js';
+import { before, after } from 'node:test';
+import { startTestServer, type TestServer } from '../support/test-server.js';
 import { waitUntil } from '../support/wait.js';
 
 export { waitUntil };
@@ -229,6 +230,24 @@ export class RawConn {
  * Stops the test server. Sessions still open without a receiver would otherwise keep the shutdown
  * waiting for disconnect_delay for their clients to return; closing them first ends that wait.
  */
+/**
+ * The test server of a test file: started before its tests, stopped after them, its fields
+ * filled in once it listens.
+ */
+export function serverForFile(): TestServer {
+  const srv = {} as TestServer;
+  before(async () => {
+    Object.assign(srv, await startTestServer());
+  });
+  after(async () => {
+    await stopServer(srv);
+  });
+  return srv;
+}
+
+/** The 2 KiB of `h` a streaming response starts with (for old browsers' buffering), and its newline. */
+export const PRELUDE = 'h'.repeat(2048) + '\n';
+
 export async function stopServer(srv: TestServer): Promise<void> {
   for (const r of Object.values(srv.services)) for (const c of [...r.connections]) c.close();
   await srv.close();

@@ -1,17 +1,10 @@
 /** htmlfile (`/htmlfile?c=<callback>`): a streamed HTML page of script tags. */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GET, POST, Stream, sessionUrl } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { Reader, ctype, stopServer } from './helpers.js';
+import { ctype, Reader, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 /** The page head the protocol prescribes, calling back into `parent.<callback>`. */
 function head(callback: string): string {

@@ -1,20 +1,12 @@
 /** HTTP/1.0 and HTTP/1.1 framing of plain and streaming answers, over raw TCP. */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { RawConn, stopServer } from './helpers.js';
+import { PRELUDE, RawConn, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 const GREETING = 'Welcome to SockJS!\n';
-const PRELUDE = 'h'.repeat(2048) + '\n';
 
 function get(c: RawConn, version: string): void {
   c.write(`GET /echo HTTP/${version}\r\nHost: 127.0.0.1:${srv.port}\r\nConnection: Keep-Alive\r\n\r\n`);

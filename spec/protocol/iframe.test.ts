@@ -1,17 +1,10 @@
 /** `/iframe*.html`: the same-origin page that iframe-based transports load. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GET, type Reply } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { ctype, stopServer } from './helpers.js';
+import { ctype, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 /** The page the protocol prescribes, for the test server's sockjs_url ('/sockjs.js'). */
 const PAGE = [

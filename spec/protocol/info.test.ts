@@ -1,17 +1,10 @@
 /** `/info`: capabilities and entropy, CORS, and its preflight. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GET, OPTIONS, type Reply } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { ctype, stopServer } from './helpers.js';
+import { ctype, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 const NO_CACHE = 'no-store, no-cache, no-transform, must-revalidate, max-age=0';
 

@@ -1,18 +1,11 @@
 /** The JSESSIONID cookie for sticky load balancers (`cookie_needed_echo`), and its absence elsewhere. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
 import { GET, POST, Stream, sessionUrl } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { Reader, stopServer } from './helpers.js';
+import { Reader, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 

@@ -1,17 +1,10 @@
 /** Unicode through SockJS frames: what the server must escape, and what must survive a round trip. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { POST, WsClient, sessionUrl } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { stopServer } from './helpers.js';
+import { serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 /** Code points the server must send as \uXXXX escapes, never raw. */
 const SERVER_ESCAPES: readonly [number, number][] = [

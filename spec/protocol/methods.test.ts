@@ -1,17 +1,10 @@
 /** Known paths with the wrong method (405 + Allow), and unknown transports (404). */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { stopServer } from './helpers.js';
+import { serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 test('methods: a wrong method on a known path is 405 with an Allow header naming the right one, and no body or content type', async () => {
   const cases: [string, string, string][] = [

@@ -1,17 +1,10 @@
 /** The raw websocket endpoint (`/websocket`): plain messages both ways, no SockJS framing. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WsClient } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { stopServer } from './helpers.js';
+import { serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 test('raw websocket: no open frame; text is echoed exactly, U+FFFF included', async () => {
   const ws = new WsClient(srv.url.replace('http:', 'ws:') + '/echo/websocket');

@@ -1,18 +1,11 @@
 /** `/<server>/<session>/<transport>`: which server and session ids are accepted, and what they mean. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { POST } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { requestPath, stopServer } from './helpers.js';
+import { requestPath, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 test('session urls: any non-empty server and session value without dots opens a session (letters, "_", digits, "-", "%20")', async () => {
   const n = String(Math.floor(Math.random() * 1e9));

@@ -4,16 +4,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { GET, POST, WsClient, sessionUrl, type Reply } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { RawConn, stopServer } from './helpers.js';
+import { RawConn, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
 const wsUrl = (service: string): string => sessionUrl(srv.url.replace('http:', 'ws:') + service) + '/websocket';
 

@@ -2,18 +2,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPTIONS, POST, Stream, sessionUrl } from '../support/client.js';
-import { startTestServer, type TestServer } from '../support/test-server.js';
-import { Reader, ctype, stopServer } from './helpers.js';
+import { ctype, PRELUDE, Reader, serverForFile } from './helpers.js';
 
-let srv: TestServer;
-before(async () => {
-  srv = await startTestServer();
-});
-after(async () => {
-  await stopServer(srv);
-});
+const srv = serverForFile();
 
-const PRELUDE = 'h'.repeat(2048) + '\n';
 
 test('xhr_streaming: 200 application/javascript;charset=UTF-8, uncached, CORS; exactly 2048 "h" and a newline come before "o"', async () => {
   const url = sessionUrl(srv.url + '/echo');

@@ -8,46 +8,13 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { Duplex } from 'node:stream';
-import { createRequire } from 'node:module';
 import express from 'express';
 import { WebSocketServer } from 'ws';
 import sockjs from '../../lib/index.js';
 import sockjsCompat, { createServer, listen, MultiplexServer, SockJSConnection, SockJSServer, type ServerOptions } from '../../lib/compat.js';
-import { SockJS, type ClientSock } from '../support/sockjs-client.js';
-import { GET, POST, Stream, WsClient, rawExchange, sessionUrl, sleep } from '../support/client.js';
+import { NODE_TRANSPORTS, closed, collect, open } from '../support/sockjs-client.js';
+import { GET, POST, Stream, WsClient, rawExchange, sessionUrl } from '../support/client.js';
 import { waitUntil } from '../support/wait.js';
-
-const require = createRequire(import.meta.url);
-
-const NODE_TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsource'];
-
-function open(url: string, transports: string | string[]): Promise<ClientSock> {
-  return new Promise((resolve, reject) => {
-    const sock = new SockJS(url, null, { transports: Array.isArray(transports) ? transports : [transports], timeout: 10_000 });
-    sock.onopen = () => resolve(sock);
-    sock.onclose = (e) => reject(new Error(`closed before open: ${e.code} ${e.reason}`));
-  });
-}
-
-function collect(sock: ClientSock, n: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const got: string[] = [];
-    const t = setTimeout(() => reject(new Error(`only ${got.length} of ${n} messages`)), 10000);
-    sock.onmessage = (e) => {
-      got.push(e.data);
-      if (got.length === n) {
-        clearTimeout(t);
-        resolve(got);
-      }
-    };
-  });
-}
-
-function closed(sock: ClientSock): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => {
-    sock.onclose = (e) => resolve({ code: e.code, reason: e.reason });
-  });
-}
 
 async function listenOn(server: http.Server): Promise<string> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

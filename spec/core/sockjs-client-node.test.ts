@@ -5,37 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../support/test-server.js';
-import { SockJS, type ClientSock } from '../support/sockjs-client.js';
-
-const NODE_TRANSPORTS = ['websocket', 'xhr-streaming', 'xhr-polling', 'eventsource'];
-
-function open(url: string, transport: string): Promise<ClientSock> {
-  return new Promise((resolve, reject) => {
-    const sock = new SockJS(url, null, { transports: [transport], timeout: 10_000 });
-    sock.onopen = () => resolve(sock);
-    sock.onclose = (e) => reject(new Error(`closed before open: ${e.code} ${e.reason}`));
-  });
-}
-
-function collect(sock: ClientSock, n: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const got: string[] = [];
-    const t = setTimeout(() => reject(new Error(`only ${got.length} of ${n} messages`)), 10000);
-    sock.onmessage = (e) => {
-      got.push(e.data);
-      if (got.length === n) {
-        clearTimeout(t);
-        resolve(got);
-      }
-    };
-  });
-}
-
-function closed(sock: ClientSock): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => {
-    sock.onclose = (e) => resolve({ code: e.code, reason: e.reason });
-  });
-}
+import { NODE_TRANSPORTS, SockJS, closed, collect, open, type ClientSock } from '../support/sockjs-client.js';
 
 describe('sockjs-client (npm) in Node', () => {
   let srv: TestServer;

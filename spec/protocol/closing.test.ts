@@ -1,5 +1,5 @@
 /** How sessions end: server closes reach every receiver, and a receiver that goes away ends its session. */
-import { before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { POST, Stream, sessionUrl } from '../support/client.js';
 import type { SockJSRouter } from '../../lib/index.js';

@@ -1,5 +1,5 @@
 /** EventSource (`/eventsource`): frames as server-sent events. */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { POST, Stream, sessionUrl } from '../support/client.js';
 import { Reader, serverForFile } from './helpers.js';

@@ -1,5 +1,5 @@
 /** The legacy hixie-76 websocket handshake (enabled on the test server), over raw TCP. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { RawConn, serverForFile } from './helpers.js';

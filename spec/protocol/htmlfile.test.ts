@@ -1,5 +1,5 @@
 /** htmlfile (`/htmlfile?c=<callback>`): a streamed HTML page of script tags. */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GET, POST, Stream, sessionUrl } from '../support/client.js';
 import { ctype, Reader, serverForFile } from './helpers.js';

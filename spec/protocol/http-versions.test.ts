@@ -1,5 +1,5 @@
 /** HTTP/1.0 and HTTP/1.1 framing of plain and streaming answers, over raw TCP. */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { PRELUDE, RawConn, serverForFile } from './helpers.js';

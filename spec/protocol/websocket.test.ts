@@ -1,5 +1,5 @@
 /** The framed websocket transport (`/<server>/<session>/websocket`) and its HTTP-level errors. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';

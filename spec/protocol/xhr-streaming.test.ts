@@ -1,5 +1,5 @@
 /** xhr streaming (`/xhr_streaming`): one long response carrying many frames. */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OPTIONS, POST, Stream, sessionUrl } from '../support/client.js';
 import { ctype, PRELUDE, Reader, serverForFile } from './helpers.js';

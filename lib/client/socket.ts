@@ -188,12 +188,14 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   }
 
   /**
-   * No `ready` in time: a plain server, unless this one has welcomed us before, when a slow session
-   * (loaded or lossy network) is likelier: retried, and only the third miss in a row goes plain.
+   * No `ready` in time: a plain server, unless this one welcomed us before (a slow session is likelier):
+   * retried twice; the third attempt waits 4× longer before going plain (unless an app message says so first).
    */
   private readyLate(sock: SockJSLike): void {
-    if (this.token === null || ++this.readyMisses >= 3) this.becomePlain();
-    else this.drop(sock, 'No ready message');
+    const misses = this.token === null ? 4 : ++this.readyMisses;
+    if (misses < 3) this.drop(sock, 'No ready message');
+    else if (misses === 3) this.timer.set(() => this.readyLate(sock), 4 * (this.options.readyTimeout ?? 3000));
+    else this.becomePlain();
   }
 
   /** Gives up an attempt that went nowhere; the next comes after the usual delay. */
@@ -228,19 +230,16 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     }
     const unsent = this.queue.takeUnsent();
     if (unsent === null) return;
-    if (sock.transport === 'websocket') {
-      for (const m of unsent.messages) sock.send(escapeApp(m));
-    } else {
-      // Numbered, so that a POST the browser repeats is not delivered twice (wire.ts, BatchMessage).
-      sock.send(control({ t: 'b', n: unsent.from, m: unsent.messages }));
-    }
+    if (sock.transport === 'websocket') for (const m of unsent.messages) sock.send(escapeApp(m));
+    // Numbered, so that a POST the browser repeats is not delivered twice (wire.ts, BatchMessage).
+    else sock.send(control({ t: 'b', n: unsent.from, m: unsent.messages }));
   }
 
   private sendAck(recv: number): boolean {
     const sock = this.sock;
-    if (sock === null || sock.readyState !== 1 || this.mode !== Mode.Recovering) return false;
-    sock.send(control({ t: 'ack', recv }));
-    return true;
+    const ok = sock !== null && sock.readyState === 1 && this.mode === Mode.Recovering;
+    if (ok) sock.send(control({ t: 'ack', recv }));
+    return ok;
   }
 
   /** Drops the current session and resumes at once (a gap was seen, or the server broke the format). */

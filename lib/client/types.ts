@@ -23,7 +23,7 @@ export interface ConnectOptions {
   transports?: string[];
   /** Ask the server for recovery. Default true; false makes a plain reconnecting client that never waits for the server's `ready`. */
   recovery?: boolean;
-  /** How long to wait after opening for the server's `ready` before treating it as a plain SockJS server (ms; once welcomed, before retrying: the third miss in a row goes plain). Default 3 000. */
+  /** How long to wait after opening for the server's `ready` before treating it as a plain SockJS server (ms; once welcomed, before retrying: the third attempt in a row waits 4× as long, then goes plain). Default 3 000. */
   readyTimeout?: number;
   /** A session that has not become usable (welcome, or plain mode) this long after it was started is dropped and retried (ms). Default 10 000. */
   connectTimeout?: number;

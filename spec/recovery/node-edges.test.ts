@@ -15,9 +15,9 @@ const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSConstruc
 
 /**
  * sockjs-client whose next `swallow.n` sessions lose the server's `ready` (a session too slow to
- * deliver it), and which records in `sent` what the companion client sends.
+ * deliver it), or get it `swallow.ms` late, and which records in `sent` what the companion client sends.
  */
-function tapped(swallow: { n: number }, sent: string[] = []): SockJSConstructor {
+function tapped(swallow: { n: number; ms?: number }, sent: string[] = []): SockJSConstructor {
   return class implements SockJSLike {
     private readonly inner: SockJSLike;
     onopen: (() => void) | null = null;
@@ -29,8 +29,10 @@ function tapped(swallow: { n: number }, sent: string[] = []): SockJSConstructor 
       if (eat) swallow.n--;
       this.inner.onopen = () => this.onopen?.();
       this.inner.onmessage = (e) => {
-        if (eat && String(e.data).startsWith('\u0000{"t":"ready"')) eat = false;
-        else this.onmessage?.(e);
+        if (eat && String(e.data).startsWith('\u0000{"t":"ready"')) {
+          eat = false;
+          if (swallow.ms !== undefined) setTimeout(() => this.onmessage?.(e), swallow.ms);
+        } else this.onmessage?.(e);
       };
       this.inner.onclose = (e) => this.onclose?.(e);
     }
@@ -139,6 +141,24 @@ describe('a late ready', () => {
     app.proxy.cutAll();
     await waitUntil(() => events.length > 1, 'recovered or lost', 10_000);
     assert.deepEqual(events, ['recovered', 'lost:unsupported'], 'the third late ready in a row: a server without recovery');
+  });
+
+  test('the third attempt in a row waits four times readyTimeout for its ready: a loaded server is not taken for a plain one', async (t) => {
+    const first = app.peers.length;
+    const swallow: { n: number; ms?: number } = { n: 0 };
+    const sock = connect(app.url, { SockJS: tapped(swallow), transports: ['websocket'], readyTimeout: 300, reconnect: { initialDelay: 20, maxDelay: 100 } });
+    t.after(() => sock.close());
+    const events: string[] = [];
+    sock.on('recovered', () => events.push('recovered'));
+    sock.on('lost', (info) => events.push('lost:' + info.reason));
+    await waitUntil(() => sock.state === 'open' && app.peers.length > first, 'open', 10_000);
+    // Each of the next three sessions gets its ready after 600 ms: the first two are given up at
+    // 300, the third waits up to 1,500.
+    Object.assign(swallow, { n: 3, ms: 600 });
+    app.proxy.cutAll();
+    await waitUntil(() => events.length > 0, 'recovered or lost', 10_000);
+    assert.deepEqual(events, ['recovered']);
+    assert.equal(swallow.n, 0, 'three sessions');
   });
 });
 

@@ -3,7 +3,8 @@
  * loads sockjs-client and the companion client's browser script, a chaos proxy between page and
  * server cuts connections at random moments (mid-frame too) while both sides send 100 messages
  * a second, and each side must get every message once, in order, with the server's connection
- * resumed each time. RECOVERY_CHAOS_MS sets how long the chaos lasts per transport (default 4 s).
+ * resumed each time; and a client away longer than the window is told so. RECOVERY_CHAOS_MS sets
+ * how long the chaos lasts per transport (default 4 s).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,6 +32,17 @@ window.run = function (transport) {
 window.summary = function () {
   var s = window.state;
   return { got: s.got.length, ordered: s.got.every(function (m, i) { return m === 'S' + i; }), events: s.events, sent: s.sent, state: s.sock.state };
+};
+// For the window test: no writing of its own; what arrives and what 'lost' reports are kept.
+window.quiet = function (transport) {
+  var s = { got: [], events: [], unconfirmed: [] };
+  var sock = SockJSExpressClient.connect('/chat', { transports: [transport], reconnect: { initialDelay: 50, maxDelay: 300 } });
+  sock.on('message', function (m) { s.got.push(m); });
+  sock.on('lost', function (i) { s.events.push('lost:' + i.reason); s.unconfirmed = s.unconfirmed.concat(i.unconfirmed); });
+  sock.on('recovered', function () { s.events.push('recovered'); });
+  s.say = function (m) { sock.send(m); };
+  s.state = function () { return sock.state; };
+  window.q = s;
 };
 </script>`;
 
@@ -78,7 +90,7 @@ describe('recovery in Chromium', () => {
         assert.equal(s.got, total, `client got ${s.got} of ${total}: ${JSON.stringify(s.events)}`);
         assert.ok(s.ordered, 'client got S0, S1, … in order');
         assert.deepEqual(peer.got, sequence('C', sent));
-        assert.ok(!s.events.includes('lost'), 'never lost: ' + s.events.join(','));
+        assert.ok(!s.events.some((e) => e.startsWith('lost')), 'never lost: ' + s.events.join(','));
         const recovered = s.events.filter((e) => e === 'recovered').length;
         // A polling transport's connections sit idle between polls: cuts that fall there break no
         // session, and a run may ride out the chaos without a resume. Every other transport has
@@ -86,6 +98,61 @@ describe('recovery in Chromium', () => {
         const mustResume = !transport.includes('polling');
         assert.ok(peer.resumes >= recovered && (recovered >= 1 || !mustResume), `${recovered} recoveries, ${peer.resumes} resumes, ${app.proxy.cuts} cuts`);
         console.log(`${transport}: ${recovered} recoveries, ${peer.resumes} resumes, ${total} + ${sent} messages`);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+});
+
+describe('recovery in Chromium, away longer than the window', () => {
+  let app: RecoveryApp;
+  let browser: Browser;
+  before(async () => {
+    // The test writes; the connections write nothing of their own (rate 0.001/s).
+    app = await startRecoveryApp({ recovery: { window_ms: 1500 }, disconnect_delay: 500, sockjs_url: '/sockjs.js' }, 0.001, { '/page.html': PAGE });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser.close();
+    await app.close();
+  });
+
+  for (const transport of TRANSPORTS) {
+    test(`${transport}: the client is told it was not recovered, and nothing is lost silently`, async () => {
+      const page: Page = await browser.newPage();
+      type Q = { got: string[]; events: string[]; unconfirmed: string[]; state: string };
+      const q = (): Promise<Q> => page.evaluate(() => {
+        const s = (window as unknown as { q: Q & { state(): string } }).q;
+        return { got: s.got, events: s.events, unconfirmed: s.unconfirmed, state: s.state() };
+      });
+      const say = (m: string): Promise<void> => page.evaluate((x) => (window as unknown as { q: { say(m: string): void } }).q.say(x), m);
+      try {
+        await page.goto(app.url.replace('/chat', '/page.html'));
+        const first = app.peers.length;
+        await page.evaluate((t) => (window as unknown as { quiet(t: string): void }).quiet(t), transport);
+        await waitUntil(() => app.peers.length > first, 'connection', 10_000);
+        const old = app.peers[first]!;
+        old.conn.write('hello');
+        await say('before');
+        await waitUntil(async () => old.got.length === 1 && (await q()).got.length === 1, 'a message each way', 10_000);
+        app.proxy.refuse = true;
+        app.proxy.cutAll();
+        await waitUntil(() => old.closed !== null, 'the window to end', 15_000);
+        assert.deepEqual(old.closed, { code: 1006, reason: 'Session timed out' });
+        old.conn.write('while away');
+        await say('queued while away');
+        app.proxy.refuse = false;
+        await waitUntil(async () => (await q()).events.length > 0, 'lost', 20_000);
+        await waitUntil(() => app.peers.length > first + 1 && app.peers.at(-1)!.got.includes('queued while away'), 'the new connection', 20_000);
+        const s = await q();
+        assert.deepEqual(s.events, ['lost:unknown']);
+        assert.deepEqual(s.got, ['hello'], 'nothing written to the closed connection arrives');
+        const now = app.peers.at(-1)!;
+        for (const m of ['before', 'queued while away']) {
+          assert.ok(old.got.includes(m) || now.got.includes(m) || s.unconfirmed.includes(m), `${m}: delivered, or reported unconfirmed`);
+        }
+        assert.ok(!old.got.includes('queued while away'), 'what was never sent goes on the new connection only');
       } finally {
         await page.close();
       }

@@ -123,15 +123,21 @@ describe('a late ready', () => {
     await app.close();
   });
 
-  test('a server that welcomed the client before and whose ready comes late is retried, not taken for a plain one; three late in a row are', async (t) => {
+  /** A companion client over `tapped` sockjs-client (readyTimeout 300), open, with its recovered/lost events. */
+  async function openTapped(t: { after(fn: () => void): void }): Promise<{ swallow: { n: number; ms?: number }; events: string[] }> {
     const first = app.peers.length;
-    const swallow = { n: 0 };
+    const swallow: { n: number; ms?: number } = { n: 0 };
     const sock = connect(app.url, { SockJS: tapped(swallow), transports: ['websocket'], readyTimeout: 300, reconnect: { initialDelay: 20, maxDelay: 100 } });
     t.after(() => sock.close());
     const events: string[] = [];
     sock.on('recovered', () => events.push('recovered'));
     sock.on('lost', (info) => events.push('lost:' + info.reason));
     await waitUntil(() => sock.state === 'open' && app.peers.length > first, 'open', 10_000);
+    return { swallow, events };
+  }
+
+  test('a server that welcomed the client before and whose ready comes late is retried, not taken for a plain one; three late in a row are', async (t) => {
+    const { swallow, events } = await openTapped(t);
     swallow.n = 2;
     app.proxy.cutAll();
     await waitUntil(() => events.length > 0, 'recovered or lost', 10_000);
@@ -144,14 +150,7 @@ describe('a late ready', () => {
   });
 
   test('the third attempt in a row waits four times readyTimeout for its ready: a loaded server is not taken for a plain one', async (t) => {
-    const first = app.peers.length;
-    const swallow: { n: number; ms?: number } = { n: 0 };
-    const sock = connect(app.url, { SockJS: tapped(swallow), transports: ['websocket'], readyTimeout: 300, reconnect: { initialDelay: 20, maxDelay: 100 } });
-    t.after(() => sock.close());
-    const events: string[] = [];
-    sock.on('recovered', () => events.push('recovered'));
-    sock.on('lost', (info) => events.push('lost:' + info.reason));
-    await waitUntil(() => sock.state === 'open' && app.peers.length > first, 'open', 10_000);
+    const { swallow, events } = await openTapped(t);
     // Each of the next three sessions gets its ready after 600 ms: the first two are given up at
     // 300, the third waits up to 1,500.
     Object.assign(swallow, { n: 3, ms: 600 });

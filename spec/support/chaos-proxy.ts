@@ -93,7 +93,14 @@ export async function startChaosProxy(targetPort: number, random: () => number =
     upstream.on('end', end);
     client.on('error', () => cut(p));
     upstream.on('error', () => cut(p));
-    client.on('close', () => pairs.delete(p));
+    // A side gone without an end (the browser dropped its socket) takes its partner with it, or
+    // the server would keep a session open that no cut can reach.
+    client.on('close', () => {
+      if (pairs.delete(p)) upstream.destroy();
+    });
+    upstream.on('close', () => {
+      if (pairs.delete(p)) client.destroy();
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;

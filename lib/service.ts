@@ -8,7 +8,7 @@ import type { WebSocketServer } from 'ws';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Connection } from './connection.js';
 import { iframePage, type IframePage } from './http/iframe.js';
-import { EntropyPool } from './http/info.js';
+import { EntropyPool } from './entropy.js';
 import { SHUTTING_DOWN, sendError, unavailable } from './http/respond.js';
 import type { LogFunction, ResolvedOptions, TransportName } from './options.js';
 import { createLogger, requestId } from './log.js';

@@ -3,29 +3,10 @@
  * (browsers' own random sources were weak). Its round trip also gives the client its RTT estimate.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import type { ResolvedOptions } from '../options.js';
 import { cors, noCache } from './headers.js';
 import { JSON_TYPE, SHUTTING_DOWN, sendBody, unavailable } from './respond.js';
-
-const POOL = 4096;
-
-/** Entropy from a pooled buffer: one randomBytes() call serves 1024 requests. */
-export class EntropyPool {
-  private pool = randomBytes(POOL);
-  private offset = 0;
-
-  /** A uniformly random integer in [0, 2^32 - 1]. */
-  next(): number {
-    if (this.offset === POOL) {
-      this.pool = randomBytes(POOL);
-      this.offset = 0;
-    }
-    const n = this.pool.readUInt32BE(this.offset);
-    this.offset += 4;
-    return n;
-  }
-}
+import type { EntropyPool } from '../entropy.js';
 
 export function info(req: IncomingMessage, res: ServerResponse, options: ResolvedOptions, entropy: EntropyPool): void {
   noCache(res);

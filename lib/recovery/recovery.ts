@@ -8,7 +8,7 @@
  * it other than a repeated hello), so welcomes lost on the way, however many in a row, do not
  * strand the client, and a credential is spent once its successor is known to have arrived.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { RecoveryOptions, TransportName } from '../options.js';
 import type { Connection } from '../connection.js';
@@ -167,10 +167,10 @@ export class Recovery {
    */
   private issue(link: Link, presented: string | null = null, moved = ''): string {
     // Kept as text: a Buffer would cost an ArrayBuffer and its backing store per idle connection.
-    const secret = randomBytes(32).toString('base64url');
+    const secret = this.service.entropy.secret(32);
     const known = link.key !== '' && this.links.get(link.key) === link;
     if (!known) {
-      link.key = randomBytes(16).toString('base64url');
+      link.key = this.service.entropy.secret(16);
       this.links.set(link.key, link);
       if (moved !== '' && !this.links.has(moved)) {
         this.links.set(moved, link);

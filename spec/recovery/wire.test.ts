@@ -58,6 +58,25 @@ describe('recovery wire format', () => {
     assert.equal(peer.resumes, 1);
   });
 
+  test('credentials are 16 + 32 random bytes, none repeated, across refills of the entropy pool', async () => {
+    // 100 connections take 4,800 bytes: more than the service's pool of 4,096 holds at once.
+    const keys = new Set<string>();
+    const secrets = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      const s = await session(app.directUrl);
+      await s.next();
+      s.send(ctl({ t: 'hello', v: 1 }));
+      const token = String(parse(await s.next()).token);
+      assert.match(token, /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}$/);
+      const [key, secret] = token.split('.') as [string, string];
+      keys.add(key);
+      secrets.add(secret);
+      await s.close();
+    }
+    assert.equal(keys.size, 100);
+    assert.equal(secrets.size, 100);
+  });
+
   test('a credential stays good through any number of lost welcomes, and a repeated hello is no sign the welcome arrived', async () => {
     const first = await session(app.directUrl);
     await first.next();

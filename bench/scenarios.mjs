@@ -317,7 +317,9 @@ export function buildScenarios({ quick }) {
     group: 'handshake',
     title: `websocket handshake rate: open, wait for the open frame, close (${hs.toLocaleString('en-US')} sessions, 50 at a time)`,
     client: 'handshake',
-    servers: ['ours', 'sockjs', 'ws'],
+    // ours+recovery: the session is open at the welcome, one round trip later (ready, hello), and
+    // closes as the companion client does (a close message first): what recovery adds to each.
+    servers: ['ours', 'ours+recovery', 'sockjs', 'ws'],
     params: { sessions: hs, warmSessions: quick ? 100 : 500, concurrency: 50, settleMs: 0 },
     maxFds: 100,
     metrics: [

@@ -357,7 +357,7 @@ function echoOnce(s, frame) {
 function oneSession(withEcho) {
   const k = flavour(kind, false);
   return new Promise((resolve, reject) => {
-    const s = new Sock(wsUrl(port, 'echo', k), k);
+    const s = new Sock(wsUrl(port, 'echo', k, recovery), k, null, { recovery });
     const frame = k === 'sockjs' ? '["xxxxxxxxxxxxxxxx"]' : 'xxxxxxxxxxxxxxxx';
     s.ready.then(() => {
       if (!withEcho) return s.close().then(resolve);

@@ -53,6 +53,7 @@ export function wsUrl(port, prefix, kind, recovery = false) {
 // from its replay buffer).
 const MARK = '\u0000';
 const HELLO = JSON.stringify([MARK + '{"t":"hello","v":1}']);
+const CLOSE = JSON.stringify([MARK + '{"t":"close","code":1000,"reason":"Normal closure"}']);
 const ackFrame = (n) => JSON.stringify([`${MARK}{"t":"ack","recv":${n}}`]);
 const NUL_ESCAPE = Buffer.from('\\u0000');
 
@@ -201,7 +202,9 @@ export class Sock {
     if (n > 1) sock.uncork();
   }
 
+  /** Closes on purpose; a recovery session first says so, as the companion client does (no resume follows). */
   close() {
+    if (this.recovery && this.ws.readyState === WebSocket.OPEN) this.ws.send(CLOSE);
     this.ws.close();
     return this.closed;
   }

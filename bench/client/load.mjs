@@ -277,14 +277,30 @@ async function idle() {
   const openSeconds = (now() - t0) / 1000;
   await sleep(P.settleMs);
   const after = await fetchMem(port);
+  // Then each session echoes one message, as every session of an application does: a recovery
+  // session has sent its hello and ack already, and a plain one now has a message behind it too.
+  // Recovery clients acknowledge the echo at once (the companion client does within a second),
+  // so what is measured is beyond the replay buffer.
+  let used = null;
+  if (P.echoAfter && P.transport === 'websocket') {
+    const frame = flavour(kind, false) === 'sockjs' ? '["xxxxxxxxxxxxxxxx"]' : 'xxxxxxxxxxxxxxxx';
+    await pool(P.sessions, P.concurrency, async (i) => {
+      await echoOnce(sessions[i], frame);
+      sessions[i].ackNow();
+    });
+    await sleep(P.settleMs);
+    used = await fetchMem(port);
+  }
   sessions.forEach(closeIdle);
   const n = P.sessions;
   // The young generation's growth is a per-process pool, not memory per session (see mem.cjs).
   const youngGrowth = (after.young ?? 0) - (before.young ?? 0);
+  const per = (m, key) => (m[key] - before[key] - (key === 'rss' ? (m.young ?? 0) - (before.young ?? 0) : 0)) / 1024 / n;
   return {
     metrics: {
       rss_kib_per_session: (after.rss - before.rss - youngGrowth) / 1024 / n,
       heap_kib_per_session: (after.heapUsed - before.heapUsed) / 1024 / n,
+      ...(used !== null ? { rss_kib_per_session_used: per(used, 'rss'), heap_kib_per_session_used: per(used, 'heapUsed') } : {}),
     },
     info: {
       sessions: n,
@@ -295,6 +311,7 @@ async function idle() {
       external_kib_per_session: (after.external - before.external) / 1024 / n,
       before,
       after,
+      used,
     },
   };
 }

@@ -174,6 +174,14 @@ export class Sock {
     }
   }
 
+  /** Acknowledges what arrived and was not acknowledged yet (recovery sessions only). */
+  ackNow() {
+    if (!this.recovery || this.received === this.acked) return;
+    this.ws.send(ackFrame(this.received));
+    this.acked = this.received;
+    this.chars = 0;
+  }
+
   /** Sends one already-encoded frame (a JSON array for 'sockjs', the message itself otherwise). */
   send(bytes) {
     this.ws.send(bytes, { binary: false });

@@ -54,7 +54,14 @@ export class ReplayBuffer {
   /** The client confirmed the first `count` messages: they need not be kept. */
   confirm(count: number): void {
     let n = Math.min(count, this.written) - this.first;
+    if (n <= 0) return;
     while (n-- > 0) this.dropOne();
+    if (this.head === this.items.length) {
+      // All confirmed: an idle connection keeps no storage for messages it no longer holds.
+      this.items = [];
+      if (this.marks !== null) this.marks = [];
+      this.head = 0;
+    }
   }
 
   /** The messages from count `from` on, oldest first, each after its marker if any (`holds(from)` must be true). */

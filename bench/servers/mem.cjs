@@ -17,10 +17,13 @@ function memReport(extra = {}) {
     globalThis.gc();
   }
   let young = 0;
+  // Committed and used bytes of each V8 heap space (--json only), to tell where a heap's growth is.
+  const spaces = {};
   for (const s of v8.getHeapSpaceStatistics()) {
     if (s.space_name === 'new_space' || s.space_name === 'new_large_object_space') young += s.space_size;
+    spaces[s.space_name] = [s.space_size, s.space_used_size];
   }
-  return { ...process.memoryUsage(), young, gc: typeof globalThis.gc === 'function', ...extra };
+  return { ...process.memoryUsage(), young, spaces, gc: typeof globalThis.gc === 'function', ...extra };
 }
 
 // Every bench server loads this file. A server whose parent (bench/run.mjs) is gone, killed

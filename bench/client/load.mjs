@@ -241,6 +241,20 @@ async function broadcast() {
   };
 }
 
+/**
+ * KiB per session between two memory reports, RSS without the young generation's growth (a
+ * per-process pool, not memory per session: see mem.cjs).
+ */
+function perSession(before, m, key, n) {
+  const young = key === 'rss' ? (m.young ?? 0) - (before.young ?? 0) : 0;
+  return (m[key] - before[key] - young) / 1024 / n;
+}
+
+/** A short message for a session of `k` ('sockjs' sends a JSON array of messages). */
+function echoFrame(k) {
+  return k === 'sockjs' ? '["xxxxxxxxxxxxxxxx"]' : 'xxxxxxxxxxxxxxxx';
+}
+
 // ---------------------------------------------------------------------------------------------
 // Idle sessions: server memory per open session (websocket or xhr_streaming).
 function openIdle(transport, i) {
@@ -283,7 +297,7 @@ async function idle() {
   // so what is measured is beyond the replay buffer.
   let used = null;
   if (P.echoAfter && P.transport === 'websocket') {
-    const frame = flavour(kind, false) === 'sockjs' ? '["xxxxxxxxxxxxxxxx"]' : 'xxxxxxxxxxxxxxxx';
+    const frame = echoFrame(flavour(kind, false));
     await pool(P.sessions, P.concurrency, async (i) => {
       await echoOnce(sessions[i], frame);
       sessions[i].ackNow();
@@ -295,11 +309,11 @@ async function idle() {
   const n = P.sessions;
   // The young generation's growth is a per-process pool, not memory per session (see mem.cjs).
   const youngGrowth = (after.young ?? 0) - (before.young ?? 0);
-  const per = (m, key) => (m[key] - before[key] - (key === 'rss' ? (m.young ?? 0) - (before.young ?? 0) : 0)) / 1024 / n;
+  const per = (m, key) => perSession(before, m, key, n);
   return {
     metrics: {
-      rss_kib_per_session: (after.rss - before.rss - youngGrowth) / 1024 / n,
-      heap_kib_per_session: (after.heapUsed - before.heapUsed) / 1024 / n,
+      rss_kib_per_session: per(after, 'rss'),
+      heap_kib_per_session: per(after, 'heapUsed'),
       ...(used !== null ? { rss_kib_per_session_used: per(used, 'rss'), heap_kib_per_session_used: per(used, 'heapUsed') } : {}),
     },
     info: {
@@ -346,7 +360,7 @@ async function deflateIdle() {
   const negotiated = sessions.filter((s) => s.ws.extensions.includes('permessage-deflate')).length;
   sessions.forEach(closeIdle);
   const n = P.sessions;
-  const per = (m, key) => (m[key] - before[key] - (key === 'rss' ? (m.young ?? 0) - (before.young ?? 0) : 0)) / 1024 / n;
+  const per = (m, key) => perSession(before, m, key, n);
   return {
     metrics: {
       rss_kib_per_session_idle: per(idleMem, 'rss'),
@@ -375,7 +389,7 @@ function oneSession(withEcho) {
   const k = flavour(kind, false);
   return new Promise((resolve, reject) => {
     const s = new Sock(wsUrl(port, 'echo', k, recovery), k, null, { recovery });
-    const frame = k === 'sockjs' ? '["xxxxxxxxxxxxxxxx"]' : 'xxxxxxxxxxxxxxxx';
+    const frame = echoFrame(k);
     s.ready.then(() => {
       if (!withEcho) return s.close().then(resolve);
       s.onData = () => {

@@ -167,16 +167,15 @@ export class Sock {
   _received(n, bytes) {
     this.received += n;
     this.chars += bytes;
-    if (this.received - this.acked >= this.ackEvery || this.chars >= this.ackChars) {
-      this.ws.send(ackFrame(this.received));
-      this.acked = this.received;
-      this.chars = 0;
-    }
+    if (this.received - this.acked >= this.ackEvery || this.chars >= this.ackChars) this._ack();
   }
 
   /** Acknowledges what arrived and was not acknowledged yet (recovery sessions only). */
   ackNow() {
-    if (!this.recovery || this.received === this.acked) return;
+    if (this.recovery && this.received !== this.acked) this._ack();
+  }
+
+  _ack() {
     this.ws.send(ackFrame(this.received));
     this.acked = this.received;
     this.chars = 0;

@@ -54,14 +54,7 @@ export class ReplayBuffer {
   /** The client confirmed the first `count` messages: they need not be kept. */
   confirm(count: number): void {
     let n = Math.min(count, this.written) - this.first;
-    if (n <= 0) return;
     while (n-- > 0) this.dropOne();
-    if (this.head === this.items.length) {
-      // All confirmed: an idle connection keeps no storage for messages it no longer holds.
-      this.items = [];
-      if (this.marks !== null) this.marks = [];
-      this.head = 0;
-    }
   }
 
   /** The messages from count `from` on, oldest first, each after its marker if any (`holds(from)` must be true). */
@@ -79,10 +72,11 @@ export class ReplayBuffer {
 
   private dropOne(): void {
     this.chars -= this.items[this.head]!.length;
-    // Left for the collector; the array is compacted once half of it is spent.
+    // Left for the collector; the array is compacted once half of it is spent, or all of it (an
+    // idle connection then keeps no storage for messages it no longer holds).
     if (this.marks !== null) this.marks[this.head] = '';
     this.items[this.head++] = '';
-    if (this.head >= 64 && this.head * 2 >= this.items.length) {
+    if (this.head === this.items.length || (this.head >= 64 && this.head * 2 >= this.items.length)) {
       this.items = this.items.slice(this.head);
       if (this.marks !== null) this.marks = this.marks.slice(this.head);
       this.head = 0;

@@ -19,12 +19,13 @@ export const ACK_EVERY = 32;
 
 /**
  * The cadence a server asks of its clients in the welcome (`ack`, `ack_chars`): a quarter of its
- * replay buffer, in messages (at most 128: each ack is a message the server reads, the larger
- * part of recovery's cost on a busy room) and in characters, so that a busy connection that
- * parks has its unconfirmed tail still in the buffer.
+ * replay buffer, in messages and in characters, so that a busy connection that parks has its
+ * unconfirmed tail still in the buffer. Each ack is a message the server reads on its own (on a
+ * busy room, a larger part of recovery's cost than keeping messages longer); at most 256
+ * messages, so that a large `max_messages` does not keep that many per connection in memory.
  */
 export function ackCadence(maxMessages: number, maxChars: number): { ack: number; ack_chars: number } {
-  return { ack: Math.max(1, Math.min(128, Math.floor(maxMessages / 4))), ack_chars: Math.max(1, Math.floor(maxChars / 4)) };
+  return { ack: Math.max(1, Math.min(256, Math.floor(maxMessages / 4))), ack_chars: Math.max(1, Math.floor(maxChars / 4)) };
 }
 
 /** Server → client, right after the SockJS open frame: this server speaks recovery (up to version `v`). */

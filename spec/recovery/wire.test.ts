@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import sockjs from '../../lib/index.js';
 import { ctl, parse, session, startRecoveryApp, type Peer, type RecoveryApp } from './app.js';
 import { waitUntil } from '../support/wait.js';
+import { ackCadence } from '../../lib/recovery/wire.js';
 
 describe('recovery wire format', () => {
   let app: RecoveryApp;
@@ -25,8 +26,8 @@ describe('recovery wire format', () => {
     const w1 = parse(await a.next());
     assert.equal(w1.t, 'welcome');
     assert.equal(w1.recovered, false);
-    // The cadence it asks for: a quarter of the replay buffer (1,000 messages, 1 MiB), at most 128 messages.
-    assert.deepEqual([w1.ack, w1.ack_chars], [128, 262144]);
+    // The cadence it asks for: a quarter of the replay buffer (1,000 messages, 1 MiB), at most 256 messages.
+    assert.deepEqual([w1.ack, w1.ack_chars], [250, 262144]);
     const peer = app.peers.at(-1)!;
     a.send('\u0000\u0000starts with NUL');
     peer.conn.write('\u0000from the server');
@@ -129,6 +130,12 @@ describe('recovery wire format', () => {
     assert.deepEqual(sockjs({ recovery: true }).config.recovery, { window_ms: 120_000, max_messages: 1000, max_bytes: 1024 * 1024, max_parked: 10_000 });
     assert.equal(sockjs().config.recovery, null);
     assert.throws(() => sockjs({ recovery: { max_parked: 0 } }), /option "recovery.max_parked" must be an integer/);
+  });
+
+  test('the ack cadence is a quarter of the buffer, at least 1 and at most 256 messages', () => {
+    assert.deepEqual(ackCadence(1000, 1024 * 1024), { ack: 250, ack_chars: 262144 });
+    assert.deepEqual(ackCadence(100_000, 8), { ack: 256, ack_chars: 2 });
+    assert.deepEqual(ackCadence(3, 1), { ack: 1, ack_chars: 1 });
   });
 });
 

@@ -92,6 +92,21 @@ export function buildScenarios({ quick }) {
       { key: 'deliveries_per_s', label: 'deliveries/s', better: 'higher', fmt: 'int', throughput: true },
     ],
   });
+  list.push({
+    id: `chat-burst 20x${chatSessions / 20}`,
+    group: 'chat-burst',
+    title: `chat fan-out in bursts: the same rooms and checks as chat; each round one member of every room sends 5 messages in one frame, the next round when all are delivered (each member's frame then holds the whole burst, on any machine)`,
+    client: 'chat-burst',
+    app: true,
+    servers: [...APP_SERVERS, 'ours+recovery'],
+    params: { sessions: chatSessions, rooms: 20, burst: 5, ...appWin },
+    maxFds: chatSessions,
+    metrics: [
+      { key: 'server_cpu_us_per_delivery', label: 'server CPU µs/delivery', better: 'lower', fmt: 'us',
+        target: { of: 'ours+recovery', vs: 'ours', op: '<=', value: 1.1 } },
+      { key: 'deliveries_per_s', label: 'deliveries/s', better: 'higher', fmt: 'int', throughput: true },
+    ],
+  });
   const stormSessions = quick ? 1000 : 5000;
   list.push({
     id: `storm ${stormSessions / 1000}k`,

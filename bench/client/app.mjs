@@ -133,11 +133,16 @@ export function appScenarios({ port, pid, kind: serverKind, recovery, P, CLK }) 
 
   // ---------------------------------------------------------------------------------------------
   // Chat: sessions in rooms, each message sent by one member reaches every member (the sender
-  // too) wrapped in the server's envelope. `window` messages outstanding over all rooms; at the
-  // end every session must have received exactly what was sent to its room.
-  async function chat() {
+  // too) wrapped in the server's envelope; at the end every session must have received exactly
+  // what was sent to its room. `chat` keeps `window` messages outstanding over all rooms (the
+  // server saturated); `chat-fixed` sends at a fixed `rate` (the same work for every server).
+
+  /**
+   * Opens and joins the chat sessions; `onDeliveries(i, frame)` runs after session i checked
+   * and counted a frame's deliveries. `send(i, text)` sends a chat message from session i.
+   */
+  async function chatRoom(onDeliveries) {
     const N = P.sessions;
-    const size = N / P.rooms;
     // `recovery` (the ours+recovery server): the sessions speak the recovery wire (wsock.mjs).
     const socks = await openSocks(N, 100, () => new Sock(wsUrl(port, 'chat', kind, recovery), kind, null, { recovery }));
     const roomOf = (i) => `r${i % P.rooms}`;
@@ -150,56 +155,118 @@ export function appScenarios({ port, pid, kind: serverKind, recovery, P, CLK }) 
       };
       s.send(encode(kind, 'join', JSON.stringify({ join: roomOf(i), name: `u${i}` })));
     })));
-    const got = new Uint32Array(N);
-    const sentTo = new Map();
-    let delivered = 0;
-    let frames = 0;
-    let sent = 0;
-    let bad = null;
+    const room = {
+      size: N / P.rooms,
+      got: new Uint32Array(N),
+      sentTo: new Map(),
+      sent: 0,
+      delivered: 0,
+      frames: 0,
+      bad: null,
+      /** Session i sends one message to its room (counted for the final check). */
+      note(i) {
+        const r = roomOf(i);
+        room.sent++;
+        room.sentTo.set(r, (room.sentTo.get(r) ?? 0) + 1);
+      },
+      send(i, text) {
+        room.note(i);
+        socks[i].send(encode(kind, 'chat', JSON.stringify({ text })));
+      },
+      /** After the traffic stopped: waits for what is in flight and checks every session's count. */
+      async finish(name) {
+        await until(() => room.delivered >= room.sent * room.size, 10_000);
+        await sleep(200); // anything extra would arrive now
+        failIfClosed(socks);
+        for (const s of socks) s.terminate();
+        if (room.bad !== null) throw new Error(`${name}: ${room.bad}`);
+        let wrong = 0;
+        for (let i = 0; i < N; i++) if (room.got[i] !== (room.sentTo.get(roomOf(i)) ?? 0)) wrong++;
+        if (wrong > 0) {
+          throw new Error(`${name}: ${wrong} sessions received a different count than was sent to their room (${room.delivered} deliveries for ${room.sent} messages × ${room.size})`);
+        }
+      },
+    };
+    socks.forEach((s, i) => {
+      const r = roomOf(i);
+      s.onData = (data) => {
+        room.frames++;
+        const frame = decode(kind, data);
+        for (const m of frame) {
+          if (m.room !== r || typeof m.from !== 'string' || typeof m.text !== 'string' || typeof m.ts !== 'number') {
+            room.bad ??= `session ${i} of ${r} received ${JSON.stringify(m)}`;
+          }
+        }
+        room.got[i] += frame.length;
+        room.delivered += frame.length;
+        onDeliveries(i, frame);
+      };
+    });
+    return { room, socks };
+  }
+
+  async function chat() {
     let running = true;
     let sender = 0;
     const pump = () => {
-      while (running && (sent - P.window) * size < delivered) {
-        const i = sender;
-        sender = (sender + 1) % N;
-        sent++;
-        const room = roomOf(i);
-        sentTo.set(room, (sentTo.get(room) ?? 0) + 1);
-        socks[i].send(encode(kind, 'chat', `{"text":"m${sent}"}`));
+      while (running && (room.sent - P.window) * room.size < room.delivered) {
+        room.send(sender, `m${room.sent + 1}`);
+        sender = (sender + 1) % P.sessions;
       }
     };
-    socks.forEach((s, i) => {
-      const room = roomOf(i);
-      s.onData = (data) => {
-        frames++;
-        for (const m of decode(kind, data)) {
-          if (m.room !== room || typeof m.from !== 'string' || typeof m.text !== 'string' || typeof m.ts !== 'number') {
-            bad ??= `session ${i} of ${room} received ${JSON.stringify(m)}`;
-          }
-          got[i]++;
-          delivered++;
-        }
-        pump();
-      };
-    });
+    const { room } = await chatRoom(pump);
     pump();
     let framesAtStart = 0;
-    const { a, b } = await measuredWindow(pid, P, () => delivered, () => { framesAtStart = frames; });
-    const framesInWindow = frames - framesAtStart;
+    const { a, b } = await measuredWindow(pid, P, () => room.delivered, () => { framesAtStart = room.frames; });
+    const framesInWindow = room.frames - framesAtStart;
     running = false;
     const w = windowStats(a, b, b.n - a.n, CLK);
-    await until(() => delivered >= sent * size, 10_000);
-    await sleep(200); // anything extra would arrive now
-    failIfClosed(socks);
-    for (const s of socks) s.terminate();
-    if (bad !== null) throw new Error(`chat: ${bad}`);
-    let wrong = 0;
-    for (let i = 0; i < N; i++) if (got[i] !== sentTo.get(roomOf(i))) wrong++;
-    if (wrong > 0) throw new Error(`chat: ${wrong} sessions received a different count than was sent to their room (${delivered} deliveries for ${sent} messages × ${size})`);
+    await room.finish('chat');
     return {
       metrics: { deliveries_per_s: w.rate, deliveries_per_cpu_s: w.per_server_cpu_s, server_cpu_us_per_delivery: w.server_cpu_us_per },
       // Deliveries per frame: how much the server batched (fewer frames, fewer writes per delivery).
-      info: { ...w, messages_sent: sent, deliveries_checked: delivered, deliveries_per_frame: (b.n - a.n) / framesInWindow },
+      info: { ...w, messages_sent: room.sent, deliveries_checked: room.delivered, deliveries_per_frame: (b.n - a.n) / framesInWindow },
+    };
+  }
+
+  // The same chat in bursts: each round, one member of every room sends `burst` messages in one
+  // frame, and the next round starts when every member has them all. A server that batches
+  // then sends each member one frame per round, whatever the machine's pace: at saturation
+  // (`chat`) the deliveries per frame follow how server and load generator happen to settle
+  // (from 2.5 to 8 in runs of one server), and CPU per delivery follows them.
+  async function chatBurst() {
+    let running = true;
+    let round = 0;
+    let due = 0;
+    const next = () => {
+      due = room.delivered + P.rooms * P.burst * room.size;
+      const from = (round * 7) % room.size;
+      for (let r = 0; r < P.rooms; r++) {
+        const i = from * P.rooms + r;
+        const texts = [];
+        for (let k = 0; k < P.burst; k++) {
+          room.note(i);
+          texts.push(JSON.stringify({ text: `m${round}.${k}` }));
+        }
+        // SockJS: one frame of all of them; socket.io and ws: a frame each, written at once.
+        if (kind === 'sockjs') socks[i].send(JSON.stringify(texts));
+        else for (const t of texts) socks[i].send(encode(kind, 'chat', t));
+      }
+      round++;
+    };
+    const { room, socks } = await chatRoom(() => {
+      if (running && room.delivered >= due) next();
+    });
+    next();
+    let framesAtStart = 0;
+    const { a, b } = await measuredWindow(pid, P, () => room.delivered, () => { framesAtStart = room.frames; });
+    const framesInWindow = room.frames - framesAtStart;
+    running = false;
+    const w = windowStats(a, b, b.n - a.n, CLK);
+    await room.finish('chat-burst');
+    return {
+      metrics: { server_cpu_us_per_delivery: w.server_cpu_us_per, deliveries_per_s: w.rate },
+      info: { ...w, rounds: round, messages_sent: room.sent, deliveries_checked: room.delivered, deliveries_per_frame: (b.n - a.n) / framesInWindow },
     };
   }
 
@@ -326,5 +393,5 @@ export function appScenarios({ port, pid, kind: serverKind, recovery, P, CLK }) 
     };
   }
 
-  return { rpc, 'rpc-fixed': rpcFixed, chat, storm, 'app-churn': appChurn };
+  return { rpc, 'rpc-fixed': rpcFixed, chat, 'chat-burst': chatBurst, storm, 'app-churn': appChurn };
 }

@@ -173,6 +173,19 @@ export function appScenarios({ port, pid, kind: serverKind, recovery, P, CLK }) 
         room.note(i);
         socks[i].send(encode(kind, 'chat', JSON.stringify({ text })));
       },
+      /**
+       * The measured window (`stop()` ends the traffic after it), then the checks: its figures,
+       * with the deliveries per frame (how much the server batched: fewer frames, fewer writes).
+       */
+      async measure(name, stop) {
+        let framesAtStart = 0;
+        const { a, b } = await measuredWindow(pid, P, () => room.delivered, () => { framesAtStart = room.frames; });
+        const framesInWindow = room.frames - framesAtStart;
+        stop();
+        const w = windowStats(a, b, b.n - a.n, CLK);
+        await room.finish(name);
+        return { ...w, messages_sent: room.sent, deliveries_checked: room.delivered, deliveries_per_frame: (b.n - a.n) / framesInWindow };
+      },
       /** After the traffic stopped: waits for what is in flight and checks every session's count. */
       async finish(name) {
         await until(() => room.delivered >= room.sent * room.size, 10_000);
@@ -216,16 +229,10 @@ export function appScenarios({ port, pid, kind: serverKind, recovery, P, CLK }) 
     };
     const { room } = await chatRoom(pump);
     pump();
-    let framesAtStart = 0;
-    const { a, b } = await measuredWindow(pid, P, () => room.delivered, () => { framesAtStart = room.frames; });
-    const framesInWindow = room.frames - framesAtStart;
-    running = false;
-    const w = windowStats(a, b, b.n - a.n, CLK);
-    await room.finish('chat');
+    const w = await room.measure('chat', () => (running = false));
     return {
       metrics: { deliveries_per_s: w.rate, deliveries_per_cpu_s: w.per_server_cpu_s, server_cpu_us_per_delivery: w.server_cpu_us_per },
-      // Deliveries per frame: how much the server batched (fewer frames, fewer writes per delivery).
-      info: { ...w, messages_sent: room.sent, deliveries_checked: room.delivered, deliveries_per_frame: (b.n - a.n) / framesInWindow },
+      info: w,
     };
   }
 
@@ -258,16 +265,8 @@ export function appScenarios({ port, pid, kind: serverKind, recovery, P, CLK }) 
       if (running && room.delivered >= due) next();
     });
     next();
-    let framesAtStart = 0;
-    const { a, b } = await measuredWindow(pid, P, () => room.delivered, () => { framesAtStart = room.frames; });
-    const framesInWindow = room.frames - framesAtStart;
-    running = false;
-    const w = windowStats(a, b, b.n - a.n, CLK);
-    await room.finish('chat-burst');
-    return {
-      metrics: { server_cpu_us_per_delivery: w.server_cpu_us_per, deliveries_per_s: w.rate },
-      info: { ...w, rounds: round, messages_sent: room.sent, deliveries_checked: room.delivered, deliveries_per_frame: (b.n - a.n) / framesInWindow },
-    };
+    const w = await room.measure('chat-burst', () => (running = false));
+    return { metrics: { server_cpu_us_per_delivery: w.server_cpu_us_per, deliveries_per_s: w.rate }, info: { ...w, rounds: round } };
   }
 
   // ---------------------------------------------------------------------------------------------

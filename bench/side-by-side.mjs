@@ -1,0 +1,155 @@
+// Two builds or variants of ours on the chat fan-out, measured at once: both servers run on one
+// CPU, the load generator on the other, and blocks of traffic alternate between them, so that
+// both see the same machine. `npm run bench` measures each server in runs of its own, minutes
+// apart; on a shared VM one server's CPU per delivery moves by a quarter between such runs,
+// which hides a change of a few percent. Here two servers of one build differ by up to ~9% in one
+// order (the second started tends to measure faster), so run both orders: --both does, and
+// prints the ratio corrected for the order (the geometric mean of B/A and the inverse of A/B).
+//
+//   node bench/side-by-side.mjs [--shape rounds|chat] [--blocks N] [--both] A B
+//
+// A and B: `ours` or `ours+recovery`, optionally `@<rev>` (built like --baseline in run.mjs).
+// Shapes: `rounds`, one frame of 5 messages into each of the 20 rooms per round, the next round
+// when all are delivered (as `chat-burst`); `chat`, 200 messages in flight, each client message a
+// frame of its own from the next session in turn (as `chat`). 1,000 sessions in 20 rooms; each
+// block is 50,000 deliveries. Linux only (taskset, /proc).
+import { spawn, execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { prepareBaseline } from './baseline.mjs';
+import { clockTicks, nextPort, stop } from './harness.mjs';
+import { countStrings, cpuTicks } from './client/util.mjs';
+import { Sock, openSocks, wsUrl } from './client/wsock.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SESSIONS = 1000;
+const ROOMS = 20;
+const BURST = 5;
+const BLOCK = 50_000;
+const WINDOW = 200;
+
+function parseArgs(argv) {
+  const o = { shape: 'rounds', blocks: 40, both: false, specs: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--shape') o.shape = argv[++i];
+    else if (a === '--blocks') o.blocks = Number(argv[++i]);
+    else if (a === '--both') o.both = true;
+    else o.specs.push(a);
+  }
+  if (o.specs.length !== 2 || !['rounds', 'chat'].includes(o.shape) || !(o.blocks > 0)) {
+    throw new Error('usage: node bench/side-by-side.mjs [--shape rounds|chat] [--blocks N] [--both] A B   (A, B: ours or ours+recovery, optionally @<rev>)');
+  }
+  return o;
+}
+
+/** A server for `spec`, pinned to CPU 0, with its sessions joined to their rooms. */
+async function start(spec) {
+  const [variant, rev] = spec.split('@');
+  if (variant !== 'ours' && variant !== 'ours+recovery') throw new Error(`unknown server ${variant}`);
+  const dist = rev !== undefined ? prepareBaseline(rev, () => {}).dist : '';
+  const recovery = variant === 'ours+recovery';
+  const port = await nextPort();
+  const child = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', path.join(HERE, 'servers/app-ours.mjs')], {
+    env: { ...process.env, PORT: String(port), NODE_ENV: 'production', BENCH_MOUNT: 'express', BENCH_RECOVERY: recovery ? '1' : '', BENCH_DIST: dist },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${spec} exited (${code}) before listening`)));
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('listening')) resolve();
+    });
+  });
+  const socks = await openSocks(SESSIONS, 100, () => new Sock(wsUrl(port, 'chat', 'sockjs', recovery), 'sockjs', null, { recovery }));
+  await Promise.all(socks.map((s, i) => new Promise((resolve) => {
+    s.onData = () => resolve();
+    s.send(JSON.stringify([JSON.stringify({ join: `r${i % ROOMS}`, name: `u${i}` })]));
+  })));
+  const server = { spec, child, socks, delivered: 0, frames: 0, cpu: 0, counted: 0, onDelivery: null, next: 0 };
+  for (const s of socks) {
+    s.onData = (data) => {
+      server.frames++;
+      server.delivered += countStrings(data);
+      server.onDelivery?.();
+    };
+  }
+  return server;
+}
+
+/** Runs traffic in `shape` until `deliveries` more have arrived. */
+function block(server, shape, deliveries) {
+  const size = SESSIONS / ROOMS;
+  const until = server.delivered + deliveries;
+  return new Promise((resolve) => {
+    let due = server.delivered;
+    let sent = 0;
+    const total = Math.ceil(deliveries / size);
+    const d0 = server.delivered;
+    const more = () => {
+      if (shape === 'rounds') {
+        if (server.delivered < due) return;
+        if (server.delivered >= until) return finish();
+        due = server.delivered + ROOMS * BURST * size;
+        const from = (server.next++ * 7) % size;
+        for (let r = 0; r < ROOMS; r++) {
+          const texts = Array.from({ length: BURST }, (_, k) => JSON.stringify({ text: `m${server.next}.${k}` }));
+          server.socks[from * ROOMS + r].send(JSON.stringify(texts));
+        }
+        return;
+      }
+      while (sent < total && (sent - WINDOW) * size < server.delivered - d0) {
+        sent++;
+        server.socks[server.next].send(JSON.stringify([JSON.stringify({ text: `m${sent}` })]));
+        server.next = (server.next + 1) % SESSIONS;
+      }
+      if (server.delivered - d0 >= total * size) finish();
+    };
+    const finish = () => {
+      server.onDelivery = null;
+      resolve();
+    };
+    server.onDelivery = more;
+    more();
+  });
+}
+
+/** One A/B run: warm-up, then `blocks` blocks each, alternating (ABBA…); the CPU µs per delivery of each. */
+async function run(specA, specB, shape, blocks) {
+  const a = await start(specA);
+  const b = await start(specB);
+  try {
+    for (const s of [a, b]) await block(s, shape, 4 * BLOCK);
+    for (let i = 0; i < blocks; i++) {
+      for (const s of i % 2 === 0 ? [a, b] : [b, a]) {
+        const t0 = cpuTicks(s.child.pid);
+        const d0 = s.delivered;
+        await block(s, shape, BLOCK);
+        s.cpu += cpuTicks(s.child.pid) - t0;
+        s.counted += s.delivered - d0;
+      }
+    }
+    const hz = clockTicks();
+    const us = (s) => (s.cpu / hz) * 1e6 / s.counted;
+    return { a: us(a), b: us(b), perFrame: [a, b].map((s) => s.delivered / s.frames) };
+  } finally {
+    for (const s of [a, b]) {
+      for (const x of s.socks) x.terminate();
+      await stop(s.child);
+    }
+  }
+}
+
+const o = parseArgs(process.argv.slice(2));
+execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
+const [A, B] = o.specs;
+const show = (x, y, r) => console.log(`${x} ${r.a.toFixed(3)} µs/delivery, ${y} ${r.b.toFixed(3)}: ${y}/${x} ${(r.b / r.a).toFixed(3)} (deliveries per frame ${r.perFrame.map((f) => f.toFixed(2)).join(' / ')})`);
+const r1 = await run(A, B, o.shape, o.blocks);
+show(A, B, r1);
+if (o.both) {
+  const r2 = await run(B, A, o.shape, o.blocks);
+  show(B, A, r2);
+  console.log(`${B}/${A}, corrected for the order: ${Math.sqrt((r1.b / r1.a) * (r2.a / r2.b)).toFixed(3)}`);
+}
+process.exit(0);

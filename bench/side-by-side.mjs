@@ -67,7 +67,7 @@ async function start(spec) {
     s.onData = () => resolve();
     s.send(JSON.stringify([JSON.stringify({ join: `r${i % ROOMS}`, name: `u${i}` })]));
   })));
-  const server = { spec, child, socks, delivered: 0, frames: 0, cpu: 0, counted: 0, onDelivery: null, next: 0 };
+  const server = { spec, child, socks, delivered: 0, frames: 0, cpu: 0, counted: 0, onDelivery: null, round: 0, sender: 0 };
   for (const s of socks) {
     s.onData = (data) => {
       server.frames++;
@@ -78,37 +78,32 @@ async function start(spec) {
   return server;
 }
 
-/** Runs traffic in `shape` until `deliveries` more have arrived. */
+/** Runs traffic in `shape` until `deliveries` more have arrived (whole rounds, or whole messages). */
 function block(server, shape, deliveries) {
   const size = SESSIONS / ROOMS;
-  const until = server.delivered + deliveries;
+  const end = server.delivered + deliveries;
   return new Promise((resolve) => {
     let due = server.delivered;
     let sent = 0;
-    const total = Math.ceil(deliveries / size);
-    const d0 = server.delivered;
     const more = () => {
-      if (shape === 'rounds') {
+      if (server.delivered >= end && server.delivered >= due) {
+        server.onDelivery = null;
+        resolve();
+      } else if (shape === 'rounds') {
         if (server.delivered < due) return;
-        if (server.delivered >= until) return finish();
         due = server.delivered + ROOMS * BURST * size;
-        const from = (server.next++ * 7) % size;
+        const from = (server.round++ * 7) % size;
         for (let r = 0; r < ROOMS; r++) {
-          const texts = Array.from({ length: BURST }, (_, k) => JSON.stringify({ text: `m${server.next}.${k}` }));
+          const texts = Array.from({ length: BURST }, (_, k) => JSON.stringify({ text: `m${server.round}.${k}` }));
           server.socks[from * ROOMS + r].send(JSON.stringify(texts));
         }
-        return;
+      } else {
+        // `due`: what the messages sent so far deliver; at most WINDOW of them outstanding.
+        for (let inFlight = (due - server.delivered) / size; inFlight < WINDOW && due < end; inFlight++, due += size) {
+          server.socks[server.sender].send(JSON.stringify([JSON.stringify({ text: `m${++sent}` })]));
+          server.sender = (server.sender + 1) % SESSIONS;
+        }
       }
-      while (sent < total && (sent - WINDOW) * size < server.delivered - d0) {
-        sent++;
-        server.socks[server.next].send(JSON.stringify([JSON.stringify({ text: `m${sent}` })]));
-        server.next = (server.next + 1) % SESSIONS;
-      }
-      if (server.delivered - d0 >= total * size) finish();
-    };
-    const finish = () => {
-      server.onDelivery = null;
-      resolve();
     };
     server.onDelivery = more;
     more();

@@ -12,7 +12,8 @@
 // Shapes: `rounds`, one frame of 5 messages into each of the 20 rooms per round, the next round
 // when all are delivered (as `chat-burst`); `chat`, 200 messages in flight, each client message a
 // frame of its own from the next session in turn (as `chat`). 1,000 sessions in 20 rooms; each
-// block is 50,000 deliveries. Linux only (taskset, /proc).
+// block is 50,000 deliveries. Linux only (taskset, /proc). BENCH_SERVER_NODE_ARGS are added to
+// both servers' node flags, as in run.mjs (--cpu-prof ...).
 import { spawn, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,7 +51,7 @@ async function start(spec) {
   const dist = rev !== undefined ? prepareBaseline(rev, () => {}).dist : '';
   const recovery = variant === 'ours+recovery';
   const port = await nextPort();
-  const child = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', path.join(HERE, 'servers/app-ours.mjs')], {
+  const child = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(HERE, 'servers/app-ours.mjs')], {
     env: { ...process.env, PORT: String(port), NODE_ENV: 'production', BENCH_MOUNT: 'express', BENCH_RECOVERY: recovery ? '1' : '', BENCH_DIST: dist },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

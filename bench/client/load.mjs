@@ -250,6 +250,13 @@ function perSession(before, m, key, n) {
   return (m[key] - before[key] - young) / 1024 / n;
 }
 
+/** KiB per session by which the old generation's committed size grew beyond its used size. */
+function oldUnused(m, before, n) {
+  const o = m.spaces?.old_space, b = before.spaces?.old_space;
+  if (o === undefined || b === undefined) return null;
+  return (o[0] - o[1] - (b[0] - b[1])) / 1024 / n;
+}
+
 /** A short message for a session of `k` ('sockjs' sends a JSON array of messages). */
 function echoFrame(k) {
   return k === 'sockjs' ? '["xxxxxxxxxxxxxxxx"]' : 'xxxxxxxxxxxxxxxx';
@@ -323,6 +330,10 @@ async function idle() {
       server_reported_sessions: after.sessions,
       open_seconds: openSeconds,
       external_kib_per_session: (after.external - before.external) / 1024 / n,
+      // Old-generation pages committed but not used after the GCs (neither live nor reusable):
+      // the part of RSS that varies with V8's pretenuring, not with what sessions hold.
+      old_space_unused_kib_per_session: oldUnused(after, before, n),
+      ...(used !== null ? { old_space_unused_kib_per_session_used: oldUnused(used, before, n) } : {}),
       before,
       after,
       used,

@@ -6,7 +6,12 @@
 // order (the second started tends to measure faster), so run both orders: --both does, and
 // prints the ratio corrected for the order (the geometric mean of B/A and the inverse of A/B).
 //
-//   node bench/side-by-side.mjs [--shape rounds|chat] [--blocks N] [--both] A B
+//   node bench/side-by-side.mjs [--shape rounds|chat] [--blocks N] [--both] [--pairs N] A B
+//
+// One server process can run a hot path several percent slower than another of the same build
+// (`ws`'s frame sender was seen at three times its usual cost in one process of a pair, from a
+// JIT state that differs from process to process), and more blocks do not average that out:
+// --pairs N repeats the comparison with fresh processes and prints the median ratio.
 //
 // A and B: `ours` or `ours+recovery`, optionally `@<rev>` (built like --baseline in run.mjs).
 // Shapes: `rounds`, one frame of 5 messages into each of the 20 rooms per round, the next round
@@ -18,7 +23,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareBaseline } from './baseline.mjs';
-import { clockTicks, nextPort, stop } from './harness.mjs';
+import { clockTicks, median, nextPort, stop } from './harness.mjs';
 import { countStrings, cpuTicks } from './client/util.mjs';
 import { Sock, openSocks, wsUrl } from './client/wsock.mjs';
 
@@ -30,16 +35,17 @@ const BLOCK = 50_000;
 const WINDOW = 200;
 
 function parseArgs(argv) {
-  const o = { shape: 'rounds', blocks: 40, both: false, specs: [] };
+  const o = { shape: 'rounds', blocks: 40, both: false, pairs: 1, specs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--shape') o.shape = argv[++i];
     else if (a === '--blocks') o.blocks = Number(argv[++i]);
     else if (a === '--both') o.both = true;
+    else if (a === '--pairs') o.pairs = Number(argv[++i]);
     else o.specs.push(a);
   }
-  if (o.specs.length !== 2 || !['rounds', 'chat'].includes(o.shape) || !(o.blocks > 0)) {
-    throw new Error('usage: node bench/side-by-side.mjs [--shape rounds|chat] [--blocks N] [--both] A B   (A, B: ours or ours+recovery, optionally @<rev>)');
+  if (o.specs.length !== 2 || !['rounds', 'chat'].includes(o.shape) || !(o.blocks > 0) || !Number.isInteger(o.pairs) || o.pairs < 1) {
+    throw new Error('usage: node bench/side-by-side.mjs [--shape rounds|chat] [--blocks N] [--both] [--pairs N] A B   (A, B: ours or ours+recovery, optionally @<rev>)');
   }
   return o;
 }
@@ -141,11 +147,21 @@ const o = parseArgs(process.argv.slice(2));
 execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 const [A, B] = o.specs;
 const show = (x, y, r) => console.log(`${x} ${r.a.toFixed(3)} µs/delivery, ${y} ${r.b.toFixed(3)}: ${y}/${x} ${(r.b / r.a).toFixed(3)} (deliveries per frame ${r.perFrame.map((f) => f.toFixed(2)).join(' / ')})`);
-const r1 = await run(A, B, o.shape, o.blocks);
-show(A, B, r1);
-if (o.both) {
-  const r2 = await run(B, A, o.shape, o.blocks);
-  show(B, A, r2);
-  console.log(`${B}/${A}, corrected for the order: ${Math.sqrt((r1.b / r1.a) * (r2.a / r2.b)).toFixed(3)}`);
+const ratios = [];
+for (let p = 0; p < o.pairs; p++) {
+  const r1 = await run(A, B, o.shape, o.blocks);
+  show(A, B, r1);
+  let ratio = r1.b / r1.a;
+  if (o.both) {
+    const r2 = await run(B, A, o.shape, o.blocks);
+    show(B, A, r2);
+    ratio = Math.sqrt((r1.b / r1.a) * (r2.a / r2.b));
+    console.log(`${B}/${A}, corrected for the order: ${ratio.toFixed(3)}`);
+  }
+  ratios.push(ratio);
+}
+if (o.pairs > 1) {
+  const sorted = [...ratios].sort((x, y) => x - y);
+  console.log(`${B}/${A}${o.both ? ', corrected for the order' : ''}, median of ${o.pairs} fresh process pairs: ${median(sorted).toFixed(3)} (${sorted.map((r) => r.toFixed(3)).join(', ')})`);
 }
 process.exit(0);

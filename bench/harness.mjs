@@ -14,6 +14,11 @@ export function shellLimits() {
   return { soft: parse(out[0]), hard: parse(out[1]) };
 }
 
+/** The node flags every bench server starts with: --expose-gc, plus BENCH_SERVER_NODE_ARGS (e.g. --cpu-prof ...). */
+export function serverNodeFlags() {
+  return ['--expose-gc', ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+}
+
 /** Clock ticks per second, the unit of CPU times in /proc. */
 export function clockTicks() {
   try {

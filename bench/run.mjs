@@ -22,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildScenarios, SERVER_NAMES, VARIANTS } from './scenarios.mjs';
 import { prepareBaseline } from './baseline.mjs';
-import { ROOT, clockTicks, cpuTimes, distIsStale, exited, gitCommit, median, nextPort, shellLimits, stop } from './harness.mjs';
+import { ROOT, clockTicks, cpuTimes, distIsStale, exited, gitCommit, median, nextPort, serverNodeFlags, shellLimits, stop } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const SERVER_FILES = {
@@ -180,7 +180,7 @@ async function startServer(name, fds, app) {
   const port = await nextPort();
   const family = familyOf(name);
   const file = app ? APP_SERVER_FILES[family] : SERVER_FILES[family];
-  const child = spawnNode(['--expose-gc', ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(HERE, file)], {
+  const child = spawnNode([...serverNodeFlags(), path.join(HERE, file)], {
     fds,
     env: { PORT: String(port), NODE_ENV: 'production', BENCH_MOUNT: MOUNT, ...serverEnv(name) },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -23,7 +23,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareBaseline } from './baseline.mjs';
-import { clockTicks, median, nextPort, stop } from './harness.mjs';
+import { clockTicks, median, nextPort, serverNodeFlags, stop } from './harness.mjs';
 import { countStrings, cpuTicks } from './client/util.mjs';
 import { Sock, openSocks, wsUrl } from './client/wsock.mjs';
 
@@ -57,7 +57,7 @@ async function start(spec) {
   const dist = rev !== undefined ? prepareBaseline(rev, () => {}).dist : '';
   const recovery = variant === 'ours+recovery';
   const port = await nextPort();
-  const child = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(HERE, 'servers/app-ours.mjs')], {
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...serverNodeFlags(), path.join(HERE, 'servers/app-ours.mjs')], {
     env: { ...process.env, PORT: String(port), NODE_ENV: 'production', BENCH_MOUNT: 'express', BENCH_RECOVERY: recovery ? '1' : '', BENCH_DIST: dist },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -84,6 +84,9 @@ test('demo with Redis on two processes: one is killed, its page resumes on the o
   await say(alice, 'typed while offline');
   await alice.waitForFunction(() => Number(document.body.dataset.moved ?? 0) >= 1, null, { timeout: 30_000 });
   await alice.waitForFunction(() => document.getElementById('state')?.textContent === 'online', null, { timeout: 15_000 });
+  // The new process greets the page's channel after `recovered` (the multiplexer subscribes again).
+  await alice.waitForFunction((v) => (document.body.dataset.server ?? v) !== v, victim, { timeout: 15_000 })
+    .catch(() => undefined);
   assert.notEqual(await alice.evaluate(() => document.body.dataset.server), victim, 'alice is on the other process now');
   await say(alice, 'after the move');
   for (const page of [alice, bob]) await shows(page, 'after the move');

@@ -237,7 +237,31 @@ async function runClient(config, fds, deadlineMs) {
   }
 }
 
+/** One fresh pair of `ours` and `server` measured side by side, both orders (bench/side-by-side.mjs). */
+async function measureSideBySide(scenario, server, env) {
+  const { shape, blocks } = scenario.params;
+  const child = spawnNode([path.join(HERE, 'side-by-side.mjs'), '--json', '--both', '--shape', shape, '--blocks', String(blocks), 'ours', server], {
+    fds: env.fds,
+    env: {},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 2 * env.deadlineMs);
+  await exited(child);
+  clearTimeout(killer);
+  try {
+    const r = JSON.parse(out.trim().split('\n').pop());
+    return { ok: true, metrics: { cpu_ratio: r.ratio }, info: { runs: r.runs } };
+  } catch {
+    return { ok: false, error: `side-by-side.mjs printed no result (exit ${child.exitCode ?? child.signalCode}): ${(err || out).trim().slice(-300)}` };
+  }
+}
+
 async function measureOnce(scenario, server, env) {
+  if (scenario.client === 'side-by-side') return measureSideBySide(scenario, server, env);
   const srv = await startServer(server, env.fds, scenario.app === true);
   try {
     const config = {
@@ -265,6 +289,7 @@ function fmt(value, kind) {
   if (kind === 'us') return value.toFixed(value < 10 ? 2 : 1);
   if (kind === 'ms') return value.toFixed(value < 1 ? 3 : 2);
   if (kind === 'kib') return value.toFixed(Math.abs(value) < 10 ? 2 : 1);
+  if (kind === 'ratio') return value.toFixed(3) + '×';
   return String(value);
 }
 
@@ -309,8 +334,8 @@ function judge(metric, values) {
     const ok = t.op === '>=' ? r >= t.value : r <= t.value;
     return { target: label, pass: ok ? 'PASS' : 'FAIL' };
   }
-  const label = (t.abs === '±' ? `within ±${t.value} ${t.unit}` : `${t.abs}${t.value} ${t.unit}`).trim();
-  const v = values.ours;
+  const label = `${prefix}${t.abs === '±' ? `within ±${t.value} ${t.unit}` : `${t.abs}${t.value} ${t.unit}`}`.trim();
+  const v = values[of];
   if (typeof v !== 'number') return { target: label, pass: 'n/a' };
   const ok = t.abs === '±' ? Math.abs(v) <= t.value : t.abs === '<=' ? v <= t.value : v >= t.value;
   return { target: label, pass: ok ? 'PASS' : 'FAIL' };

@@ -3,7 +3,7 @@
 //
 // Target kinds (a metric has one `target`, or `targets`, all of which must hold):
 //   { vs: 'ws' | 'sockjs' | 'sio', op: '>=' | '<=', value }  ratio ours/<other> measured in the same run
-//   { abs: '<=' | '>=' | '±', value, unit }                   ours' own figure
+//   { abs: '<=' | '>=' | '±', value, unit, of? }              ours' own figure (or <of>'s)
 //   { of, vs, op, value }                                     ratio <of>/<vs> (e.g. of: 'ours+recovery', vs: 'ours')
 //   { of, vs, diff: '<=', value, unit }                       difference <of> − <vs>, in the metric's unit
 // Scenarios with `app: true` run on the application servers (bench/servers/app-*): for ours and
@@ -87,8 +87,9 @@ export function buildScenarios({ quick }) {
     metrics: [
       { key: 'deliveries_per_cpu_s', label: 'deliveries per server CPU-s', better: 'higher', fmt: 'int',
         targets: [{ vs: 'sio', op: '>=', value: 2.0 }, { vs: 'ws', op: '>=', value: 1.3 }] },
-      { key: 'server_cpu_us_per_delivery', label: 'server CPU µs/delivery', better: 'lower', fmt: 'us',
-        target: { of: 'ours+recovery', vs: 'ours', op: '<=', value: 1.1 } },
+      // Recovery's cost (issue #21: at most 1.1×) is judged in the recovery-cost rows: runs of one
+      // server minutes apart differ by more than that margin.
+      { key: 'server_cpu_us_per_delivery', label: 'server CPU µs/delivery', better: 'lower', fmt: 'us' },
       { key: 'deliveries_per_s', label: 'deliveries/s', better: 'higher', fmt: 'int', throughput: true },
     ],
   });
@@ -102,11 +103,29 @@ export function buildScenarios({ quick }) {
     params: { sessions: chatSessions, rooms: 20, burst: 5, ...appWin },
     maxFds: chatSessions,
     metrics: [
-      { key: 'server_cpu_us_per_delivery', label: 'server CPU µs/delivery', better: 'lower', fmt: 'us',
-        target: { of: 'ours+recovery', vs: 'ours', op: '<=', value: 1.1 } },
+      { key: 'server_cpu_us_per_delivery', label: 'server CPU µs/delivery', better: 'lower', fmt: 'us' },
       { key: 'deliveries_per_s', label: 'deliveries/s', better: 'higher', fmt: 'int', throughput: true },
     ],
   });
+  // Recovery's CPU cost on the chat fan-out (issue #21: at most 1.1× plain), measured with both
+  // servers running at once in alternating blocks (bench/side-by-side.mjs, both orders); each
+  // repeat is a fresh pair of processes. 1,000 sessions in 20 rooms, as chat and chat-burst.
+  for (const [shape, like] of [['chat', 'chat: 200 in flight, consecutive messages for different rooms'], ['rounds', 'chat-burst: a room\'s 5 messages to its members one after another']]) {
+    list.push({
+      id: `recovery-cost ${shape}`,
+      group: 'recovery-cost',
+      title: `recovery's cost in the shape of ${like}; ours and ours+recovery side by side, server CPU per delivery of ours+recovery over ours, corrected for the order`,
+      client: 'side-by-side',
+      servers: ['ours+recovery'],
+      // side-by-side.mjs always opens 1,000 sessions on each server (quick or not).
+      params: { shape, blocks: quick ? 4 : 20 },
+      maxFds: 2000,
+      metrics: [
+        { key: 'cpu_ratio', label: 'server CPU/delivery, ×ours', better: 'lower', fmt: 'ratio',
+          target: { abs: '<=', value: 1.1, unit: '×ours', of: 'ours+recovery' } },
+      ],
+    });
+  }
   const stormSessions = quick ? 1000 : 5000;
   list.push({
     id: `storm ${stormSessions / 1000}k`,

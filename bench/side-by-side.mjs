@@ -6,7 +6,7 @@
 // order (the second started tends to measure faster), so run both orders: --both does, and
 // prints the ratio corrected for the order (the geometric mean of B/A and the inverse of A/B).
 //
-//   node bench/side-by-side.mjs [--shape rounds|chat] [--blocks N] [--both] [--pairs N] A B
+//   node bench/side-by-side.mjs [--shape rounds|chat] [--blocks N] [--both] [--pairs N] [--json] A B
 //
 // One server process can run a hot path several percent slower than another of the same build
 // (`ws`'s frame sender was seen at three times its usual cost in one process of a pair, from a
@@ -18,7 +18,8 @@
 // when all are delivered (as `chat-burst`); `chat`, 200 messages in flight, each client message a
 // frame of its own from the next session in turn (as `chat`). 1,000 sessions in 20 rooms; each
 // block is 50,000 deliveries. Linux only (taskset, /proc). BENCH_SERVER_NODE_ARGS are added to
-// both servers' node flags, as in run.mjs (--cpu-prof ...).
+// both servers' node flags, as in run.mjs (--cpu-prof ...). --json: the report goes to stderr and
+// one JSON line to stdout (`npm run bench`'s `recovery-cost` rows run it so, one pair per repeat).
 import { spawn, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,17 +36,18 @@ const BLOCK = 50_000;
 const WINDOW = 200;
 
 function parseArgs(argv) {
-  const o = { shape: 'rounds', blocks: 40, both: false, pairs: 1, specs: [] };
+  const o = { shape: 'rounds', blocks: 40, both: false, pairs: 1, json: false, specs: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--shape') o.shape = argv[++i];
     else if (a === '--blocks') o.blocks = Number(argv[++i]);
     else if (a === '--both') o.both = true;
+    else if (a === '--json') o.json = true;
     else if (a === '--pairs') o.pairs = Number(argv[++i]);
     else o.specs.push(a);
   }
   if (o.specs.length !== 2 || !['rounds', 'chat'].includes(o.shape) || !(o.blocks > 0) || !Number.isInteger(o.pairs) || o.pairs < 1) {
-    throw new Error('usage: node bench/side-by-side.mjs [--shape rounds|chat] [--blocks N] [--both] [--pairs N] A B   (A, B: ours or ours+recovery, optionally @<rev>)');
+    throw new Error('usage: node bench/side-by-side.mjs [--shape rounds|chat] [--blocks N] [--both] [--pairs N] [--json] A B   (A, B: ours or ours+recovery, optionally @<rev>)');
   }
   return o;
 }
@@ -146,22 +148,30 @@ async function run(specA, specB, shape, blocks) {
 const o = parseArgs(process.argv.slice(2));
 execFileSync('taskset', ['-p', '-c', '1', String(process.pid)], { stdio: 'ignore' });
 const [A, B] = o.specs;
-const show = (x, y, r) => console.log(`${x} ${r.a.toFixed(3)} µs/delivery, ${y} ${r.b.toFixed(3)}: ${y}/${x} ${(r.b / r.a).toFixed(3)} (deliveries per frame ${r.perFrame.map((f) => f.toFixed(2)).join(' / ')})`);
+const say = o.json ? (line) => process.stderr.write(line + '\n') : (line) => console.log(line);
+const runs = [];
+const show = (x, y, r) => say(`${x} ${r.a.toFixed(3)} µs/delivery, ${y} ${r.b.toFixed(3)}: ${y}/${x} ${(r.b / r.a).toFixed(3)} (deliveries per frame ${r.perFrame.map((f) => f.toFixed(2)).join(' / ')})`);
 const ratios = [];
 for (let p = 0; p < o.pairs; p++) {
   const r1 = await run(A, B, o.shape, o.blocks);
+  runs.push({ first: A, [A]: r1.a, [B]: r1.b, per_frame: r1.perFrame });
   show(A, B, r1);
   let ratio = r1.b / r1.a;
   if (o.both) {
     const r2 = await run(B, A, o.shape, o.blocks);
+    runs.push({ first: B, [B]: r2.a, [A]: r2.b, per_frame: r2.perFrame });
     show(B, A, r2);
     ratio = Math.sqrt((r1.b / r1.a) * (r2.a / r2.b));
-    console.log(`${B}/${A}, corrected for the order: ${ratio.toFixed(3)}`);
+    say(`${B}/${A}, corrected for the order: ${ratio.toFixed(3)}`);
   }
   ratios.push(ratio);
 }
+const sorted = [...ratios].sort((x, y) => x - y);
 if (o.pairs > 1) {
-  const sorted = [...ratios].sort((x, y) => x - y);
-  console.log(`${B}/${A}${o.both ? ', corrected for the order' : ''}, median of ${o.pairs} fresh process pairs: ${median(sorted).toFixed(3)} (${sorted.map((r) => r.toFixed(3)).join(', ')})`);
+  say(`${B}/${A}${o.both ? ', corrected for the order' : ''}, median of ${o.pairs} fresh process pairs: ${median(sorted).toFixed(3)} (${sorted.map((r) => r.toFixed(3)).join(', ')})`);
+}
+if (o.json) {
+  // µs per delivery of each server, per run; `ratio`: B/A (corrected for the order with --both).
+  process.stdout.write(JSON.stringify({ a: A, b: B, shape: o.shape, blocks: o.blocks, ratio: median(sorted), ratios, runs }) + '\n');
 }
 process.exit(0);

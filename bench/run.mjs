@@ -216,48 +216,37 @@ async function startServer(name, fds, app) {
   return { child, port, pid: child.pid };
 }
 
-async function runClient(config, fds, deadlineMs) {
-  const child = spawnNode([path.join(HERE, 'client/load.mjs'), JSON.stringify({ ...config, deadlineMs })], {
-    fds,
-    env: {},
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+/**
+ * Runs `node <args>` (its stderr goes to ours) and returns the JSON of the last line it printed,
+ * or { ok: false, error } naming `what` when it could not start or printed none.
+ */
+async function runJson(args, fds, killAfterMs, what) {
+  const child = spawnNode(args, { fds, env: {}, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (c) => (out += c));
-  const killer = setTimeout(() => child.kill('SIGKILL'), deadlineMs + 10_000);
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
   await exited(child);
   clearTimeout(killer);
-  if (child.spawnError !== null) return { ok: false, error: `the load generator could not be started: ${child.spawnError.message}` };
+  if (child.spawnError !== null) return { ok: false, error: `${what} could not be started: ${child.spawnError.message}` };
   const line = out.trim().split('\n').pop();
   try {
     return JSON.parse(line);
   } catch {
-    return { ok: false, error: `client printed no result (exit ${child.exitCode ?? child.signalCode}): ${out.slice(-300)}` };
+    return { ok: false, error: `${what} printed no result (exit ${child.exitCode ?? child.signalCode}): ${out.slice(-300)}` };
   }
+}
+
+function runClient(config, fds, deadlineMs) {
+  return runJson([path.join(HERE, 'client/load.mjs'), JSON.stringify({ ...config, deadlineMs })], fds, deadlineMs + 10_000, 'the load generator');
 }
 
 /** One fresh pair of `ours` and `server` measured side by side, both orders (bench/side-by-side.mjs). */
 async function measureSideBySide(scenario, server, env) {
   const { shape, blocks } = scenario.params;
-  const child = spawnNode([path.join(HERE, 'side-by-side.mjs'), '--json', '--both', '--shape', shape, '--blocks', String(blocks), 'ours', server], {
-    fds: env.fds,
-    env: {},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.setEncoding('utf8').on('data', (c) => (out += c));
-  child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
-  const killer = setTimeout(() => child.kill('SIGKILL'), 2 * env.deadlineMs);
-  await exited(child);
-  clearTimeout(killer);
-  try {
-    const r = JSON.parse(out.trim().split('\n').pop());
-    return { ok: true, metrics: { cpu_ratio: r.ratio }, info: { runs: r.runs } };
-  } catch {
-    return { ok: false, error: `side-by-side.mjs printed no result (exit ${child.exitCode ?? child.signalCode}): ${(err || out).trim().slice(-300)}` };
-  }
+  const args = [path.join(HERE, 'side-by-side.mjs'), '--json', '--both', '--shape', shape, '--blocks', String(blocks), 'ours', server];
+  const r = await runJson(args, env.fds, 2 * env.deadlineMs, 'side-by-side.mjs');
+  return r.ok === false ? r : { ok: true, metrics: { cpu_ratio: r.ratio }, info: { runs: r.runs } };
 }
 
 async function measureOnce(scenario, server, env) {

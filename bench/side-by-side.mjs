@@ -154,12 +154,12 @@ const show = (x, y, r) => say(`${x} ${r.a.toFixed(3)} µs/delivery, ${y} ${r.b.t
 const ratios = [];
 for (let p = 0; p < o.pairs; p++) {
   const r1 = await run(A, B, o.shape, o.blocks);
-  runs.push({ first: A, [A]: r1.a, [B]: r1.b, per_frame: r1.perFrame });
+  runs.push({ order: [A, B], us_per_delivery: [r1.a, r1.b], per_frame: r1.perFrame });
   show(A, B, r1);
   let ratio = r1.b / r1.a;
   if (o.both) {
     const r2 = await run(B, A, o.shape, o.blocks);
-    runs.push({ first: B, [B]: r2.a, [A]: r2.b, per_frame: r2.perFrame });
+    runs.push({ order: [B, A], us_per_delivery: [r2.a, r2.b], per_frame: r2.perFrame });
     show(B, A, r2);
     ratio = Math.sqrt((r1.b / r1.a) * (r2.a / r2.b));
     say(`${B}/${A}, corrected for the order: ${ratio.toFixed(3)}`);
@@ -171,7 +171,7 @@ if (o.pairs > 1) {
   say(`${B}/${A}${o.both ? ', corrected for the order' : ''}, median of ${o.pairs} fresh process pairs: ${median(sorted).toFixed(3)} (${sorted.map((r) => r.toFixed(3)).join(', ')})`);
 }
 if (o.json) {
-  // µs per delivery of each server, per run; `ratio`: B/A (corrected for the order with --both).
+  // Each run's servers in their order, with their µs per delivery; `ratio`: B/A (corrected for the order with --both).
   process.stdout.write(JSON.stringify({ a: A, b: B, shape: o.shape, blocks: o.blocks, ratio: median(sorted), ratios, runs }) + '\n');
 }
 process.exit(0);

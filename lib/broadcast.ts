@@ -17,7 +17,7 @@ export function sendToAll(conns: Iterable<Connection>, message: string, except: 
   let sent = 0;
   for (const conn of conns) {
     if (except !== null && except.has(conn.id)) continue;
-    const s = conn.session;
+    const s = conn.outlet;
     if (s.state !== OPEN) continue;
     sent++;
     if (s.raw) s.write(message);

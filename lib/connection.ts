@@ -42,6 +42,9 @@ export interface ConnectionSession {
   roomsChanged?(): void;
 }
 
+/** Where a connection's room sends and broadcasts go (sendToAll). */
+export type Outlet = Pick<ConnectionSession, 'state' | 'raw' | 'write' | 'sendShared'>;
+
 /** Request headers a connection exposes: proxy and client identification, never cookies or auth. */
 const EXPOSED_HEADERS = [
   'origin', 'referer', 'user-agent', 'host', 'accept-language', 'dnt', 'via',
@@ -156,6 +159,12 @@ export class Connection<Locals extends object = Record<string, unknown>> extends
   /** @internal The object relaying this connection's events (sockjs-express/compat's), which its shared listeners find here. */
   wrapper: object | null = null;
   readonly #session: ConnectionSession;
+  /**
+   * @internal Where room sends and broadcasts go: the session; for a recoverable connection, the
+   * session carrying it while that is all a room send needs (lib/recovery/link.ts route()), so
+   * the fan-out does not pass through the link.
+   */
+  outlet: Outlet;
   readonly #cookieHeader: string | undefined;
   #cookies: Record<string, string | undefined> | undefined;
   #query: Record<string, string> | undefined;
@@ -164,6 +173,7 @@ export class Connection<Locals extends object = Record<string, unknown>> extends
   constructor(session: ConnectionSession, req: IncomingMessage, protocol: TransportName, prefix: string, locals: Record<string, unknown> | undefined) {
     super();
     this.#session = session;
+    this.outlet = session;
     this.protocol = protocol;
     const socket = req.socket;
     this.remoteAddress = socket.remoteAddress;

@@ -19,6 +19,7 @@ export class SharedFrame {
   /** Characters of the quoted messages and the commas between them (what a session counts as queued). */
   readonly size: number;
   private text: string | null = null;
+  private kept: readonly string[] | null = null;
   private readonly encodings: (Buffer | null)[] = new Array<Buffer | null>(SLOTS).fill(null);
   // The last run made by following this one with another message, and that message: every
   // member of a room follows the same run, and all but the first find it here.
@@ -43,7 +44,7 @@ export class SharedFrame {
     return run;
   }
 
-  /** The quoted messages, in order. */
+  /** The quoted messages, in order (a new array). */
   messages(): string[] {
     const out = new Array<string>(this.count);
     let f: SharedFrame | null = this;
@@ -51,9 +52,14 @@ export class SharedFrame {
     return out;
   }
 
+  /** The quoted messages, in order: one array for every session that sends this run (recovery's replay buffers keep it). */
+  get list(): readonly string[] {
+    return (this.kept ??= this.messages());
+  }
+
   /** `a[...]`, built on first use. */
   get frame(): string {
-    if (this.text === null) this.text = this.prev === null ? 'a[' + this.quoted + ']' : 'a[' + this.messages().join(',') + ']';
+    if (this.text === null) this.text = this.prev === null ? 'a[' + this.quoted + ']' : 'a[' + this.list.join(',') + ']';
     return this.text;
   }
 

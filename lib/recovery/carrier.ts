@@ -1,10 +1,13 @@
 /**
  * A SockJS session that carries a recoverable connection: the client asked for recovery in its
- * URL, so the session's messages go to its link (lib/recovery/link.ts), which outlives it. When
- * the session ends without the application asking, the link is parked, not closed.
+ * URL, so the session's messages go to its link (lib/recovery/link.ts), which outlives it, and
+ * each frame it flushes goes to the link's replay buffer. When the session ends without the
+ * application asking, the link is parked, not closed, and keeps what the session had not sent.
  */
 import { CONNECTING, OPEN, Session, type CloseCause, type Receiver } from '../session/session.js';
 import type { Link } from './link.js';
+import type { ReplayBuffer } from './buffer.js';
+import type { SharedFrame } from '../protocol/shared-frame.js';
 import { quote } from '../protocol/frames.js';
 import { control, RECOVERY_VERSION } from './wire.js';
 
@@ -14,6 +17,19 @@ const READY = quote(control({ t: 'ready', v: RECOVERY_VERSION }));
 export class Carrier extends Session {
   /** The link this session carries; null once another session took it over. */
   link: Link | null = null;
+  /** The replay buffer what it flushes goes to: its link's, while it carries the link. */
+  private keepIn: ReplayBuffer | null = null;
+
+  /** Carries `link` from now on (null: nothing any more). */
+  carry(link: Link | null): void {
+    this.link = link;
+    this.keepIn = link !== null ? link.out : null;
+  }
+
+  /** The link stopped using it (it closed, or the link parked): it keeps nothing more. */
+  stopKeeping(): void {
+    this.keepIn = null;
+  }
 
   override deliver(messages: readonly string[], bytes: number): void {
     if (this.state !== OPEN) return;
@@ -45,10 +61,35 @@ export class Carrier extends Session {
     }
     const link = this.link;
     if (link !== null && this.state === OPEN && this.recv === null && link.carrier === this) {
-      const checkpoint = link.checkpoint(this.outbox.waiting());
+      const checkpoint = link.checkpoint();
       if (checkpoint !== null) this.outbox.prepend(checkpoint);
     }
     super.attach(recv);
+  }
+
+  /** What leaves now is kept in the link's replay buffer. */
+  override flush(drain = true): void {
+    const keep = this.keepIn;
+    if (keep !== null && this.recv !== null) {
+      const what = this.outbox.contents();
+      if (what !== null) keep.keepFrame(what);
+    }
+    super.flush(drain);
+  }
+
+  /**
+   * A room send, straight from the fan-out while the carrier is the connection's outlet, or from
+   * the link. One that starts with U+0000 goes the link's way, which escapes it.
+   */
+  override sendShared(message: SharedFrame): boolean {
+    const q = message.quoted;
+    if (q.charCodeAt(1) === 92 && q.startsWith('u0000', 2)) return this.link !== null && this.link.sendUnshared(q);
+    return super.sendShared(message);
+  }
+
+  /** A position marker for the message the link sends next: queued with it, never flushed alone. */
+  queueMarker(quoted: string): void {
+    this.outbox.push(quoted);
   }
 
   protected override announceOpen(): void {

@@ -1,11 +1,13 @@
 /**
  * A recoverable connection: what the application's Connection drives when the client speaks
  * recovery. It outlives the client's SockJS sessions (its carriers): while one is attached it
- * counts and forwards messages both ways; when it goes it waits `window_ms` for the client to
- * resume on a new one, keeping what the application wrote meanwhile in its replay buffer.
+ * forwards messages both ways and counts the client's, the carrier keeps what it flushes in the
+ * link's replay buffer, and room sends go to the carrier directly (Connection.outlet, route());
+ * when it goes the link waits `window_ms` for the client to resume on a new one, keeping what the
+ * application wrote meanwhile in its replay buffer.
  */
 import { OPEN, CLOSED, type CloseCause, type ReadyState } from '../session/session.js';
-import type { SharedFrame } from '../protocol/shared-frame.js';
+import { SharedFrame } from '../protocol/shared-frame.js';
 import { quote } from '../protocol/frames.js';
 import type { Connection } from '../connection.js';
 import type { Service } from '../service.js';
@@ -14,7 +16,7 @@ import type { Carrier } from './carrier.js';
 import type { Recovery } from './recovery.js';
 import type { LogState } from './log-state.js';
 import type { RemoteRecovery } from './remote.js';
-import { ACK_EVERY, control, count, parseControl, unescapeApp } from './wire.js';
+import { ACK_EVERY, control, count, isQuotedControl, parseControl, unescapeApp } from './wire.js';
 
 function onWindowEnd(link: Link): void {
   link.close(1006, 'Session timed out', 'timeout');
@@ -86,6 +88,11 @@ export class Link {
     return this.send(message.quoted, message);
   }
 
+  /** A room send that starts with U+0000, from the carrier (Carrier.sendShared): escaped here. */
+  sendUnshared(quoted: string): boolean {
+    return this.send(quoted, null);
+  }
+
   private send(quoted: string, shared: SharedFrame | null): boolean {
     if (this.state !== OPEN) return false;
     // A message starting with U+0000 (quoted: "\u0000) gets one more, so it is not read as control.
@@ -94,12 +101,13 @@ export class Link {
       shared = null;
     }
     const mark = this.log !== null ? this.remote!.markFor(this) : '';
-    this.out.push(quoted, mark);
     const carrier = this.carrier;
     if (carrier !== null) {
-      if (mark !== '') carrier.sendQuoted(mark);
+      // Kept when the carrier flushes (Carrier.flush), with the marker in the same frame.
+      if (mark !== '') carrier.queueMarker(mark);
       return shared !== null ? carrier.sendShared(shared) : carrier.sendQuoted(quoted);
     }
+    this.out.keep(mark !== '' ? [mark, quoted] : [quoted], false);
     if (this.out.first > this.confirmed) {
       // The buffer let go of a message the client has not got: resuming can only fail now.
       this.close(1006, 'Recovery buffer full', 'limit');
@@ -128,13 +136,35 @@ export class Link {
   }
 
   /**
-   * The checkpoint a returning receiver gets first (see Carrier.attach), when messages went out
-   * since the last one; `queue` holds what is waiting for it.
+   * Where room sends go (Connection.outlet): straight to the carrier while one is attached and a
+   * room send needs nothing of the link's (no markers), else through the link.
    */
-  checkpoint(queue: readonly string[] | null): string | null {
-    let waiting = 0;
-    if (queue !== null) for (const q of queue) if (!q.startsWith('"\\u0000{')) waiting++;
-    const sent = this.out.written - waiting;
+  route(): void {
+    const carrier = this.carrier;
+    this.conn.outlet = carrier !== null && this.state === OPEN && !this.pending && this.log === null ? carrier : this;
+  }
+
+  /** What the carrier has not sent yet when it goes: the replay buffer keeps it. */
+  private keepWaiting(carrier: Carrier): void {
+    const what = carrier.outbox.contents();
+    if (what !== null) this.out.keepFrame(what);
+  }
+
+  /** Application messages sent so far: kept, or waiting in the carrier's queue. */
+  get sent(): number {
+    const waiting = this.carrier !== null ? this.carrier.outbox.contents() : null;
+    let n = 0;
+    if (waiting instanceof SharedFrame) n = waiting.count;
+    else if (waiting !== null) for (const q of waiting) if (!isQuotedControl(q)) n++;
+    return this.out.written + n;
+  }
+
+  /**
+   * The checkpoint a returning receiver gets first (see Carrier.attach), when messages went out
+   * since the last one.
+   */
+  checkpoint(): string | null {
+    const sent = this.out.written;
     if (sent === this.checked) return null;
     this.checked = sent;
     return quote(control({ t: 'ack', recv: this.received, sent }));
@@ -175,7 +205,7 @@ export class Link {
     if (this.unconfirmedToken) this.recovery.confirmed(this);
     if (msg.t === 'ack') {
       this.confirm(count(msg.recv));
-      if (msg.probe === true) this.tell({ t: 'ack', recv: this.received, sent: this.out.written });
+      if (msg.probe === true) this.tell({ t: 'ack', recv: this.received, sent: this.sent });
     } else if (msg.t === 'close') {
       // The client closed on purpose: no resume will come.
       this.close(1000, 'Closed by the client', 'client');
@@ -204,7 +234,7 @@ export class Link {
   ack(): void {
     if (this.received === this.acked || this.carrier === null || this.pending) return;
     this.acked = this.received;
-    this.tell({ t: 'ack', recv: this.received, sent: this.out.written });
+    this.tell({ t: 'ack', recv: this.received, sent: this.sent });
   }
 
   private confirm(n: number | undefined): void {
@@ -218,6 +248,7 @@ export class Link {
   /** The client's hello opened this link as a new connection. */
   openNew(token: string, reason?: 'unknown' | 'gap' | 'version'): void {
     this.pending = false;
+    this.route();
     this.welcome(token, false, reason);
     this.host.connectionOpened(this.conn, this.transport);
   }
@@ -230,17 +261,19 @@ export class Link {
     const previous = this.carrier;
     if (previous !== null && previous !== carrier) {
       // A session the server had not yet seen go: it carries nothing from now on.
-      previous.link = null;
+      this.keepWaiting(previous);
+      previous.carry(null);
       previous.close(3001, 'Resumed on another session');
     }
     this.carrier = carrier;
-    carrier.link = this;
+    carrier.carry(this);
     carrier.connection = this.conn;
+    this.route();
     this.confirm(recv);
     this.welcome(token, true);
     const replayed = this.out.written - recv;
-    for (const q of this.out.since(recv)) carrier.sendQuoted(q);
-    this.checked = this.out.written;
+    for (const q of this.out.rewind(recv)) carrier.sendQuoted(q);
+    this.checked = this.sent;
     this.conn.emit('resume', { moved: false, replayed, resent: 0, directMayBeLost: false });
   }
 
@@ -257,7 +290,10 @@ export class Link {
   /** The carrier's SockJS session ended. Unless the link itself closed it, the link waits for the client. */
   carrierClosed(carrier: Carrier, cause: CloseCause): void {
     if (this.carrier !== carrier || this.state !== OPEN) return;
+    this.keepWaiting(carrier);
+    carrier.stopKeeping();
     this.carrier = null;
+    this.route();
     if (this.pending || cause === 'shutdown') {
       this.close(carrier.closeCode, carrier.closeReason, cause);
       return;
@@ -274,6 +310,7 @@ export class Link {
     // The client is told not to resume; on shutdown it may, elsewhere or after a restart.
     if (carrier !== null && !this.pending && cause !== 'shutdown') this.tell({ t: 'close', code, reason });
     this.state = CLOSED;
+    this.route();
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     this.recovery.forget(this, cause === 'shutdown');

@@ -59,7 +59,7 @@ export class Recovery {
     const carrier = new Carrier(sessionId, this.service, transport);
     const link = new Link(this.service, this, carrier, transport);
     link.conn = connect(link);
-    carrier.link = link;
+    carrier.carry(link);
     carrier.connection = link.conn;
     this.pending.add(link);
     return carrier;

@@ -105,7 +105,6 @@ export class RemoteRecovery {
   /** A client that speaks version 2 got a new connection: it starts at the log's current position. */
   adopt(link: Link): void {
     link.log = new LogState([[0, this.store.cursor, []]]);
-    link.out.withMarks();
     this.links.add(link);
   }
 

@@ -132,6 +132,19 @@ export function control(message: ControlMessage): string {
   return MARK + JSON.stringify(message);
 }
 
+/** Whether a quoted message (as queued) is a control message: `"\u0000{`. */
+export function isQuotedControl(quoted: string): boolean {
+  return quoted.charCodeAt(1) === 92 && quoted.startsWith('u0000{', 2);
+}
+
+/** Whether a quoted control message is a position marker (`p` or `d`), which a replay re-sends. */
+export function isQuotedMarker(quoted: string): boolean {
+  return quoted.startsWith(P_PREFIX) || quoted === QUOTED_STOP;
+}
+
+const P_PREFIX = '"\\u0000{\\"t\\":\\"p\\"';
+const QUOTED_STOP = '"\\u0000{\\"t\\":\\"d\\"}"';
+
 /** Whether a received message is a control message (first character U+0000, second not). */
 export function isControl(message: string): boolean {
   return message.charCodeAt(0) === 0 && message.charCodeAt(1) !== 0;

@@ -120,10 +120,11 @@ export abstract class SessionLifecycle {
    * max_buffered_bytes), or a websocket peer that went silent (it would never answer a close).
    */
   protected drop(code: number, reason: string, cause: CloseCause): void {
-    this.outbox.clear();
     const recv = this.recv;
     this.recv = null;
+    // What was queued is still there when the close is announced (a recovery link keeps it).
     this.closeWith(code, reason, cause);
+    this.outbox.clear();
     if (recv !== null) recv.destroy();
     this.setTimer(TimerMode.Linger);
     this.emitClose();

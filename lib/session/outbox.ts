@@ -100,6 +100,11 @@ export class Outbox {
     return more ? count : -count;
   }
 
+  /** What is waiting: a run shared with other sessions, or this session's own quoted messages; null when none. */
+  contents(): SharedFrame | readonly string[] | null {
+    return this.queue ?? this.shared;
+  }
+
   /** The quoted messages waiting, in order; null when none. */
   waiting(): readonly string[] | null {
     return this.queue ?? this.shared?.messages() ?? null;

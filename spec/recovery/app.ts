@@ -1,6 +1,6 @@
 /**
- * The server side of the recovery tests: a service with `recovery` on whose connections write
- * `S0`, `S1`, … at a steady rate and record what their client sends, checking the order as it
+ * The server side of the recovery tests: a service with `recovery` on whose connections are sent
+ * `S0`, `S1`, … at a steady rate (alternately written and sent to a room of their own) and record what their client sends, checking the order as it
  * comes, behind a chaos proxy.
  */
 import express from 'express';
@@ -46,7 +46,15 @@ export async function startRecoveryApp(options: SockJSOptions, ratePerSecond = 1
     peers.push(peer);
     conn.on('data', (m) => peer.got.push(m));
     conn.on('resume', () => peer.resumes++);
-    const timer = setInterval(() => conn.write('S' + peer.sent++), 1000 / ratePerSecond);
+    // Every other message goes through a room the connection is alone in: room sends take
+    // another way to the session (straight to the carrier, and kept as shared runs).
+    const room = 'own:' + conn.id;
+    conn.join(room);
+    const timer = setInterval(() => {
+      const m = 'S' + peer.sent++;
+      if (peer.sent % 2 === 0) router.to(room).send(m);
+      else conn.write(m);
+    }, 1000 / ratePerSecond);
     timers.add(timer);
     conn.on('close', (code, reason) => {
       peer.closed = { code, reason };

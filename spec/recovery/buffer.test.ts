@@ -1,26 +1,33 @@
 /**
- * The replay buffer on its own: counting, limits, confirmation and replay across the ring's
- * wrap-around and growth, markers, and the storage an emptied buffer gives back.
+ * The replay buffer on its own: counting, limits, confirmation, replay and rewinding across the
+ * ring's wrap-around and growth, frames of many messages confirmed part-way, markers, and the
+ * storage an emptied buffer gives back.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReplayBuffer } from '../../lib/recovery/buffer.js';
+import { quote } from '../../lib/protocol/frames.js';
+import { control } from '../../lib/recovery/wire.js';
 
 const q = (n: number): string => `"m${n}"`;
 const range = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, i) => q(from + i));
-/** The slots the buffer holds (storage, not messages). */
-const slots = (b: ReplayBuffer): number => (b as unknown as { items: string[] }).items.length;
+/** The buffer's internals: slots (storage, not messages) and the lists it keeps. */
+const inside = (b: ReplayBuffer): { slots: number; ring: unknown[] } => b as unknown as { slots: number; ring: unknown[] };
+const marker = (s: string): string => quote(control({ t: 'p', s, g: 0 }));
+const STOP = quote(control({ t: 'd' }));
+const ACK = quote(control({ t: 'ack', recv: 1, sent: 2 }));
 
 describe('replay buffer', () => {
-  test('replays exactly what is unconfirmed, oldest first, through wrap-around and growth', () => {
+  test('replays exactly what is unconfirmed, oldest first, through wrap-around, growth and frames confirmed part-way', () => {
     const b = new ReplayBuffer(1000, 1 << 20);
     let written = 0;
     let confirmed = 0;
-    // Confirmations lag the writes by a varying amount, so the ring's start moves around its
-    // slots and the ring grows while wrapped.
-    for (let step = 0; step < 200; step++) {
+    // Frames of 1 to 23 messages; confirmations lag the writes by a varying amount and land
+    // inside frames, so the ring's start moves around its slots and the ring grows while wrapped.
+    for (let step = 0; step < 300; step++) {
       const burst = 1 + ((step * 7) % 23);
-      for (let i = 0; i < burst; i++) b.push(q(written++));
+      b.keep(range(written, written + burst), step % 2 === 0);
+      written += burst;
       assert.equal(b.written, written);
       assert.deepEqual(b.since(confirmed), range(confirmed, written));
       confirmed = Math.max(confirmed, written - ((step * 5) % 40));
@@ -34,39 +41,81 @@ describe('replay buffer', () => {
 
   test('drops the oldest beyond max messages or max characters, never the newest', () => {
     const b = new ReplayBuffer(5, 1000);
-    for (let i = 0; i < 12; i++) b.push(q(i));
+    for (let i = 0; i < 12; i += 3) b.keep(range(i, i + 3), true);
     assert.equal(b.first, 7);
     assert.deepEqual(b.since(7), range(7, 12));
     const c = new ReplayBuffer(100, 10);
-    c.push('"aaaa"');
-    c.push('"bbbb"');
+    c.keep(['"aaaa"'], true);
+    c.keep(['"bbbb"'], false);
     assert.deepEqual([c.first, c.chars], [1, 6]);
-    c.push('"' + 'x'.repeat(50) + '"');
+    c.keep(['"' + 'x'.repeat(50) + '"'], true);
     assert.deepEqual(c.since(c.first), ['"' + 'x'.repeat(50) + '"']);
     assert.equal(c.written, 3);
   });
 
-  test('markers go before their messages in a replay', () => {
+  test('markers go before their messages in a replay and go with them; other control messages are not kept', () => {
     const b = new ReplayBuffer(1000, 1 << 20);
-    b.push(q(0));
-    b.withMarks();
-    for (let i = 1; i < 40; i++) b.push(q(i), i % 3 === 0 ? `"p${i}"` : '');
-    b.confirm(30);
-    assert.deepEqual(b.since(31), [q(31), q(32), '"p33"', q(33), q(34), q(35), '"p36"', q(36), q(37), q(38), '"p39"', q(39)]);
+    b.keep([ACK, q(0), marker('a'), q(1), q(2)], false);
+    b.keep([STOP, q(3), ACK, marker('b'), q(4)], false);
+    b.keep([ACK], false);
+    assert.equal(b.written, 5);
+    assert.equal(b.chars, range(0, 5).join('').length);
+    assert.deepEqual(b.since(0), [q(0), marker('a'), q(1), q(2), STOP, q(3), marker('b'), q(4)]);
+    assert.deepEqual(b.since(1), [marker('a'), q(1), q(2), STOP, q(3), marker('b'), q(4)]);
+    b.confirm(1);
+    assert.deepEqual(b.since(1), [marker('a'), q(1), q(2), STOP, q(3), marker('b'), q(4)]);
+    b.confirm(2);
+    assert.deepEqual(b.since(2), [q(2), STOP, q(3), marker('b'), q(4)]);
+    b.confirm(4);
+    assert.deepEqual(b.since(4), [marker('b'), q(4)]);
+    b.confirm(5);
+    assert.equal(inside(b).slots, 0);
+  });
+
+  test('rewinding gives what since() gives and holds it no more; keeping it again restores the buffer', () => {
+    for (let from = 3; from <= 12; from++) {
+      const b = new ReplayBuffer(1000, 1 << 20);
+      b.keep([q(0), q(1), q(2)], true);
+      b.keep([q(3), marker('x'), q(4), q(5), q(6)], false);
+      b.keep([q(7)], true);
+      b.keep([STOP, q(8), q(9), marker('y'), q(10), q(11)], false);
+      b.confirm(3);
+      const all = b.since(3);
+      const expected = b.since(from);
+      assert.deepEqual(b.rewind(from), expected, `from ${from}`);
+      assert.equal(b.written, from);
+      assert.equal(b.first, 3);
+      assert.equal(b.chars, range(3, from).join('').length);
+      assert.deepEqual(b.since(3), all.slice(0, all.length - expected.length));
+      b.keep(expected, false);
+      assert.equal(b.written, 12);
+      assert.deepEqual(b.since(3), all);
+    }
+  });
+
+  test('a list of application messages only (a room run) is kept as it is, shared, not copied', () => {
+    const run = range(0, 4);
+    const b = new ReplayBuffer(1000, 1 << 20);
+    const c = new ReplayBuffer(1000, 1 << 20);
+    b.keep(run, true);
+    c.keep(run, true, 8);
+    assert.equal(inside(b).ring[0], run);
+    assert.equal(inside(c).ring[0], run);
+    assert.equal(c.chars, 8);
   });
 
   test('an emptied buffer keeps no storage; a busy one keeps its slots', () => {
     const b = new ReplayBuffer(1000, 1 << 20);
-    for (let i = 0; i < 100; i++) b.push(q(i));
-    const busy = slots(b);
+    for (let i = 0; i < 100; i++) b.keep([q(i)], true);
+    const busy = inside(b).slots;
     assert.ok(busy >= 100);
     b.confirm(60);
-    for (let i = 100; i < 140; i++) b.push(q(i));
-    assert.equal(slots(b), busy, 'no new storage while the held messages fit');
+    for (let i = 100; i < 140; i++) b.keep([q(i)], true);
+    assert.equal(inside(b).slots, busy, 'no new storage while the held frames fit');
     b.confirm(140);
-    assert.equal(slots(b), 0);
+    assert.equal(inside(b).slots, 0);
     assert.deepEqual(b.since(140), []);
-    b.push(q(140));
+    b.keep([q(140)], true);
     assert.deepEqual(b.since(140), [q(140)]);
   });
 });

@@ -192,3 +192,28 @@ describe('the acknowledgement cadence', () => {
     assert.equal(got.length, 15);
   });
 });
+
+describe('messages that start with U+0000', () => {
+  let app: RecoveryApp;
+  before(async () => {
+    app = await startRecoveryApp({ recovery: { window_ms: 10_000 } }, 0.001);
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  test('reach the client as they were, whether written or sent to a room, and are not taken for control messages', async () => {
+    const sock = connect(app.url, { SockJS, transports: ['websocket'] });
+    const got: string[] = [];
+    sock.on('message', (m) => got.push(m));
+    await waitUntil(() => sock.state === 'open' && app.peers.length === 1, 'open', 10_000);
+    const conn = app.peers[0]!.conn;
+    conn.join('nul');
+    const sent = ['\u0000{"t":"ack","recv":0}', 'plain', '\u0000', '\u0000\u0000x', '\u0000{"t":"close","code":1,"reason":""}', 'last'];
+    sent.forEach((m, i) => (i % 2 === 0 ? app.router.to('nul').send(m) : conn.write(m)));
+    await waitUntil(() => got.length >= sent.length, 'all of them', 5000);
+    assert.deepEqual(got, sent);
+    assert.equal(sock.state, 'open');
+    sock.close();
+  });
+});

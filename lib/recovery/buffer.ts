@@ -25,7 +25,7 @@ export class ReplayBuffer {
   /** Entries the ring has room for (a power of two). */
   private slots = 0;
   /** The ring's size when it was last given back (it starts at that size again). */
-  private reuse = 16;
+  private reuse = 4;
   /** The slot of the oldest entry. */
   private head = 0;
   /** Entries held. */

@@ -283,7 +283,8 @@ export function buildScenarios({ quick }) {
     title: `${idleSessions.toLocaleString('en-US')} idle websocket sessions: server memory per session`,
     client: 'idle',
     // ours+recovery: sessions that asked for recovery (hello and welcome done, replay buffer
-    // empty): what recovery adds to an idle session beyond its buffer (issue #21: ≤ 1 KiB).
+    // empty): what recovery adds to an idle session beyond its buffer (issue #21: ≤ 1 KiB). The
+    // last row is the part of RSS that is the old generation's unused pages (docs/performance.md).
     servers: ['ours', 'ours+recovery', 'sockjs', 'ws'],
     // Then each session echoes one message (recovery clients acknowledge it): like for like, since
     // a recovery session has always sent messages (its hello and ack) and an application's have too.
@@ -298,6 +299,7 @@ export function buildScenarios({ quick }) {
         targets: [{ of: 'ours+recovery', vs: 'ours', diff: '<=', value: 1, unit: 'KiB' }] },
       { key: 'heap_kib_per_session_used', label: 'heap KiB/session, after one echo', better: 'lower', fmt: 'kib',
         targets: [{ of: 'ours+recovery', vs: 'ours', diff: '<=', value: 1, unit: 'KiB' }] },
+      { key: 'old_space_unused_kib_per_session', label: 'unused old space KiB/session (part of RSS)', better: 'lower', fmt: 'kib' },
     ],
   });
   list.push({

@@ -322,6 +322,9 @@ async function idle() {
       rss_kib_per_session: per(after, 'rss'),
       heap_kib_per_session: per(after, 'heapUsed'),
       ...(used !== null ? { rss_kib_per_session_used: per(used, 'rss'), heap_kib_per_session_used: per(used, 'heapUsed') } : {}),
+      // Old-generation pages committed but not used after the GCs (neither live nor reusable):
+      // the part of RSS that varies with V8's pretenuring, not with what sessions hold.
+      old_space_unused_kib_per_session: oldUnused(after, before, n),
     },
     info: {
       sessions: n,
@@ -330,9 +333,6 @@ async function idle() {
       server_reported_sessions: after.sessions,
       open_seconds: openSeconds,
       external_kib_per_session: (after.external - before.external) / 1024 / n,
-      // Old-generation pages committed but not used after the GCs (neither live nor reusable):
-      // the part of RSS that varies with V8's pretenuring, not with what sessions hold.
-      old_space_unused_kib_per_session: oldUnused(after, before, n),
       ...(used !== null ? { old_space_unused_kib_per_session_used: oldUnused(used, before, n) } : {}),
       before,
       after,

@@ -13,13 +13,25 @@ export interface Envelope {
 /** Envelopes whose encodings a SharedFrame can keep (websocket, xhr, eventsource, htmlfile). */
 const SLOTS = 4;
 
+/**
+ * A frame's quoted messages with how many of them are application messages and their characters
+ * (the rest are recovery's position markers): what a recovery replay buffer keeps per frame.
+ */
+export class MessageList {
+  constructor(
+    readonly messages: readonly string[],
+    readonly count: number,
+    readonly chars: number,
+  ) {}
+}
+
 export class SharedFrame {
   /** Messages in the frame. */
   readonly count: number;
   /** Characters of the quoted messages and the commas between them (what a session counts as queued). */
   readonly size: number;
   private text: string | null = null;
-  private kept: readonly string[] | null = null;
+  private kept: MessageList | null = null;
   private readonly encodings: (Buffer | null)[] = new Array<Buffer | null>(SLOTS).fill(null);
   // The last run made by following this one with another message, and that message: every
   // member of a room follows the same run, and all but the first find it here.
@@ -52,14 +64,14 @@ export class SharedFrame {
     return out;
   }
 
-  /** The quoted messages, in order: one array for every session that sends this run (recovery's replay buffers keep it). */
-  get list(): readonly string[] {
-    return (this.kept ??= this.messages());
+  /** Its messages as one MessageList, made once for every session that sends this run (recovery's replay buffers keep it). */
+  get list(): MessageList {
+    return (this.kept ??= new MessageList(this.messages(), this.count, this.size - this.count + 1));
   }
 
   /** `a[...]`, built on first use. */
   get frame(): string {
-    if (this.text === null) this.text = this.prev === null ? 'a[' + this.quoted + ']' : 'a[' + this.list.join(',') + ']';
+    if (this.text === null) this.text = this.prev === null ? 'a[' + this.quoted + ']' : 'a[' + this.messages().join(',') + ']';
     return this.text;
   }
 

@@ -1,27 +1,24 @@
 /**
  * A connection's replay buffer: what its sessions sent that the client has not confirmed, bounded
  * in messages and characters. It is filled when a session flushes, one entry per frame: the very
- * list of quoted messages the frame was built from. The members of a room who flush the same run
- * of room messages share one list (SharedFrame.list), so a room send stores nothing per member,
- * and a member stores one slot per frame, not per message. Entries hold application messages
+ * list of quoted messages the frame was built from, with their count and characters. The members
+ * of a room who flush the same run of room messages share one entry (SharedFrame.list), so a room
+ * send stores nothing per member, and a member stores one slot per frame. Entries hold application messages
  * and, before some, the position markers of cross-process recovery (lib/recovery/remote.ts),
  * which a replay re-sends where they were; other control messages are left out.
  *
  * The slots are a ring whose size is a power of two: it only grows, until the buffer is emptied
  * (an idle connection then keeps no storage; a busy one starts again at the size it had).
  */
-import { SharedFrame } from '../protocol/shared-frame.js';
+import { MessageList, SharedFrame } from '../protocol/shared-frame.js';
 import { isQuotedControl, isQuotedMarker } from './wire.js';
 
-/** Per entry: its list, its application messages and their characters, side by side (one cache line to touch, not two arrays). */
-type Ring = (readonly string[] | number)[];
-const STRIDE = 3;
-const NO_RING: Ring = [];
+const NO_RING: MessageList[] = [];
 /** What a slot holds once its entry is gone. */
-const NONE: readonly string[] = [];
+const NONE = new MessageList([], 0, 0);
 
 export class ReplayBuffer {
-  private ring: Ring = NO_RING;
+  private ring: MessageList[] = NO_RING;
   /** Entries the ring has room for (a power of two). */
   private slots = 0;
   /** The ring's size when it was last given back (it starts at that size again). */
@@ -56,43 +53,37 @@ export class ReplayBuffer {
 
   /** What a session flushes now (or has not sent when it goes): a room's run, or its own queue. */
   keepFrame(what: SharedFrame | readonly string[]): void {
-    if (what instanceof SharedFrame) this.keep(what.list, true, what.size - what.count + 1);
-    else this.keep(what, false);
+    if (what instanceof SharedFrame) this.add(what.list);
+    else this.keep(what);
   }
 
   /**
-   * One frame's messages went out (or are kept for a client that is away). `list` is not changed
-   * afterwards; `plain` says it holds only application messages (a room's run), so it is kept as
-   * it is without a look at each message; `chars`, their characters, when known.
+   * Quoted messages that went out (or are kept for a client that is away), in one frame; `list`
+   * is not changed afterwards. Control messages other than markers are left out.
    */
-  keep(list: readonly string[], plain: boolean, chars = -1): void {
-    let apps = list.length;
-    if (!plain) {
-      let others = 0;
-      apps = 0;
-      chars = 0;
-      for (const q of list) {
-        if (!isQuotedControl(q)) {
-          apps++;
-          chars += q.length;
-        } else if (!isQuotedMarker(q)) others++;
-      }
-      if (apps === 0) return;
-      if (others > 0) list = list.filter((q) => !isQuotedControl(q) || isQuotedMarker(q));
-    } else if (chars < 0) {
-      chars = 0;
-      for (const q of list) chars += q.length;
+  keep(list: readonly string[]): void {
+    let apps = 0;
+    let chars = 0;
+    let others = 0;
+    for (const q of list) {
+      if (!isQuotedControl(q)) {
+        apps++;
+        chars += q.length;
+      } else if (!isQuotedMarker(q)) others++;
     }
+    if (apps === 0) return;
+    if (others > 0) list = list.filter((q) => !isQuotedControl(q) || isQuotedMarker(q));
+    this.add(new MessageList(list, apps, chars));
+  }
+
+  /** One entry (`entry.messages` not changed afterwards). */
+  add(entry: MessageList): void {
     if (this.count === this.slots) this.grow();
-    const at = STRIDE * ((this.head + this.count) & (this.slots - 1));
-    const ring = this.ring;
-    ring[at] = list;
-    ring[at + 1] = apps;
-    ring[at + 2] = chars;
+    this.ring[(this.head + this.count) & (this.slots - 1)] = entry;
     this.count++;
-    this.size += apps;
-    this.written += apps;
-    this.chars += chars;
+    this.size += entry.count;
+    this.written += entry.count;
+    this.chars += entry.chars;
     if (this.size > this.maxMessages || this.chars > this.maxChars) this.trim();
   }
 
@@ -114,7 +105,7 @@ export class ReplayBuffer {
     }
     while (this.first < upTo) {
       // Whole entries at once while they are all confirmed.
-      if (this.headPos === 0 && this.first + this.apps(this.head) <= upTo) this.dropEntry();
+      if (this.headPos === 0 && this.first + this.ring[this.head]!.count <= upTo) this.dropEntry();
       else this.dropOne();
     }
   }
@@ -136,14 +127,14 @@ export class ReplayBuffer {
     if (cut === null) return out;
     const mask = this.slots - 1;
     // Entries after the one the cut is in go whole; that one keeps what is before the cut.
-    for (let k = this.count - 1; k > cut.entry; k--) this.ring[STRIDE * ((this.head + k) & mask)] = NONE;
+    for (let k = this.count - 1; k > cut.entry; k--) this.ring[(this.head + k) & mask] = NONE;
     this.count = cut.entry + 1;
     const slot = (this.head + cut.entry) & mask;
     if (cut.pos === (cut.entry === 0 ? this.headPos : 0)) {
-      this.ring[STRIDE * slot] = NONE;
+      this.ring[slot] = NONE;
       this.count--;
     } else {
-      const kept = this.list(slot).slice(0, cut.pos);
+      const kept = this.ring[slot]!.messages.slice(0, cut.pos);
       let apps = 0;
       let chars = 0;
       for (const q of kept) {
@@ -151,9 +142,7 @@ export class ReplayBuffer {
         apps++;
         chars += q.length;
       }
-      this.ring[STRIDE * slot] = kept;
-      this.ring[STRIDE * slot + 1] = apps;
-      this.ring[STRIDE * slot + 2] = chars;
+      this.ring[slot] = new MessageList(kept, apps, chars);
     }
     this.size -= this.written - from;
     this.written = from;
@@ -172,7 +161,7 @@ export class ReplayBuffer {
     let next = this.first;
     let cut: { entry: number; pos: number; chars: number } | null = null;
     for (let k = 0; k < this.count; k++) {
-      const list = this.list((this.head + k) & mask);
+      const list = this.ring[(this.head + k) & mask]!.messages;
       for (let i = k === 0 ? this.headPos : 0; i < list.length; i++) {
         const q = list[i]!;
         const marker = isQuotedControl(q);
@@ -196,28 +185,17 @@ export class ReplayBuffer {
     // A buffer emptied by a confirmation fills again as far as it did, most likely.
     const slots = this.slots === 0 ? this.reuse : this.slots * 2;
     this.reuse = slots;
-    const ring: Ring = new Array<readonly string[] | number>(STRIDE * slots).fill(0);
+    const ring = new Array<MessageList>(slots).fill(NONE);
     const mask = this.slots - 1;
-    for (let k = 0; k < this.count; k++) {
-      const from = STRIDE * ((this.head + k) & mask);
-      for (let j = 0; j < STRIDE; j++) ring[STRIDE * k + j] = this.ring[from + j]!;
-    }
+    for (let k = 0; k < this.count; k++) ring[k] = this.ring[(this.head + k) & mask]!;
     this.ring = ring;
     this.slots = slots;
     this.head = 0;
   }
 
-  private list(slot: number): readonly string[] {
-    return this.ring[STRIDE * slot] as readonly string[];
-  }
-
-  private apps(slot: number): number {
-    return this.ring[STRIDE * slot + 1] as number;
-  }
-
   /** The oldest message held goes, with the markers before it. */
   private dropOne(): void {
-    const list = this.list(this.head);
+    const list = this.ring[this.head]!.messages;
     let i = this.headPos;
     while (isQuotedControl(list[i]!)) i++;
     this.chars -= list[i]!.length;
@@ -232,10 +210,11 @@ export class ReplayBuffer {
   private dropEntry(): void {
     const slot = this.head;
     if (this.headPos === 0) {
-      this.size -= this.apps(slot);
-      this.chars -= this.ring[STRIDE * slot + 2] as number;
+      const entry = this.ring[slot]!;
+      this.size -= entry.count;
+      this.chars -= entry.chars;
     }
-    this.ring[STRIDE * slot] = NONE;
+    this.ring[slot] = NONE;
     this.head = (slot + 1) & (this.slots - 1);
     this.headPos = 0;
     if (--this.count === 0) this.empty();

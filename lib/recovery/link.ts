@@ -107,7 +107,7 @@ export class Link {
       if (mark !== '') carrier.queueMarker(mark);
       return shared !== null ? carrier.sendShared(shared) : carrier.sendQuoted(quoted);
     }
-    this.out.keep(mark !== '' ? [mark, quoted] : [quoted], false);
+    this.out.keep(mark !== '' ? [mark, quoted] : [quoted]);
     if (this.out.first > this.confirmed) {
       // The buffer let go of a message the client has not got: resuming can only fail now.
       this.close(1006, 'Recovery buffer full', 'limit');

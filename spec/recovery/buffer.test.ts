@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReplayBuffer } from '../../lib/recovery/buffer.js';
+import { MessageList, SharedFrame } from '../../lib/protocol/shared-frame.js';
 import { quote } from '../../lib/protocol/frames.js';
 import { control } from '../../lib/recovery/wire.js';
 
@@ -26,7 +27,9 @@ describe('replay buffer', () => {
     // inside frames, so the ring's start moves around its slots and the ring grows while wrapped.
     for (let step = 0; step < 300; step++) {
       const burst = 1 + ((step * 7) % 23);
-      b.keep(range(written, written + burst), step % 2 === 0);
+      const list = range(written, written + burst);
+      if (step % 2 === 0) b.keep(list);
+      else b.add(new MessageList(list, burst, list.join('').length));
       written += burst;
       assert.equal(b.written, written);
       assert.deepEqual(b.since(confirmed), range(confirmed, written));
@@ -41,23 +44,23 @@ describe('replay buffer', () => {
 
   test('drops the oldest beyond max messages or max characters, never the newest', () => {
     const b = new ReplayBuffer(5, 1000);
-    for (let i = 0; i < 12; i += 3) b.keep(range(i, i + 3), true);
+    for (let i = 0; i < 12; i += 3) b.keep(range(i, i + 3));
     assert.equal(b.first, 7);
     assert.deepEqual(b.since(7), range(7, 12));
     const c = new ReplayBuffer(100, 10);
-    c.keep(['"aaaa"'], true);
-    c.keep(['"bbbb"'], false);
+    c.keep(['"aaaa"']);
+    c.keep(['"bbbb"']);
     assert.deepEqual([c.first, c.chars], [1, 6]);
-    c.keep(['"' + 'x'.repeat(50) + '"'], true);
+    c.keep(['"' + 'x'.repeat(50) + '"']);
     assert.deepEqual(c.since(c.first), ['"' + 'x'.repeat(50) + '"']);
     assert.equal(c.written, 3);
   });
 
   test('markers go before their messages in a replay and go with them; other control messages are not kept', () => {
     const b = new ReplayBuffer(1000, 1 << 20);
-    b.keep([ACK, q(0), marker('a'), q(1), q(2)], false);
-    b.keep([STOP, q(3), ACK, marker('b'), q(4)], false);
-    b.keep([ACK], false);
+    b.keep([ACK, q(0), marker('a'), q(1), q(2)]);
+    b.keep([STOP, q(3), ACK, marker('b'), q(4)]);
+    b.keep([ACK]);
     assert.equal(b.written, 5);
     assert.equal(b.chars, range(0, 5).join('').length);
     assert.deepEqual(b.since(0), [q(0), marker('a'), q(1), q(2), STOP, q(3), marker('b'), q(4)]);
@@ -75,10 +78,10 @@ describe('replay buffer', () => {
   test('rewinding gives what since() gives and holds it no more; keeping it again restores the buffer', () => {
     for (let from = 3; from <= 12; from++) {
       const b = new ReplayBuffer(1000, 1 << 20);
-      b.keep([q(0), q(1), q(2)], true);
-      b.keep([q(3), marker('x'), q(4), q(5), q(6)], false);
-      b.keep([q(7)], true);
-      b.keep([STOP, q(8), q(9), marker('y'), q(10), q(11)], false);
+      b.keep([q(0), q(1), q(2)]);
+      b.keep([q(3), marker('x'), q(4), q(5), q(6)]);
+      b.keep([q(7)]);
+      b.keep([STOP, q(8), q(9), marker('y'), q(10), q(11)]);
       b.confirm(3);
       const all = b.since(3);
       const expected = b.since(from);
@@ -87,35 +90,36 @@ describe('replay buffer', () => {
       assert.equal(b.first, 3);
       assert.equal(b.chars, range(3, from).join('').length);
       assert.deepEqual(b.since(3), all.slice(0, all.length - expected.length));
-      b.keep(expected, false);
+      b.keep(expected);
       assert.equal(b.written, 12);
       assert.deepEqual(b.since(3), all);
     }
   });
 
-  test('a list of application messages only (a room run) is kept as it is, shared, not copied', () => {
-    const run = range(0, 4);
+  test("a room's run is one entry for every buffer that keeps it, not a copy", () => {
+    const run = new SharedFrame(q(1), new SharedFrame(q(0)));
     const b = new ReplayBuffer(1000, 1 << 20);
     const c = new ReplayBuffer(1000, 1 << 20);
-    b.keep(run, true);
-    c.keep(run, true, 8);
-    assert.equal(inside(b).ring[0], run);
-    assert.equal(inside(c).ring[0], run);
-    assert.equal(c.chars, 8);
+    b.keepFrame(run);
+    c.keepFrame(run);
+    assert.equal(inside(b).ring[0], run.list);
+    assert.equal(inside(c).ring[0], run.list);
+    assert.deepEqual([c.written, c.chars], [2, q(0).length + q(1).length]);
+    assert.deepEqual(c.since(0), [q(0), q(1)]);
   });
 
   test('an emptied buffer keeps no storage; a busy one keeps its slots', () => {
     const b = new ReplayBuffer(1000, 1 << 20);
-    for (let i = 0; i < 100; i++) b.keep([q(i)], true);
+    for (let i = 0; i < 100; i++) b.keep([q(i)]);
     const busy = inside(b).slots;
     assert.ok(busy >= 100);
     b.confirm(60);
-    for (let i = 100; i < 140; i++) b.keep([q(i)], true);
+    for (let i = 100; i < 140; i++) b.keep([q(i)]);
     assert.equal(inside(b).slots, busy, 'no new storage while the held frames fit');
     b.confirm(140);
     assert.equal(inside(b).slots, 0);
     assert.deepEqual(b.since(140), []);
-    b.keep([q(140)], true);
+    b.keep([q(140)]);
     assert.deepEqual(b.since(140), [q(140)]);
   });
 });

@@ -3,9 +3,10 @@
  * in messages and characters. It is filled when a session flushes, one entry per frame: the very
  * list of quoted messages the frame was built from, with their count and characters. The members
  * of a room who flush the same run of room messages share one entry (SharedFrame.list), so a room
- * send stores nothing per member, and a member stores one slot per frame. Entries hold application messages
- * and, before some, the position markers of cross-process recovery (lib/recovery/remote.ts),
- * which a replay re-sends where they were; other control messages are left out.
+ * send stores nothing per member, and a member stores one slot per frame. Entries hold
+ * application messages and, before some, the position markers of cross-process recovery
+ * (lib/recovery/remote.ts), which a replay re-sends where they were; other control messages are
+ * left out.
  *
  * The slots are a ring whose size is a power of two: it only grows, until the buffer is emptied
  * (an idle connection then keeps no storage; a busy one starts again at the size it had).

@@ -105,11 +105,6 @@ export class Outbox {
     return this.queue ?? this.shared;
   }
 
-  /** The quoted messages waiting, in order; null when none. */
-  waiting(): readonly string[] | null {
-    return this.queue ?? this.shared?.messages() ?? null;
-  }
-
   /** Puts `quoted` before everything waiting (a recovery checkpoint). */
   prepend(quoted: string): void {
     const rest = this.queue ?? this.shared?.messages() ?? null;

@@ -159,11 +159,7 @@ export class Connection<Locals extends object = Record<string, unknown>> extends
   /** @internal The object relaying this connection's events (sockjs-express/compat's), which its shared listeners find here. */
   wrapper: object | null = null;
   readonly #session: ConnectionSession;
-  /**
-   * @internal Where room sends and broadcasts go: the session; for a recoverable connection, the
-   * session carrying it while that is all a room send needs (lib/recovery/link.ts route()), so
-   * the fan-out does not pass through the link.
-   */
+  /** @internal Where room sends go: the session, or a recoverable connection's carrier while it needs nothing of the link (link.ts route()). */
   outlet: Outlet;
   readonly #cookieHeader: string | undefined;
   #cookies: Record<string, string | undefined> | undefined;

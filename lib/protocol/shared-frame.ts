@@ -65,7 +65,7 @@ export class SharedFrame {
   }
 
   /** Its messages as one MessageList, made once for every session that sends this run (recovery's replay buffers keep it). */
-  get list(): MessageList {
+  get messageList(): MessageList {
     return (this.kept ??= new MessageList(this.messages(), this.count, this.size - this.count + 1));
   }
 

@@ -2,7 +2,7 @@
  * A connection's replay buffer: what its sessions sent that the client has not confirmed, bounded
  * in messages and characters. It is filled when a session flushes, one entry per frame: the very
  * list of quoted messages the frame was built from, with their count and characters. The members
- * of a room who flush the same run of room messages share one entry (SharedFrame.list), so a room
+ * of a room who flush the same run of room messages share one entry (SharedFrame.messageList), so a room
  * send stores nothing per member, and a member stores one slot per frame. Entries hold
  * application messages and, before some, the position markers of cross-process recovery
  * (lib/recovery/remote.ts), which a replay re-sends where they were; other control messages are
@@ -15,6 +15,14 @@ import { MessageList, SharedFrame } from '../protocol/shared-frame.js';
 import { isQuotedControl, isQuotedMarker } from './wire.js';
 
 const NO_RING: MessageList[] = [];
+
+/** The application messages in what a session has queued (its control messages are not counted). */
+export function appMessages(what: SharedFrame | readonly string[] | null): number {
+  if (what instanceof SharedFrame) return what.count;
+  let n = 0;
+  if (what !== null) for (const q of what) if (!isQuotedControl(q)) n++;
+  return n;
+}
 /** What a slot holds once its entry is gone. */
 const NONE = new MessageList([], 0, 0);
 
@@ -53,9 +61,9 @@ export class ReplayBuffer {
   }
 
   /** What a session flushes now (or has not sent when it goes): a room's run, or its own queue. */
-  keepFrame(what: SharedFrame | readonly string[]): void {
-    if (what instanceof SharedFrame) this.add(what.list);
-    else this.keep(what);
+  keepFrame(what: SharedFrame | readonly string[] | null): void {
+    if (what instanceof SharedFrame) this.add(what.messageList);
+    else if (what !== null) this.keep(what);
   }
 
   /**

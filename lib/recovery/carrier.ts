@@ -9,7 +9,7 @@ import type { Link } from './link.js';
 import type { ReplayBuffer } from './buffer.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
 import { quote } from '../protocol/frames.js';
-import { control, RECOVERY_VERSION } from './wire.js';
+import { control, quotedStartsWithNul, RECOVERY_VERSION } from './wire.js';
 
 /** Sent right after the open frame, so a client knows at once that this server speaks recovery. */
 const READY = quote(control({ t: 'ready', v: RECOVERY_VERSION }));
@@ -69,21 +69,17 @@ export class Carrier extends Session {
 
   /** What leaves now is kept in the link's replay buffer. */
   override flush(drain = true): void {
-    const keep = this.keepIn;
-    if (keep !== null && this.recv !== null) {
-      const what = this.outbox.contents();
-      if (what !== null) keep.keepFrame(what);
-    }
+    if (this.keepIn !== null && this.recv !== null) this.keepIn.keepFrame(this.outbox.contents());
     super.flush(drain);
   }
 
   /**
    * A room send, straight from the fan-out while the carrier is the connection's outlet, or from
-   * the link. One that starts with U+0000 goes the link's way, which escapes it.
+   * the link. One that starts with U+0000 goes the link's way, which escapes it (and sends it
+   * here as this session's own).
    */
   override sendShared(message: SharedFrame): boolean {
-    const q = message.quoted;
-    if (q.charCodeAt(1) === 92 && q.startsWith('u0000', 2)) return this.link !== null && this.link.sendUnshared(q);
+    if (quotedStartsWithNul(message.quoted)) return this.link !== null && this.link.sendShared(message);
     return super.sendShared(message);
   }
 

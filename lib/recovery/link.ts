@@ -1,22 +1,19 @@
 /**
  * A recoverable connection: what the application's Connection drives when the client speaks
- * recovery. It outlives the client's SockJS sessions (its carriers): while one is attached it
- * forwards messages both ways and counts the client's, the carrier keeps what it flushes in the
- * link's replay buffer, and room sends go to the carrier directly (Connection.outlet, route());
- * when it goes the link waits `window_ms` for the client to resume on a new one, keeping what the
- * application wrote meanwhile in its replay buffer.
+ * recovery. It outlives the client's SockJS sessions (its carriers), whose flushed frames go to
+ * its replay buffer; when one goes it waits `window_ms` for the client to resume on a new one.
  */
 import { OPEN, CLOSED, type CloseCause, type ReadyState } from '../session/session.js';
-import { SharedFrame } from '../protocol/shared-frame.js';
+import type { SharedFrame } from '../protocol/shared-frame.js';
 import { quote } from '../protocol/frames.js';
 import type { Connection } from '../connection.js';
 import type { Service } from '../service.js';
-import { ReplayBuffer } from './buffer.js';
+import { appMessages, ReplayBuffer } from './buffer.js';
 import type { Carrier } from './carrier.js';
 import type { Recovery } from './recovery.js';
 import type { LogState } from './log-state.js';
 import type { RemoteRecovery } from './remote.js';
-import { ACK_EVERY, control, count, isQuotedControl, parseControl, unescapeApp } from './wire.js';
+import { ACK_EVERY, control, count, parseControl, quotedStartsWithNul, unescapeApp } from './wire.js';
 
 function onWindowEnd(link: Link): void {
   link.close(1006, 'Session timed out', 'timeout');
@@ -88,15 +85,10 @@ export class Link {
     return this.send(message.quoted, message);
   }
 
-  /** A room send that starts with U+0000, from the carrier (Carrier.sendShared): escaped here. */
-  sendUnshared(quoted: string): boolean {
-    return this.send(quoted, null);
-  }
-
   private send(quoted: string, shared: SharedFrame | null): boolean {
     if (this.state !== OPEN) return false;
     // A message starting with U+0000 (quoted: "\u0000) gets one more, so it is not read as control.
-    if (quoted.charCodeAt(1) === 92 && quoted.startsWith('u0000', 2)) {
+    if (quotedStartsWithNul(quoted)) {
       quoted = '"\\u0000' + quoted.slice(1);
       shared = null;
     }
@@ -135,34 +127,18 @@ export class Link {
     if (this.log !== null && this.state === OPEN) this.remote!.roomsChanged(this);
   }
 
-  /**
-   * Where room sends go (Connection.outlet): straight to the carrier while one is attached and a
-   * room send needs nothing of the link's (no markers), else through the link.
-   */
+  /** Where room sends go (Connection.outlet): the carrier while one is attached and no markers are due, else the link. */
   route(): void {
     const carrier = this.carrier;
     this.conn.outlet = carrier !== null && this.state === OPEN && !this.pending && this.log === null ? carrier : this;
   }
 
-  /** What the carrier has not sent yet when it goes: the replay buffer keeps it. */
-  private keepWaiting(carrier: Carrier): void {
-    const what = carrier.outbox.contents();
-    if (what !== null) this.out.keepFrame(what);
-  }
-
   /** Application messages sent so far: kept, or waiting in the carrier's queue. */
   get sent(): number {
-    const waiting = this.carrier !== null ? this.carrier.outbox.contents() : null;
-    let n = 0;
-    if (waiting instanceof SharedFrame) n = waiting.count;
-    else if (waiting !== null) for (const q of waiting) if (!isQuotedControl(q)) n++;
-    return this.out.written + n;
+    return this.out.written + (this.carrier !== null ? appMessages(this.carrier.outbox.contents()) : 0);
   }
 
-  /**
-   * The checkpoint a returning receiver gets first (see Carrier.attach), when messages went out
-   * since the last one.
-   */
+  /** The checkpoint a returning receiver gets first (Carrier.attach), when messages went out since the last one. */
   checkpoint(): string | null {
     const sent = this.out.written;
     if (sent === this.checked) return null;
@@ -261,7 +237,8 @@ export class Link {
     const previous = this.carrier;
     if (previous !== null && previous !== carrier) {
       // A session the server had not yet seen go: it carries nothing from now on.
-      this.keepWaiting(previous);
+      // What it had not sent yet is kept, to go again on the new one.
+      this.out.keepFrame(previous.outbox.contents());
       previous.carry(null);
       previous.close(3001, 'Resumed on another session');
     }
@@ -290,7 +267,7 @@ export class Link {
   /** The carrier's SockJS session ended. Unless the link itself closed it, the link waits for the client. */
   carrierClosed(carrier: Carrier, cause: CloseCause): void {
     if (this.carrier !== carrier || this.state !== OPEN) return;
-    this.keepWaiting(carrier);
+    this.out.keepFrame(carrier.outbox.contents());
     carrier.stopKeeping();
     this.carrier = null;
     this.route();

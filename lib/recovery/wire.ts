@@ -132,6 +132,11 @@ export function control(message: ControlMessage): string {
   return MARK + JSON.stringify(message);
 }
 
+/** Whether a quoted message (as queued) starts with U+0000: `"\u0000`. */
+export function quotedStartsWithNul(quoted: string): boolean {
+  return quoted.charCodeAt(1) === 92 && quoted.startsWith('u0000', 2);
+}
+
 /** Whether a quoted message (as queued) is a control message: `"\u0000{`. */
 export function isQuotedControl(quoted: string): boolean {
   return quoted.charCodeAt(1) === 92 && quoted.startsWith('u0000{', 2);

@@ -102,8 +102,8 @@ describe('replay buffer', () => {
     const c = new ReplayBuffer(1000, 1 << 20);
     b.keepFrame(run);
     c.keepFrame(run);
-    assert.equal(inside(b).ring[0], run.list);
-    assert.equal(inside(c).ring[0], run.list);
+    assert.equal(inside(b).ring[0], run.messageList);
+    assert.equal(inside(c).ring[0], run.messageList);
     assert.deepEqual([c.written, c.chars], [2, q(0).length + q(1).length]);
     assert.deepEqual(c.since(0), [q(0), q(1)]);
   });

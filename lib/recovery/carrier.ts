@@ -51,7 +51,9 @@ export class Carrier extends Session {
    * A receiver comes back to an open session (the next poll, or a new streaming response). What
    * went to the earlier one may have been lost on the way without SockJS noticing (a response
    * complete on the server whose tail the network dropped), so the first frame starts with a
-   * checkpoint: how many messages went before it. A client that counted fewer resumes.
+   * checkpoint: how many messages went before it. A client that counted fewer resumes. Before the
+   * client's hello, that frame is `ready` again, unless it is still queued: a client that missed
+   * it would take this server for a plain one.
    */
   override attach(recv: Receiver): void {
     if (this.state === CONNECTING) {
@@ -61,8 +63,12 @@ export class Carrier extends Session {
     }
     const link = this.link;
     if (link !== null && this.state === OPEN && this.recv === null && link.carrier === this) {
-      const checkpoint = link.checkpoint();
-      if (checkpoint !== null) this.outbox.prepend(checkpoint);
+      if (link.pending) {
+        if (!link.resuming && this.outbox.empty) this.outbox.prepend(READY);
+      } else {
+        const checkpoint = link.checkpoint();
+        if (checkpoint !== null) this.outbox.prepend(checkpoint);
+      }
     }
     super.attach(recv);
   }

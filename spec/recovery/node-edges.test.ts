@@ -2,7 +2,7 @@
  * The edges of recovery, with the companion client in Node: a completed streaming response
  * whose tail the network drops (SockJS itself reopens the receiver on the same session and
  * would go on after a gap), a client that stays away longer than the window, a server whose
- * `ready` comes late, and the acknowledgement cadence a small replay buffer asks for.
+ * `ready` comes late or is lost, and the acknowledgement cadence a small replay buffer asks for.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSConstruc
  * sockjs-client whose next `swallow.n` sessions lose the server's `ready` (a session too slow to
  * deliver it), or get it `swallow.ms` late, and which records in `sent` what the companion client sends.
  */
-function tapped(swallow: { n: number; ms?: number }, sent: string[] = []): SockJSConstructor {
+function tapped(swallow: { n: number; ms?: number; made?: number }, sent: string[] = []): SockJSConstructor {
   return class implements SockJSLike {
     private readonly inner: SockJSLike;
     onopen: (() => void) | null = null;
@@ -25,6 +25,7 @@ function tapped(swallow: { n: number; ms?: number }, sent: string[] = []): SockJ
     onclose: ((e: { code: number; reason: string }) => void) | null = null;
     constructor(url: string, reserved?: null, options?: Record<string, unknown>) {
       this.inner = new SockJS(url, reserved, options);
+      swallow.made = (swallow.made ?? 0) + 1;
       let eat = swallow.n > 0;
       if (eat) swallow.n--;
       this.inner.onopen = () => this.onopen?.();
@@ -147,6 +148,17 @@ describe('a late ready', () => {
     app.proxy.cutAll();
     await waitUntil(() => events.length > 1, 'recovered or lost', 10_000);
     assert.deepEqual(events, ['recovered', 'lost:unsupported'], 'the third late ready in a row: a server without recovery');
+  });
+
+  test('xhr-polling: a ready lost with an earlier poll comes again with the next: the first session still opens a recoverable connection', async (t) => {
+    const first = app.peers.length;
+    // A client that was never welcomed takes a server whose ready does not come for a plain one.
+    const swallow: { n: number; made?: number } = { n: 1 };
+    const sock = connect(app.url, { SockJS: tapped(swallow), transports: ['xhr-polling'], readyTimeout: 2000 });
+    t.after(() => sock.close());
+    await waitUntil(() => sock.state === 'open' && app.peers.length > first, 'a recoverable connection', 10_000);
+    assert.equal(swallow.n, 0, 'the first ready was lost');
+    assert.equal(swallow.made, 1, 'on the first session');
   });
 
   test('the third attempt in a row waits four times readyTimeout for its ready: a loaded server is not taken for a plain one', async (t) => {

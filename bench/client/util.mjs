@@ -100,19 +100,24 @@ export function countMessages(buf, perMessage = 2) {
 }
 
 /**
- * Messages in a SockJS `a[...]` frame of any JSON strings, counted without parsing: a quote
- * preceded by an even run of backslashes delimits a string (an odd run escapes it).
+ * Messages in one SockJS `a[...]` frame of any JSON strings, counted without parsing: the strings
+ * opened, reading past each backslash's escaped character. One pass in JS over the bytes costs
+ * the load generator less than a native search per quote (each call's overhead is most of it).
  */
 export function countStrings(buf) {
-  let quotes = 0;
-  let i = buf.indexOf(34);
-  while (i !== -1) {
-    let slashes = 0;
-    while (buf[i - 1 - slashes] === 92) slashes++;
-    if ((slashes & 1) === 0) quotes++;
-    i = buf.indexOf(34, i + 1);
+  let n = 0;
+  let inString = false;
+  for (let i = 2, len = buf.length; i < len; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) {
+      inString = true;
+      n++;
+    }
   }
-  return quotes >> 1;
+  return n;
 }
 
 /** A JSON array of `n` copies of a payload, as bytes (cached per n). */

@@ -70,6 +70,8 @@ export class Sock {
     // Quote characters per message in a data frame (countMessages): 2, plus the payload's own
     // quotes (each escaped as \", one 0x22 still) when a scenario sends JSON text.
     this.quotesPerMessage = 2;
+    // Count any JSON strings exactly (countStrings), as recovery sessions always do.
+    this.exact = false;
     this.recovery = recovery && this.framed;
     this.received = 0;
     this.acked = 0;
@@ -108,7 +110,7 @@ export class Sock {
       this.ws.on('message', (data) => {
         const c = data[0];
         if (c === CH_A) {
-          if (this.onData !== null) this.onData(data, countMessages(data, this.quotesPerMessage));
+          if (this.onData !== null) this.onData(data, this.exact ? countStrings(data) : countMessages(data, this.quotesPerMessage));
         } else if (c === CH_O) {
           this._resolve(this);
         } else if (c === CH_C) {

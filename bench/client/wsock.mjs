@@ -43,13 +43,14 @@ export function wsUrl(port, prefix, kind, recovery = false) {
   if (kind === 'sio') return `ws://${HOST}:${port}/socket.io/?EIO=4&transport=websocket`;
   if (kind === 'plain') return `ws://${HOST}:${port}/${prefix}`;
   if (kind === 'raw') return `ws://${HOST}:${port}/${prefix}/websocket`;
-  return `ws://${HOST}:${port}/${prefix}/${sessionPath()}/websocket${recovery ? '?sockjs-recovery=1' : ''}`;
+  return `ws://${HOST}:${port}/${prefix}/${sessionPath()}/websocket${recovery ? '?sockjs-recovery=1&sockjs-recovery-new=1' : ''}`;
 }
 
 // The recovery wire, version 1 (docs/recovery.md), as much as a client that never reconnects
-// needs: control messages start with U+0000; answer `ready` with a new connection's `hello`, take
-// the `welcome` as the open, acknowledge it and then at the cadence it asks for (`ack` messages
-// or `ack_chars` characters), as the companion client does (the server drops confirmed messages
+// needs: control messages start with U+0000; the URL holds a new connection's hello (wsUrl), so
+// `ready` says `new` and the `welcome` follows (a server that did not take it gets the `hello`);
+// take the welcome as the open, and acknowledge at the cadence it asks for (`ack` messages or
+// `ack_chars` characters), as the companion client does (the server drops confirmed messages
 // from its replay buffer).
 const MARK = '\u0000';
 const HELLO = JSON.stringify([MARK + '{"t":"hello","v":1}']);
@@ -150,12 +151,13 @@ export class Sock {
       else if (m.charCodeAt(1) === 0) app.push(m.slice(1));
       else {
         const t = JSON.parse(m.slice(1)).t;
-        if (t === 'ready') this.ws.send(HELLO);
-        else if (t === 'welcome') {
+        // A server that took the URL's hello says so in its ready (`new`), and the welcome follows.
+        if (t === 'ready') {
+          if (JSON.parse(m.slice(1)).new !== true) this.ws.send(HELLO);
+        } else if (t === 'welcome') {
           const w = JSON.parse(m.slice(1));
           if (w.ack > 0) this.ackEvery = w.ack;
           if (w.ack_chars > 0) this.ackChars = w.ack_chars;
-          this.ws.send(ackFrame(this.received));
           this._resolve(this);
         } else if (t === 'close') this.closeFrame = m;
       }

@@ -15,7 +15,7 @@ import { Timeout } from './timeout.js';
 import type { ConnectOptions, LostInfo, RecoveredInfo, RecoveringSocketEvents, SockJSConstructor, SockJSLike } from './types.js';
 import { defaultFinal, sockCloseCode } from './close-policy.js';
 import { helloFor } from './hello.js';
-import { control, count, escapeApp, isControl, parseControl, unescapeApp, RECOVERY_PARAM, type WelcomeMessage } from '../recovery/wire.js';
+import { control, count, escapeApp, isControl, parseControl, unescapeApp, NEW_CONNECTION_PARAM, RECOVERY_PARAM, RECOVERY_VERSION, type WelcomeMessage } from '../recovery/wire.js';
 
 const enum Mode { Waiting, Plain, Recovering }
 
@@ -81,7 +81,10 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     const Ctor = this.options.SockJS ?? (globalThis as { SockJS?: SockJSConstructor }).SockJS;
     if (Ctor === undefined) throw new Error('sockjs-express/client: no SockJS constructor (load sockjs-client first, or pass options.SockJS)');
     const recovery = this.options.recovery !== false;
-    const url = recovery ? this.url + (this.url.includes('?') ? '&' : '?') + RECOVERY_PARAM + '=1' : this.url;
+    // A new connection gives its hello in the URL too: a server that takes it (over a websocket)
+    // sends the welcome at once, a round trip sooner.
+    const ask = RECOVERY_PARAM + '=1' + (this.token === null ? '&' + NEW_CONNECTION_PARAM + '=' + RECOVERY_VERSION : '');
+    const url = recovery ? this.url + (this.url.includes('?') ? '&' : '?') + ask : this.url;
     const sockOptions = { ...this.options.sockjs, ...(this.options.transports !== undefined ? { transports: this.options.transports } : {}) };
     const sock = new Ctor(url, null, sockOptions);
     this.sock = sock;
@@ -120,7 +123,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     const msg = parseControl(data);
     if (msg === null) return this.restart('bad control message');
     if (msg.t === 'ready' && this.mode === Mode.Waiting) {
-      sock.send(control(helloFor(this.token, this.receipts.count, this.log, this.queue)));
+      if (msg.new !== true || this.token !== null) sock.send(control(helloFor(this.token, this.receipts.count, this.log, this.queue)));
       // A session that stalls before the welcome is retried soon: the server's replay buffer fills meanwhile.
       this.timer.set(() => this.drop(sock, 'No welcome'), this.options.readyTimeout ?? 3000);
     } else if (msg.t === 'welcome') {
@@ -163,8 +166,9 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     }
     this.opened(info);
     this.flushOut();
-    // Tells the server the welcome arrived (its earlier credential can go), and where we are.
-    this.receipts.ack(true);
+    // Tells the server the welcome arrived (its earlier credential can go), and where we are. A
+    // new connection has no earlier credential, and nothing to confirm yet.
+    if (recovered) this.receipts.ack(true);
   }
 
   private opened(recovered: RecoveredInfo | null): void {

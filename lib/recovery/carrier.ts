@@ -5,6 +5,7 @@
  * application asking, the link is parked, not closed, and keeps what the session had not sent.
  */
 import { CONNECTING, OPEN, Session, type CloseCause, type Receiver } from '../session/session.js';
+import type { SessionHost } from '../session/types.js';
 import type { Link } from './link.js';
 import type { ReplayBuffer } from './buffer.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
@@ -13,12 +14,24 @@ import { control, quotedStartsWithNul, RECOVERY_VERSION } from './wire.js';
 
 /** Sent right after the open frame, so a client knows at once that this server speaks recovery. */
 const READY = quote(control({ t: 'ready', v: RECOVERY_VERSION }));
+/** The same, when the URL held the hello of a new connection: the welcome follows at once. */
+const READY_NEW = quote(control({ t: 'ready', v: RECOVERY_VERSION, new: true }));
 
 export class Carrier extends Session {
   /** The link this session carries; null once another session took it over. */
   link: Link | null = null;
   /** The replay buffer what it flushes goes to: its link's, while it carries the link. */
   private keepIn: ReplayBuffer | null = null;
+
+  constructor(
+    sessionId: string | null,
+    host: SessionHost,
+    transport: number,
+    /** The hello's version a new connection gave in its URL (Recovery.helloInUrl), 0 if none. */
+    private urlHello = 0,
+  ) {
+    super(sessionId, host, transport);
+  }
 
   /** Carries `link` from now on (null: nothing any more). */
   carry(link: Link | null): void {
@@ -58,7 +71,12 @@ export class Carrier extends Session {
   override attach(recv: Receiver): void {
     if (this.state === CONNECTING) {
       super.attach(recv);
-      this.sendQuoted(READY);
+      const link = this.link;
+      if (this.urlHello > 0 && link !== null && this.isOpen()) {
+        this.sendQuoted(READY_NEW);
+        link.hello(this, { t: 'hello', v: this.urlHello });
+        this.urlHello = 0;
+      } else this.sendQuoted(READY);
       return;
     }
     const link = this.link;
@@ -87,6 +105,10 @@ export class Carrier extends Session {
   override sendShared(message: SharedFrame): boolean {
     if (quotedStartsWithNul(message.quoted)) return this.link !== null && this.link.sendShared(message);
     return super.sendShared(message);
+  }
+
+  private isOpen(): boolean {
+    return this.state === OPEN;
   }
 
   /** A position marker for the message the link sends next: queued with it, never flushed alone. */

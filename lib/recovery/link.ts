@@ -13,7 +13,7 @@ import type { Carrier } from './carrier.js';
 import type { Recovery } from './recovery.js';
 import type { LogState } from './log-state.js';
 import type { RemoteRecovery } from './remote.js';
-import { ACK_EVERY, control, count, parseControl, quotedStartsWithNul, unescapeApp } from './wire.js';
+import { ACK_EVERY, control, count, parseControl, quotedStartsWithNul, unescapeApp, type HelloMessage } from './wire.js';
 
 function onWindowEnd(link: Link): void {
   link.close(1006, 'Session timed out', 'timeout');
@@ -169,9 +169,7 @@ export class Link {
       return;
     }
     if (msg.t === 'hello') {
-      // A second hello is a POST the browser sent twice: the first one counted. It says nothing
-      // about the welcome, which may yet be lost.
-      if (this.pending && !this.resuming) this.recovery.hello(this, carrier, msg);
+      this.hello(carrier, msg);
       return;
     }
     if (this.pending) {
@@ -198,6 +196,15 @@ export class Link {
         this.deliver(typeof m === 'string' ? m : String(m));
       }
     }
+  }
+
+  /**
+   * The client's hello: a message, or the URL of a new connection's websocket. Only the first
+   * counts: a second is a POST the browser sent twice, or the answer to a `ready` sent again (it
+   * says nothing about the welcome, which may yet be lost).
+   */
+  hello(carrier: Carrier, msg: HelloMessage): void {
+    if (this.pending && !this.resuming) this.recovery.hello(this, carrier, msg);
   }
 
   private deliver(message: string): void {

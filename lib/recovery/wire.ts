@@ -8,6 +8,12 @@
 export const RECOVERY_VERSION = 2;
 /** The query parameter a client adds to the service URL to say it speaks recovery. */
 export const RECOVERY_PARAM = 'sockjs-recovery';
+/**
+ * The query parameter by which a client opening a new connection gives its hello's version in the
+ * URL. A server takes it over websockets only (it then needs no hello, and the client no round
+ * trip): over HTTP a poll the network drops would take `ready` and the welcome with it.
+ */
+export const NEW_CONNECTION_PARAM = 'sockjs-recovery-new';
 /** U+0000, the first character of every control message. */
 export const MARK = '\u0000';
 
@@ -32,6 +38,8 @@ export function ackCadence(maxMessages: number, maxChars: number): { ack: number
 export interface ReadyMessage {
   t: 'ready';
   v: number;
+  /** The server took the URL's NEW_CONNECTION_PARAM as the hello: the welcome follows, no hello is wanted. */
+  new?: boolean;
 }
 
 /** Client → server, answer to ready: a new connection, or a resume. */

@@ -94,9 +94,12 @@ export function sequence(prefix: string, n: number): string[] {
   return Array.from({ length: n }, (_, i) => prefix + i);
 }
 
-/** A framed SockJS websocket asking for recovery, that hands over each message as it comes (the wire format by hand). */
-export async function session(base: string): Promise<{ next(): Promise<string>; send(...m: string[]): void; close(): Promise<void> }> {
-  const ws = new WebSocket(base.replace('http', 'ws') + '/000/' + Math.random().toString(36).slice(2) + '/websocket?sockjs-recovery=1');
+/**
+ * A framed SockJS websocket asking for recovery, that hands over each message as it comes (the
+ * wire format by hand); `query` is added to its URL's.
+ */
+export async function session(base: string, query = ''): Promise<{ next(): Promise<string>; send(...m: string[]): void; close(): Promise<void> }> {
+  const ws = new WebSocket(base.replace('http', 'ws') + '/000/' + Math.random().toString(36).slice(2) + '/websocket?sockjs-recovery=1' + query);
   const queue: string[] = [];
   let wake: (() => void) | null = null;
   ws.on('message', (d) => {

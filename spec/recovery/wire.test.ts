@@ -59,6 +59,42 @@ describe('recovery wire format', () => {
     assert.equal(peer.resumes, 1);
   });
 
+  test('a new connection over a websocket gives its hello in the URL: ready says so and the welcome follows, with nothing sent', async () => {
+    const first = app.peers.length;
+    const a = await session(app.directUrl, '&sockjs-recovery-new=1');
+    assert.deepEqual(parse(await a.next()), { t: 'ready', v: 2, new: true });
+    const w = parse(await a.next());
+    assert.deepEqual([w.t, w.recovered, w.v], ['welcome', false, 1], 'a new connection, in the version the URL gave');
+    await waitUntil(() => app.peers.length === first + 1, 'the connection', 5000);
+    const peer = app.peers[first]!;
+    // A hello now is one too many: it opens nothing and gets no second welcome.
+    a.send(ctl({ t: 'hello', v: 1 }), 'after');
+    await waitUntil(() => peer.got.length === 1, 'the message', 5000);
+    peer.conn.write('back');
+    assert.equal(await a.next(), 'back');
+    assert.equal(app.peers.length, first + 1);
+    await a.close();
+    // It resumes as any connection does, with a hello message.
+    const b = await session(app.directUrl, '&sockjs-recovery-new=2');
+    assert.equal(parse(await b.next()).new, true);
+    await b.next();
+    await b.close();
+    const c = await session(app.directUrl);
+    await c.next();
+    c.send(ctl({ t: 'hello', v: 1, resume: w.token, recv: 1 }));
+    assert.equal(parse(await c.next()).recovered, true);
+    await c.close();
+    assert.equal(peer.resumes, 1);
+    // A value that is no version is not a hello: the server waits for one.
+    for (const query of ['&sockjs-recovery-new=0', '&sockjs-recovery-new=x', '&sockjs-recovery-new=', '&xsockjs-recovery-new=1']) {
+      const d = await session(app.directUrl, query);
+      assert.deepEqual(parse(await d.next()), { t: 'ready', v: 2 }, query);
+      d.send(ctl({ t: 'hello', v: 1 }));
+      assert.equal(parse(await d.next()).t, 'welcome');
+      await d.close();
+    }
+  });
+
   test('credentials are 16 + 32 random bytes, none repeated, across refills of the entropy pool', async () => {
     // 100 connections take 4,800 bytes: more than the service's pool of 4,096 holds at once.
     const keys = new Set<string>();

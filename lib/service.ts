@@ -214,8 +214,7 @@ export class Service implements SessionHost {
     const transport = transportIndex(protocol);
     let session: Session;
     if (this.recovery !== null && this.recovery.requested(req, protocol)) {
-      const hello = this.recovery.helloInUrl(req, protocol);
-      session = this.recovery.carrier(sessionId, transport, (link) => new Connection(link, req, protocol, mountPrefix(req), locals), hello);
+      session = this.recovery.carrier(sessionId, transport, (link) => new Connection(link, req, protocol, mountPrefix(req), locals));
     } else {
       session = protocol === 'websocket-raw' ? new RawSession(sessionId, this, transport) : new Session(sessionId, this, transport);
       session.connection = new Connection(session, req, protocol, mountPrefix(req), locals);

@@ -5,33 +5,24 @@
  * application asking, the link is parked, not closed, and keeps what the session had not sent.
  */
 import { CONNECTING, OPEN, Session, type CloseCause, type Receiver } from '../session/session.js';
-import type { SessionHost } from '../session/types.js';
+import { transportIndex } from '../stats.js';
 import type { Link } from './link.js';
 import type { ReplayBuffer } from './buffer.js';
 import type { SharedFrame } from '../protocol/shared-frame.js';
 import { quote } from '../protocol/frames.js';
-import { control, quotedStartsWithNul, RECOVERY_VERSION } from './wire.js';
+import { control, helloInUrl, quotedStartsWithNul, RECOVERY_VERSION } from './wire.js';
 
 /** Sent right after the open frame, so a client knows at once that this server speaks recovery. */
 const READY = quote(control({ t: 'ready', v: RECOVERY_VERSION }));
 /** The same, when the URL held the hello of a new connection: the welcome follows at once. */
 const READY_NEW = quote(control({ t: 'ready', v: RECOVERY_VERSION, new: true }));
+const WEBSOCKET = transportIndex('websocket');
 
 export class Carrier extends Session {
   /** The link this session carries; null once another session took it over. */
   link: Link | null = null;
   /** The replay buffer what it flushes goes to: its link's, while it carries the link. */
   private keepIn: ReplayBuffer | null = null;
-
-  constructor(
-    sessionId: string | null,
-    host: SessionHost,
-    transport: number,
-    /** The hello's version a new connection gave in its URL (Recovery.helloInUrl), 0 if none. */
-    private urlHello = 0,
-  ) {
-    super(sessionId, host, transport);
-  }
 
   /** Carries `link` from now on (null: nothing any more). */
   carry(link: Link | null): void {
@@ -72,10 +63,11 @@ export class Carrier extends Session {
     if (this.state === CONNECTING) {
       super.attach(recv);
       const link = this.link;
-      if (this.urlHello > 0 && link !== null && this.isOpen()) {
+      // Over HTTP a dropped poll could take ready and the welcome with it (wire.ts).
+      const hello = link !== null && this.transport === WEBSOCKET ? helloInUrl(link.conn.url) : 0;
+      if (hello > 0 && link !== null && this.isOpen()) {
         this.sendQuoted(READY_NEW);
-        link.hello(this, { t: 'hello', v: this.urlHello });
-        this.urlHello = 0;
+        link.hello(this, { t: 'hello', v: hello });
       } else this.sendQuoted(READY);
       return;
     }

@@ -18,10 +18,9 @@ import { Link } from './link.js';
 import { hashSecret, parseCredential, RemoteRecovery } from './remote.js';
 import { takeOver } from './takeover.js';
 import type { RecoveryStore } from './store.js';
-import { ackCadence, count, NEW_CONNECTION_PARAM, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage } from './wire.js';
+import { ackCadence, count, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage } from './wire.js';
 
 const FLAG = RECOVERY_PARAM + '=1';
-const NEW_PARAM = NEW_CONNECTION_PARAM + '=';
 
 export class Recovery {
   /** Links by credential key: open ones and parked ones (each holds its secrets). */
@@ -55,22 +54,9 @@ export class Recovery {
     return ('&' + url.slice(q + 1) + '&').includes('&' + FLAG + '&');
   }
 
-  /**
-   * The version a websocket client opening a new connection gave in its URL (NEW_CONNECTION_PARAM),
-   * which stands for its hello; 0 when there is none, or over another transport.
-   */
-  helloInUrl(req: IncomingMessage, protocol: TransportName): number {
-    if (protocol !== 'websocket') return 0;
-    const url = req.url ?? '';
-    const at = url.indexOf(NEW_PARAM, url.indexOf('?'));
-    if (at === -1 || (url[at - 1] !== '?' && url[at - 1] !== '&')) return 0;
-    const v = Number.parseInt(url.slice(at + NEW_PARAM.length, at + NEW_PARAM.length + 4), 10);
-    return v >= 1 ? v : 0;
-  }
-
-  /** A session for a client that speaks recovery, with a pending link and its connection; `hello`: helloInUrl(). */
-  carrier(sessionId: string | null, transport: number, connect: (link: Link) => Connection, hello = 0): Carrier {
-    const carrier = new Carrier(sessionId, this.service, transport, hello);
+  /** A session for a client that speaks recovery, with a pending link and its connection. */
+  carrier(sessionId: string | null, transport: number, connect: (link: Link) => Connection): Carrier {
+    const carrier = new Carrier(sessionId, this.service, transport);
     const link = new Link(this.service, this, carrier, transport);
     link.conn = connect(link);
     carrier.carry(link);

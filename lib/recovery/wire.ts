@@ -14,6 +14,15 @@ export const RECOVERY_PARAM = 'sockjs-recovery';
  * trip): over HTTP a poll the network drops would take `ready` and the welcome with it.
  */
 export const NEW_CONNECTION_PARAM = 'sockjs-recovery-new';
+const NEW_PARAM = NEW_CONNECTION_PARAM + '=';
+
+/** The hello's version a URL gives in NEW_CONNECTION_PARAM (a version is at least 1); 0 when none. */
+export function helloInUrl(url: string): number {
+  const at = url.indexOf(NEW_PARAM, url.indexOf('?'));
+  if (at === -1 || (url[at - 1] !== '?' && url[at - 1] !== '&')) return 0;
+  const v = Number.parseInt(url.slice(at + NEW_PARAM.length, at + NEW_PARAM.length + 4), 10);
+  return v >= 1 ? v : 0;
+}
 /** U+0000, the first character of every control message. */
 export const MARK = '\u0000';
 

@@ -18,9 +18,8 @@ import { Link } from './link.js';
 import { hashSecret, parseCredential, RemoteRecovery } from './remote.js';
 import { takeOver } from './takeover.js';
 import type { RecoveryStore } from './store.js';
-import { ackCadence, count, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage } from './wire.js';
+import { ackCadence, count, queryValue, RECOVERY_PARAM, RECOVERY_VERSION, type HelloMessage } from './wire.js';
 
-const FLAG = RECOVERY_PARAM + '=1';
 
 export class Recovery {
   /** Links by credential key: open ones and parked ones (each holds its secrets). */
@@ -48,10 +47,7 @@ export class Recovery {
 
   /** Whether the client asked for recovery: `sockjs-recovery=1` in the query of its URL. */
   requested(req: IncomingMessage, protocol: TransportName): boolean {
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    if (q === -1 || protocol === 'websocket-raw') return false;
-    return ('&' + url.slice(q + 1) + '&').includes('&' + FLAG + '&');
+    return protocol !== 'websocket-raw' && queryValue(req.url ?? '', RECOVERY_PARAM) === '1';
   }
 
   /** A session for a client that speaks recovery, with a pending link and its connection. */

@@ -1,5 +1,5 @@
 /**
- * The recovery wire format, version 1 (docs/recovery.md): control messages travel as ordinary
+ * The recovery wire format (docs/recovery.md): control messages travel as ordinary
  * SockJS messages whose first character is U+0000, followed by a JSON object. An application
  * message that itself starts with U+0000 is sent with one more U+0000 in front. Shared by the
  * server and the companion client, so it imports nothing.
@@ -14,14 +14,22 @@ export const RECOVERY_PARAM = 'sockjs-recovery';
  * trip): over HTTP a poll the network drops would take `ready` and the welcome with it.
  */
 export const NEW_CONNECTION_PARAM = 'sockjs-recovery-new';
-const NEW_PARAM = NEW_CONNECTION_PARAM + '=';
 
-/** The hello's version a URL gives in NEW_CONNECTION_PARAM (a version is at least 1); 0 when none. */
+/** The value of query parameter `name` in `url` (its first), or null. */
+export function queryValue(url: string, name: string): string | null {
+  const q = url.indexOf('?');
+  if (q === -1) return null;
+  const query = '&' + url.slice(q + 1) + '&';
+  const at = query.indexOf('&' + name + '=');
+  if (at === -1) return null;
+  const from = at + name.length + 2;
+  return query.slice(from, query.indexOf('&', from));
+}
+
+/** The hello's version a URL gives in NEW_CONNECTION_PARAM (digits, at least 1); 0 when none. */
 export function helloInUrl(url: string): number {
-  const at = url.indexOf(NEW_PARAM, url.indexOf('?'));
-  if (at === -1 || (url[at - 1] !== '?' && url[at - 1] !== '&')) return 0;
-  const v = Number.parseInt(url.slice(at + NEW_PARAM.length, at + NEW_PARAM.length + 4), 10);
-  return v >= 1 ? v : 0;
+  const value = queryValue(url, NEW_CONNECTION_PARAM);
+  return value !== null && /^[0-9]{1,4}$/.test(value) ? Number(value) : 0;
 }
 /** U+0000, the first character of every control message. */
 export const MARK = '\u0000';

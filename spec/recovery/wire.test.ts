@@ -75,7 +75,7 @@ describe('recovery wire format', () => {
     assert.equal(app.peers.length, first + 1);
     await a.close();
     // It resumes as any connection does, with a hello message.
-    const b = await session(app.directUrl, '&sockjs-recovery-new=2');
+    const b = await session(app.directUrl, '&xsockjs-recovery-new=1&sockjs-recovery-new=2');
     assert.equal(parse(await b.next()).new, true);
     await b.next();
     await b.close();
@@ -86,7 +86,7 @@ describe('recovery wire format', () => {
     await c.close();
     assert.equal(peer.resumes, 1);
     // A value that is no version is not a hello: the server waits for one.
-    for (const query of ['&sockjs-recovery-new=0', '&sockjs-recovery-new=x', '&sockjs-recovery-new=', '&xsockjs-recovery-new=1']) {
+    for (const query of ['&sockjs-recovery-new=0', '&sockjs-recovery-new=x', '&sockjs-recovery-new=', '&sockjs-recovery-new=2x', '&xsockjs-recovery-new=1']) {
       const d = await session(app.directUrl, query);
       assert.deepEqual(parse(await d.next()), { t: 'ready', v: 2 }, query);
       d.send(ctl({ t: 'hello', v: 1 }));

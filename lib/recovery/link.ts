@@ -13,7 +13,7 @@ import type { Carrier } from './carrier.js';
 import type { Recovery } from './recovery.js';
 import type { LogState } from './log-state.js';
 import type { RemoteRecovery } from './remote.js';
-import { ACK_EVERY, control, count, parseControl, quotedStartsWithNul, unescapeApp, type HelloMessage } from './wire.js';
+import { ACK_EVERY, control, count, parseControl, quotedStartsWithNul, unescapeApp, type HelloMessage, type WelcomeMessage } from './wire.js';
 
 function onWindowEnd(link: Link): void {
   link.close(1006, 'Session timed out', 'timeout');
@@ -263,12 +263,19 @@ export class Link {
 
   welcome(token: string, recovered: boolean, reason?: 'unknown' | 'gap' | 'version', moved?: { moved: true; direct: boolean }): void {
     this.acked = this.received;
-    // A new connection of a version-2 client starts counting from the log's current position.
-    const position = this.log !== null && !recovered ? { s: this.remote!.cursor, g: this.log.g } : {};
-    this.tell({
-      t: 'welcome', v: this.version, token, recovered, ...(reason !== undefined ? { reason } : {}),
-      recv: this.received, window_ms: this.recovery.options.window_ms, ...this.recovery.cadence, ...position, ...moved,
-    });
+    const { ack, ack_chars } = this.recovery.cadence;
+    const msg: WelcomeMessage = { t: 'welcome', v: this.version, token, recovered, recv: this.received, window_ms: this.recovery.options.window_ms, ack, ack_chars };
+    if (reason !== undefined) msg.reason = reason;
+    if (this.log !== null && !recovered) {
+      // A new connection of a version-2 client starts counting from the log's current position.
+      msg.s = this.remote!.cursor;
+      msg.g = this.log.g;
+    }
+    if (moved !== undefined) {
+      msg.moved = true;
+      msg.direct = moved.direct;
+    }
+    this.tell(msg);
   }
 
   /** The carrier's SockJS session ended. Unless the link itself closed it, the link waits for the client. */

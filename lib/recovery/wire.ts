@@ -15,22 +15,32 @@ export const RECOVERY_PARAM = 'sockjs-recovery';
  */
 export const NEW_CONNECTION_PARAM = 'sockjs-recovery-new';
 
-/** The value of query parameter `name` in `url` (its first), or null. */
+/** The value of query parameter `name` in `url` (its first), or null. Once per session: it copies nothing but the value. */
 export function queryValue(url: string, name: string): string | null {
-  const q = url.indexOf('?');
-  if (q === -1) return null;
-  const query = '&' + url.slice(q + 1) + '&';
-  const at = query.indexOf('&' + name + '=');
-  if (at === -1) return null;
-  const from = at + name.length + 2;
-  return query.slice(from, query.indexOf('&', from));
+  // `at`: the `?` or `&` before a parameter.
+  for (let at = url.indexOf('?'); at !== -1; at = url.indexOf('&', at + 1)) {
+    if (url.startsWith(name, at + 1) && url.charCodeAt(at + 1 + name.length) === 61 /* = */) {
+      const from = at + 2 + name.length;
+      const end = url.indexOf('&', from);
+      return url.slice(from, end === -1 ? url.length : end);
+    }
+  }
+  return null;
 }
 
-/** The hello's version a URL gives in NEW_CONNECTION_PARAM (digits, at least 1); 0 when none. */
+/** The hello's version a URL gives in NEW_CONNECTION_PARAM (1 to 4 digits, at least 1); 0 when none. */
 export function helloInUrl(url: string): number {
   const value = queryValue(url, NEW_CONNECTION_PARAM);
-  return value !== null && /^[0-9]{1,4}$/.test(value) ? Number(value) : 0;
+  if (value === null || value.length === 0 || value.length > 4) return 0;
+  let v = 0;
+  for (let i = 0; i < value.length; i++) {
+    const digit = value.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return 0;
+    v = v * 10 + digit;
+  }
+  return v;
 }
+
 /** U+0000, the first character of every control message. */
 export const MARK = '\u0000';
 

@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import sockjs from '../../lib/index.js';
 import { ctl, parse, session, startRecoveryApp, type Peer, type RecoveryApp } from './app.js';
 import { waitUntil } from '../support/wait.js';
-import { ackCadence } from '../../lib/recovery/wire.js';
+import { ackCadence, helloInUrl, queryValue } from '../../lib/recovery/wire.js';
 
 describe('recovery wire format', () => {
   let app: RecoveryApp;
@@ -166,6 +166,24 @@ describe('recovery wire format', () => {
     assert.deepEqual(sockjs({ recovery: true }).config.recovery, { window_ms: 120_000, max_messages: 1000, max_bytes: 1024 * 1024, max_parked: 10_000 });
     assert.equal(sockjs().config.recovery, null);
     assert.throws(() => sockjs({ recovery: { max_parked: 0 } }), /option "recovery.max_parked" must be an integer/);
+  });
+
+  test('the query parameters are read from the query only, by their whole name; a version is 1 to 4 digits', () => {
+    const cases: [string, string, string | null][] = [
+      ['/a?sockjs-recovery=1', 'sockjs-recovery', '1'],
+      ['/a?x=1&sockjs-recovery=1&', 'sockjs-recovery', '1'],
+      ['/a?sockjs-recovery-new=2&sockjs-recovery=1', 'sockjs-recovery', '1'],
+      ['/a?xsockjs-recovery=1', 'sockjs-recovery', null],
+      ['/sockjs-recovery=1/b', 'sockjs-recovery', null],
+      ['/a?sockjs-recovery', 'sockjs-recovery', null],
+      ['/a?sockjs-recovery=', 'sockjs-recovery', ''],
+    ];
+    for (const [url, name, value] of cases) assert.equal(queryValue(url, name), value, url);
+    const versions: [string, number][] = [
+      ['/a?sockjs-recovery-new=2', 2], ['/a?q&sockjs-recovery-new=10', 10], ['/a?sockjs-recovery-new=0', 0],
+      ['/a?sockjs-recovery-new=2x', 0], ['/a?sockjs-recovery-new=12345', 0], ['/a?sockjs-recovery-new=-1', 0], ['/a', 0],
+    ];
+    for (const [url, v] of versions) assert.equal(helloInUrl(url), v, url);
   });
 
   test('the ack cadence is a quarter of the buffer, at least 1 and at most 256 messages', () => {

@@ -127,7 +127,9 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
       // A session that stalls before the welcome is retried soon: the server's replay buffer fills meanwhile.
       this.timer.set(() => this.drop(sock, 'No welcome'), this.options.readyTimeout ?? 3000);
     } else if (msg.t === 'welcome') {
-      this.welcome(msg);
+      // Over HTTP the server sends its welcome again with each new response until it knows it
+      // arrived: one this client has (the same credential) is skipped.
+      if (msg.token !== this.token) this.welcome(msg);
     } else if (msg.t === 'p') {
       this.log.mark(msg.s, msg.g);
     } else if (msg.t === 'd') {
@@ -166,9 +168,10 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     }
     this.opened(info);
     this.flushOut();
-    // Tells the server the welcome arrived (its earlier credential can go), and where we are. A
-    // new connection has no earlier credential, and nothing to confirm yet.
-    if (recovered) this.receipts.ack(true);
+    // Tells the server the welcome arrived (its earlier credential can go; over HTTP, it stops
+    // sending the welcome again), and where we are. A new connection over a websocket has
+    // neither to be told.
+    if (recovered || this.sock?.transport !== 'websocket') this.receipts.ack(true);
   }
 
   private opened(recovered: RecoveredInfo | null): void {

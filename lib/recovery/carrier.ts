@@ -18,6 +18,11 @@ const READY = quote(control({ t: 'ready', v: RECOVERY_VERSION }));
 const READY_NEW = quote(control({ t: 'ready', v: RECOVERY_VERSION, new: true }));
 const WEBSOCKET = transportIndex('websocket');
 
+/** Whether a session's queue holds `quoted` (not yet sent). */
+function holds(queue: SharedFrame | readonly string[] | null, quoted: string): boolean {
+  return Array.isArray(queue) && queue.includes(quoted);
+}
+
 export class Carrier extends Session {
   /** The link this session carries; null once another session took it over. */
   link: Link | null = null;
@@ -57,7 +62,8 @@ export class Carrier extends Session {
    * complete on the server whose tail the network dropped), so the first frame starts with a
    * checkpoint: how many messages went before it. A client that counted fewer resumes. Before the
    * client's hello, that frame is `ready` again, unless it is still queued: a client that missed
-   * it would take this server for a plain one.
+   * it would take this server for a plain one. Until the client shows it has its welcome, the
+   * welcome goes first again (the client skips one it has).
    */
   override attach(recv: Receiver): void {
     if (this.state === CONNECTING) {
@@ -78,6 +84,8 @@ export class Carrier extends Session {
       } else {
         const checkpoint = link.checkpoint();
         if (checkpoint !== null) this.outbox.prepend(checkpoint);
+        const welcome = link.welcomeAgain;
+        if (welcome !== null && !holds(this.outbox.contents(), welcome)) this.outbox.prepend(welcome);
       }
     }
     super.attach(recv);

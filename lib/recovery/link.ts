@@ -40,6 +40,8 @@ export class Link {
   private acked = 0;
   /** The last welcome's credential is not known to have reached the client (recovery.ts). */
   unconfirmedToken = false;
+  /** That welcome, quoted, when the carrier's receivers can come back (HTTP): Carrier.attach sends it again. */
+  welcomeAgain: string | null = null;
   /** Messages the client confirmed having. */
   confirmed = 0;
   /** Messages the last checkpoint said went before it. */
@@ -256,8 +258,10 @@ export class Link {
     this.confirm(recv);
     this.welcome(token, true);
     const replayed = this.out.written - recv;
+    // What the client has: the replay's frame gets a checkpoint after it if it went to a
+    // receiver that does not come back with it.
+    this.checked = recv;
     for (const q of this.out.rewind(recv)) carrier.sendQuoted(q);
-    this.checked = this.sent;
     this.conn.emit('resume', { moved: false, replayed, resent: 0, directMayBeLost: false });
   }
 
@@ -275,7 +279,12 @@ export class Link {
       msg.moved = true;
       msg.direct = moved.direct;
     }
-    this.tell(msg);
+    const quoted = quote(control(msg));
+    const carrier = this.carrier;
+    carrier?.sendQuoted(quoted);
+    // sockjs-client polls again in the same session after a poll the network dropped, and the
+    // welcome may have gone with it (a websocket session has one receiver only).
+    this.welcomeAgain = carrier !== null && carrier.sessionId !== null ? quoted : null;
   }
 
   /** The carrier's SockJS session ended. Unless the link itself closed it, the link waits for the client. */

@@ -183,6 +183,7 @@ export class Recovery {
   /** The client sent something after its welcome: it has the new credential, the old one dies. */
   confirmed(link: Link): void {
     link.unconfirmedToken = false;
+    link.welcomeAgain = null;
     link.previous = null;
     this.dropMovedKey(link);
     if (link.log !== null) this.remote!.save(link, false);

@@ -14,10 +14,11 @@ import { waitUntil } from '../support/wait.js';
 const SockJS = createRequire(import.meta.url)('sockjs-client') as SockJSConstructor;
 
 /**
- * sockjs-client whose next `swallow.n` sessions lose the server's `ready` (a session too slow to
- * deliver it), or get it `swallow.ms` late, and which records in `sent` what the companion client sends.
+ * sockjs-client whose next `swallow.n` sessions lose the server's first `ready` (a session too slow
+ * to deliver it), or another control message named in `swallow.what`, or get it `swallow.ms` late,
+ * and which records in `sent` what the companion client sends.
  */
-function tapped(swallow: { n: number; ms?: number; made?: number }, sent: string[] = []): SockJSConstructor {
+function tapped(swallow: { n: number; ms?: number; made?: number; what?: string }, sent: string[] = []): SockJSConstructor {
   return class implements SockJSLike {
     private readonly inner: SockJSLike;
     onopen: (() => void) | null = null;
@@ -30,7 +31,7 @@ function tapped(swallow: { n: number; ms?: number; made?: number }, sent: string
       if (eat) swallow.n--;
       this.inner.onopen = () => this.onopen?.();
       this.inner.onmessage = (e) => {
-        if (eat && String(e.data).startsWith('\u0000{"t":"ready"')) {
+        if (eat && String(e.data).startsWith(`\u0000{"t":"${swallow.what ?? 'ready'}"`)) {
           eat = false;
           if (swallow.ms !== undefined) setTimeout(() => this.onmessage?.(e), swallow.ms);
         } else this.onmessage?.(e);
@@ -161,6 +162,19 @@ describe('a late ready', () => {
     assert.equal(swallow.made, 1, 'on the first session');
   });
 
+  test('xhr-polling: a welcome lost with an earlier poll comes again with the next: no second connection', async (t) => {
+    const first = app.peers.length;
+    const swallow: { n: number; made?: number; what: string } = { n: 1, what: 'welcome' };
+    const sock = connect(app.url, { SockJS: tapped(swallow), transports: ['xhr-polling'], readyTimeout: 2000 });
+    t.after(() => sock.close());
+    await waitUntil(() => sock.state === 'open', 'open', 10_000);
+    assert.equal(swallow.n, 0, 'the first welcome was lost');
+    assert.equal(swallow.made, 1, 'on the first session');
+    sock.send('one');
+    await waitUntil(() => app.peers.length > first && app.peers.at(-1)!.got.length === 1, 'the message', 5000);
+    assert.equal(app.peers.length, first + 1, 'one connection, no orphan');
+  });
+
   test('the third attempt in a row waits four times readyTimeout for its ready: a loaded server is not taken for a plain one', async (t) => {
     const { swallow, events } = await openTapped(t);
     // Each of the next three sessions gets its ready after 600 ms: the first two are given up at
@@ -224,12 +238,13 @@ describe('the hello in the URL', () => {
     assert.deepEqual(sent, ['first']);
   });
 
-  test('over HTTP the server waits for the hello message (a dropped poll could take ready and the welcome with it)', async (t) => {
+  test('over HTTP the server waits for the hello message (a dropped poll could take ready and the welcome with it), and the welcome is acknowledged', async (t) => {
     const sent: string[] = [];
     const sock = connect(app.url, { SockJS: tapped({ n: 0 }, sent), transports: ['xhr-streaming'] });
     t.after(() => sock.close());
     await waitUntil(() => sock.state === 'open' && app.peers.length === 2, 'open', 10_000);
-    assert.deepEqual(sent, ['\u0000{"t":"hello","v":2}']);
+    // … and acknowledges the welcome, which the server would otherwise send again with each new response.
+    assert.deepEqual(sent, ['\u0000{"t":"hello","v":2}', '\u0000{"t":"ack","recv":0}']);
   });
 });
 

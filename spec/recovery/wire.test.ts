@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 import sockjs from '../../lib/index.js';
 import { ctl, parse, session, startRecoveryApp, type Peer, type RecoveryApp } from './app.js';
 import { waitUntil } from '../support/wait.js';
+import { POST, sessionUrl } from '../support/client.js';
 import { ackCadence, helloInUrl, queryValue } from '../../lib/recovery/wire.js';
 
 describe('recovery wire format', () => {
@@ -93,6 +94,42 @@ describe('recovery wire format', () => {
       assert.equal(parse(await d.next()).t, 'welcome');
       await d.close();
     }
+  });
+
+  test('xhr-polling: until the client shows it has its welcome, each new poll gets it again, then a checkpoint of what went with it', async () => {
+    let url = sessionUrl(app.directUrl);
+    const poll = async (): Promise<unknown[]> => {
+      const r = await POST(url + '/xhr?sockjs-recovery=1&sockjs-recovery-new=1');
+      return r.body.startsWith('a') ? (JSON.parse(r.body.slice(1)) as string[]).map((m) => (m.startsWith('\u0000') ? parse(m) : m)) : [r.body.trim()];
+    };
+    const send = (...m: string[]) => POST(url + '/xhr_send?sockjs-recovery=1', { body: JSON.stringify(m) });
+    assert.deepEqual(await poll(), ['o']);
+    assert.deepEqual(await poll(), [{ t: 'ready', v: 2 }], 'over HTTP the URL is no hello');
+    const first = app.peers.length;
+    assert.equal((await send(ctl({ t: 'hello', v: 1 }))).status, 204);
+    await waitUntil(() => app.peers.length === first + 1, 'the connection', 5000);
+    app.peers[first]!.conn.write('g1');
+    // This poll is the one the network drops: the test reads and forgets it.
+    const lost = await poll();
+    assert.equal((lost[0] as { t: string }).t, 'welcome');
+    assert.equal(lost[1], 'g1');
+    const again = await poll();
+    assert.deepEqual(again[0], lost[0], 'the same welcome');
+    assert.deepEqual(again[1], { t: 'ack', recv: 0, sent: 1 }, 'and a checkpoint: one message went before it');
+    // The client says it has the welcome (any message does): the next poll has neither.
+    assert.equal((await send(ctl({ t: 'ack', recv: 0 }))).status, 204);
+    app.peers[first]!.conn.write('g2');
+    assert.deepEqual(await poll(), ['g2']);
+    // A resume on a new session whose first poll (the welcome and the replay) is dropped: the next
+    // one says that two messages went before it, though nothing went since the replay.
+    url = sessionUrl(app.directUrl);
+    assert.deepEqual(await poll(), ['o']);
+    assert.equal(((await poll())[0] as { t: string }).t, 'ready');
+    await send(ctl({ t: 'hello', v: 1, resume: (lost[0] as { token: string }).token, recv: 0 }));
+    const dropped = await poll();
+    assert.deepEqual(dropped.slice(1), ['g1', 'g2']);
+    assert.equal((dropped[0] as { recovered: boolean }).recovered, true);
+    assert.deepEqual(await poll(), [dropped[0], { t: 'ack', recv: 0, sent: 2 }]);
   });
 
   test('credentials are 16 + 32 random bytes, none repeated, across refills of the entropy pool', async () => {

@@ -14,8 +14,8 @@ import { StallWatch } from './stall-watch.js';
 import { Timeout } from './timeout.js';
 import type { ConnectOptions, LostInfo, RecoveredInfo, RecoveringSocketEvents, SockJSConstructor, SockJSLike } from './types.js';
 import { defaultFinal, sockCloseCode } from './close-policy.js';
-import { helloFor } from './hello.js';
-import { control, count, escapeApp, isControl, parseControl, unescapeApp, NEW_CONNECTION_PARAM, RECOVERY_PARAM, RECOVERY_VERSION, type WelcomeMessage } from '../recovery/wire.js';
+import { helloFor, recoveryUrl } from './hello.js';
+import { control, count, escapeApp, isControl, parseControl, unescapeApp, type WelcomeMessage } from '../recovery/wire.js';
 
 const enum Mode { Waiting, Plain, Recovering }
 
@@ -31,7 +31,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
   private readonly connectTimer = new Timeout();
   private readonly stall: StallWatch;
   private readonly stopWatching: () => void;
-  // Recovery state of the logical connection.
+  /** The credential from the last welcome (recovery state of the logical connection follows). */
   private token: string | null = null;
   private readonly receipts = new Receipts((recv) => this.sendAck(recv));
   private readonly queue = new SendQueue();
@@ -81,10 +81,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     const Ctor = this.options.SockJS ?? (globalThis as { SockJS?: SockJSConstructor }).SockJS;
     if (Ctor === undefined) throw new Error('sockjs-express/client: no SockJS constructor (load sockjs-client first, or pass options.SockJS)');
     const recovery = this.options.recovery !== false;
-    // A new connection gives its hello in the URL too: a server that takes it (over a websocket)
-    // sends the welcome at once, a round trip sooner.
-    const ask = RECOVERY_PARAM + '=1' + (this.token === null ? '&' + NEW_CONNECTION_PARAM + '=' + RECOVERY_VERSION : '');
-    const url = recovery ? this.url + (this.url.includes('?') ? '&' : '?') + ask : this.url;
+    const url = recovery ? recoveryUrl(this.url, this.token) : this.url;
     const sockOptions = { ...this.options.sockjs, ...(this.options.transports !== undefined ? { transports: this.options.transports } : {}) };
     const sock = new Ctor(url, null, sockOptions);
     this.sock = sock;
@@ -127,8 +124,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
       // A session that stalls before the welcome is retried soon: the server's replay buffer fills meanwhile.
       this.timer.set(() => this.drop(sock, 'No welcome'), this.options.readyTimeout ?? 3000);
     } else if (msg.t === 'welcome') {
-      // Over HTTP the server sends its welcome again with each new response until it knows it
-      // arrived: one this client has (the same credential) is skipped.
+      // Over HTTP the server sends it again until it knows it arrived: one already had is skipped.
       if (msg.token !== this.token) this.welcome(msg);
     } else if (msg.t === 'p') {
       this.log.mark(msg.s, msg.g);
@@ -168,9 +164,7 @@ export class RecoveringSocket extends Emitter<RecoveringSocketEvents> {
     }
     this.opened(info);
     this.flushOut();
-    // Tells the server the welcome arrived (its earlier credential can go; over HTTP, it stops
-    // sending the welcome again), and where we are. A new connection over a websocket has
-    // neither to be told.
+    // It arrived: the earlier credential can go, over HTTP it need not come again (a new websocket connection has neither).
     if (recovered || this.sock?.transport !== 'websocket') this.receipts.ack(true);
   }
 

@@ -70,8 +70,8 @@ export class Carrier extends Session {
       super.attach(recv);
       const link = this.link;
       // Over HTTP a dropped poll could take ready and the welcome with it (wire.ts).
-      const hello = link !== null && this.transport === WEBSOCKET ? helloInUrl(link.conn.url) : 0;
-      if (hello > 0 && link !== null && this.isOpen()) {
+      const hello = link !== null && this.transport === WEBSOCKET && this.isOpen() ? helloInUrl(link.conn.url) : 0;
+      if (hello > 0 && link !== null) {
         this.sendQuoted(READY_NEW);
         link.hello(this, { t: 'hello', v: hello });
       } else this.sendQuoted(READY);

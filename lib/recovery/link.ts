@@ -13,7 +13,8 @@ import type { Carrier } from './carrier.js';
 import type { Recovery } from './recovery.js';
 import type { LogState } from './log-state.js';
 import type { RemoteRecovery } from './remote.js';
-import { ACK_EVERY, control, count, parseControl, quotedStartsWithNul, unescapeApp, type HelloMessage, type WelcomeMessage } from './wire.js';
+import { ACK_EVERY, batchStart, control, count, parseControl, quotedStartsWithNul, unescapeApp, type ControlMessage, type HelloMessage, type RefusalReason } from './wire.js';
+import { welcomeMessage } from './welcome.js';
 
 function onWindowEnd(link: Link): void {
   link.close(1006, 'Session timed out', 'timeout');
@@ -44,8 +45,8 @@ export class Link {
   welcomeAgain: string | null = null;
   /** Messages the client confirmed having. */
   confirmed = 0;
-  /** Messages the last checkpoint said went before it. */
-  checked = 0;
+  /** Messages the last checkpoint (or welcome) said went before it. */
+  private checked = 0;
   /** The window timer, while parked. */
   private timer: NodeJS.Timeout | null = null;
   /** The recovery version agreed with the client (its hello's, at most ours). */
@@ -63,8 +64,7 @@ export class Link {
     readonly transport: number,
   ) {
     this.carrier = carrier;
-    const o = recovery.options;
-    this.out = new ReplayBuffer(o.max_messages, o.max_bytes);
+    this.out = new ReplayBuffer(recovery.options.max_messages, recovery.options.max_bytes);
   }
 
   /** Framed: a broadcast shares its frame with the link (a getter, not a field per link). */
@@ -110,14 +110,11 @@ export class Link {
     return true;
   }
 
-  /** A control message to the client, over the current carrier. */
-  private tell(message: Parameters<typeof control>[0]): void {
-    this.carrier?.sendQuoted(quote(control(message)));
-  }
-
-  /** A quoted control message to the client, over the current carrier (not kept for replay). */
-  tellRaw(quoted: string): void {
+  /** A control message to the client, over the current carrier (not kept for replay); returns it quoted. */
+  tell(message: ControlMessage): string {
+    const quoted = quote(control(message));
     this.carrier?.sendQuoted(quoted);
+    return quoted;
   }
 
   get remote(): RemoteRecovery | null {
@@ -152,33 +149,29 @@ export class Link {
 
   /** One message from the client over `carrier`. */
   receive(message: string, carrier: Carrier): void {
+    let msg: ControlMessage | null = null;
     if (message.charCodeAt(0) === 0 && message.charCodeAt(1) !== 0) {
-      this.receiveControl(message, carrier);
-      return;
+      msg = parseControl(message);
+      if (msg === null) {
+        carrier.close(3400, 'Bad recovery message', 'client');
+        return;
+      }
+      if (msg.t === 'hello') {
+        this.hello(carrier, msg);
+        return;
+      }
     }
     if (this.pending) {
       carrier.close(3400, 'Recovery hello expected', 'client');
       return;
     }
     if (this.unconfirmedToken) this.recovery.confirmed(this);
-    this.deliver(unescapeApp(message));
+    if (msg === null) this.deliver(unescapeApp(message));
+    else this.receiveControl(msg, carrier);
   }
 
-  private receiveControl(message: string, carrier: Carrier): void {
-    const msg = parseControl(message);
-    if (msg === null) {
-      carrier.close(3400, 'Bad recovery message', 'client');
-      return;
-    }
-    if (msg.t === 'hello') {
-      this.hello(carrier, msg);
-      return;
-    }
-    if (this.pending) {
-      carrier.close(3400, 'Recovery hello expected', 'client');
-      return;
-    }
-    if (this.unconfirmedToken) this.recovery.confirmed(this);
+  /** A control message from the client (after its hello). */
+  private receiveControl(msg: ControlMessage, carrier: Carrier): void {
     if (msg.t === 'ack') {
       this.confirm(count(msg.recv));
       if (msg.probe === true) this.tell({ t: 'ack', recv: this.received, sent: this.sent });
@@ -186,15 +179,14 @@ export class Link {
       // The client closed on purpose: no resume will come.
       this.close(1000, 'Closed by the client', 'client');
     } else if (msg.t === 'b') {
-      const n = count(msg.n);
-      const list: unknown = msg.m;
-      if (n === undefined || n > this.received || !Array.isArray(list)) {
+      const from = batchStart(msg, this.received);
+      if (from < 0) {
         carrier.close(3400, 'Bad recovery message', 'client');
         return;
       }
-      // Messages before `received` arrived already (a repeated POST).
-      for (let i = this.received - n; i < list.length && this.state === OPEN && this.carrier === carrier; i++) {
-        const m: unknown = list[i];
+      const list: readonly unknown[] = msg.m;
+      for (let i = from; i < list.length && this.state === OPEN && this.carrier === carrier; i++) {
+        const m = list[i];
         this.deliver(typeof m === 'string' ? m : String(m));
       }
     }
@@ -231,7 +223,7 @@ export class Link {
   // ---- life cycle --------------------------------------------------------------------------
 
   /** The client's hello opened this link as a new connection. */
-  openNew(token: string, reason?: 'unknown' | 'gap' | 'version'): void {
+  openNew(token: string, reason?: RefusalReason): void {
     this.pending = false;
     this.route();
     this.welcome(token, false, reason);
@@ -256,35 +248,21 @@ export class Link {
     carrier.connection = this.conn;
     this.route();
     this.confirm(recv);
-    this.welcome(token, true);
     const replayed = this.out.written - recv;
-    // What the client has: the replay's frame gets a checkpoint after it if it went to a
-    // receiver that does not come back with it.
-    this.checked = recv;
-    for (const q of this.out.rewind(recv)) carrier.sendQuoted(q);
+    const replay = this.out.rewind(recv);
+    this.welcome(token, true);
+    for (const q of replay) carrier.sendQuoted(q);
     this.conn.emit('resume', { moved: false, replayed, resent: 0, directMayBeLost: false });
   }
 
-  welcome(token: string, recovered: boolean, reason?: 'unknown' | 'gap' | 'version', moved?: { moved: true; direct: boolean }): void {
+  /** The welcome, when the buffer counts what the client has: a frame lost with it (a replay, first writes) shows at the next checkpoint. */
+  welcome(token: string, recovered: boolean, reason?: RefusalReason, moved?: { moved: true; direct: boolean }): void {
     this.acked = this.received;
-    const { ack, ack_chars } = this.recovery.cadence;
-    const msg: WelcomeMessage = { t: 'welcome', v: this.version, token, recovered, recv: this.received, window_ms: this.recovery.options.window_ms, ack, ack_chars };
-    if (reason !== undefined) msg.reason = reason;
-    if (this.log !== null && !recovered) {
-      // A new connection of a version-2 client starts counting from the log's current position.
-      msg.s = this.remote!.cursor;
-      msg.g = this.log.g;
-    }
-    if (moved !== undefined) {
-      msg.moved = true;
-      msg.direct = moved.direct;
-    }
-    const quoted = quote(control(msg));
-    const carrier = this.carrier;
-    carrier?.sendQuoted(quoted);
+    this.checked = this.out.written;
+    const quoted = this.tell(welcomeMessage(this, this.recovery, token, recovered, reason, moved));
     // sockjs-client polls again in the same session after a poll the network dropped, and the
     // welcome may have gone with it (a websocket session has one receiver only).
-    this.welcomeAgain = carrier !== null && carrier.sessionId !== null ? quoted : null;
+    this.welcomeAgain = this.carrier !== null && this.carrier.sessionId !== null ? quoted : null;
   }
 
   /** The carrier's SockJS session ended. Unless the link itself closed it, the link waits for the client. */

@@ -218,7 +218,7 @@ export class RemoteRecovery {
       if (log.saved !== link.received) this.save(link, false);
       else keys.push(link.key);
       if (link.carrier === null || link.pending || cursor === '') continue;
-      link.tellRaw(quote(control({ t: 'p', s: cursor, g: log.g })));
+      link.tell({ t: 'p', s: cursor, g: log.g });
       // The client may or may not get it: the next message says again where it stands.
       log.counting = null;
     }

@@ -26,7 +26,6 @@ export function takeOver(link: Link, t: Takeover, recv: number, confirmed: numbe
   link.received = Math.min(Math.max(confirmed, t.state.n), sent);
   link.welcome(token(), true, undefined, { moved: true, direct: t.state.d === 1 });
   for (const r of t.replay) remote.replay(link, r.before, r.packet);
-  link.checked = link.sent;
   link.route();
   link.host.connectionOpened(conn, link.transport);
   conn.emit('resume', { moved: true, replayed: t.replay.length, resent: sent - link.received, directMayBeLost: t.state.d === 1 });

@@ -89,6 +89,9 @@ export interface HelloMessage {
   n?: number;
 }
 
+/** Why a welcome did not resume the connection a hello asked for. */
+export type RefusalReason = 'unknown' | 'gap' | 'version';
+
 /** Server → client, answer to hello. */
 export interface WelcomeMessage {
   t: 'welcome';
@@ -98,7 +101,7 @@ export interface WelcomeMessage {
   /** True when the earlier connection was resumed; false for a new one. */
   recovered: boolean;
   /** Why a resume was refused: 'unknown' (expired, closed or never existed), 'gap' (the replay buffer no longer holds what was missed). */
-  reason?: 'unknown' | 'gap' | 'version';
+  reason?: RefusalReason;
   /** Application messages from the client the server has delivered (the client re-sends from here). */
   recv: number;
   /** How long the server keeps a disconnected connection, in ms. */
@@ -216,4 +219,13 @@ export function unescapeApp(message: string): string {
 /** A count as the wire carries it: a non-negative safe integer, or undefined. */
 export function count(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+}
+
+/**
+ * Where a batch's messages not yet delivered start, `received` having been delivered (the rest
+ * came in a POST the browser repeated); -1 when the batch is malformed.
+ */
+export function batchStart(msg: BatchMessage, received: number): number {
+  const n = count(msg.n);
+  return n === undefined || n > received || !Array.isArray(msg.m) ? -1 : received - n;
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import sockjs, { multiplex, type ChannelConnection, type Connection, type Multiplexer, type SockJSRouter } from '../../lib/index.js';
 import { GET, POST, Stream, WsClient, sessionUrl, sleep } from '../support/client.js';
 import { startService } from '../support/service.js';
+import { Inbox } from '../support/inbox.js';
 import { waitUntil } from '../support/wait.js';
 
 type Event = { kind: 'msg'; data: string } | { kind: 'close'; code: number; reason: string };
@@ -14,8 +15,7 @@ type Event = { kind: 'msg'; data: string } | { kind: 'close'; code: number; reas
 /** A SockJS client speaking one transport by hand; messages and the close frame land in one inbox. */
 abstract class RawClient {
   protected stopped = false;
-  private inbox: Event[] = [];
-  private waiters: ((e: Event) => void)[] = [];
+  private readonly inbox = new Inbox<Event>();
   private openSeen!: () => void;
   readonly opened = new Promise<void>((r) => (this.openSeen = r));
   closeFrame: { code: number; reason: string } | null = null;
@@ -40,24 +40,11 @@ abstract class RawClient {
   }
 
   protected push(e: Event): void {
-    const w = this.waiters.shift();
-    if (w) w(e);
-    else this.inbox.push(e);
+    this.inbox.push(e);
   }
 
   next(timeoutMs = 3000): Promise<Event> {
-    if (this.inbox.length > 0) return Promise.resolve(this.inbox.shift()!);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(done), 1);
-        reject(new Error(`${this.constructor.name}: nothing arrived in ${timeoutMs} ms`));
-      }, timeoutMs);
-      const done = (e: Event): void => {
-        clearTimeout(t);
-        resolve(e);
-      };
-      this.waiters.push(done);
-    });
+    return this.inbox.next(timeoutMs, () => new Error(`${this.constructor.name}: nothing arrived in ${timeoutMs} ms`));
   }
 
   /** The next message's text (fails on a close frame). */
@@ -70,7 +57,7 @@ abstract class RawClient {
   /** Asserts that nothing arrives for `ms`: a bounded "nothing happens", the one sleep kept. */
   async quiet(ms = 150): Promise<void> {
     await sleep(ms);
-    assert.deepEqual(this.inbox, [], 'nothing more should have arrived');
+    assert.deepEqual(this.inbox.unread(), [], 'nothing more should have arrived');
   }
 }
 

@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Connection, SockJSRouter } from '../../lib/index.js';
 import { GET, WsClient, sessionUrl } from '../support/client.js';
+import { Inbox } from '../support/inbox.js';
 import { SockJS, type ClientSock } from '../support/sockjs-client.js';
 import { fixture, type Fixture } from './fixture.js';
 
@@ -21,13 +22,12 @@ interface Reply {
 
 /** A sockjs-client socket that speaks the gateway's `{event, data}` messages. */
 class GatewayClient {
-  private inbox: unknown[] = [];
-  private waiters: ((m: unknown) => void)[] = [];
+  private readonly inbox = new Inbox<unknown>();
   closedWith: { code: number; reason: string } | null = null;
   readonly closed: Promise<{ code: number; reason: string }>;
 
   private constructor(readonly sock: ClientSock) {
-    sock.onmessage = (e) => this.push(JSON.parse(e.data));
+    sock.onmessage = (e) => this.inbox.push(JSON.parse(e.data));
     this.closed = new Promise((resolve) => {
       sock.onclose = (e) => {
         this.closedWith = { code: e.code, reason: e.reason };
@@ -46,26 +46,13 @@ class GatewayClient {
     });
   }
 
-  private push(m: unknown): void {
-    const w = this.waiters.shift();
-    if (w !== undefined) w(m);
-    else this.inbox.push(m);
-  }
-
   emit(event: string, data?: unknown): void {
     this.sock.send(JSON.stringify({ event, data }));
   }
 
   /** The next message from the server, parsed. */
   next(ms = 15_000): Promise<unknown> {
-    if (this.inbox.length > 0) return Promise.resolve(this.inbox.shift());
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no message from the gateway within ' + ms + ' ms')), ms);
-      this.waiters.push((m) => {
-        clearTimeout(t);
-        resolve(m);
-      });
-    });
+    return this.inbox.next(ms, () => new Error('no message from the gateway within ' + ms + ' ms'));
   }
 
   /** Sends one event and resolves with the next message. */

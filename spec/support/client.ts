@@ -7,6 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
+import { Inbox } from './inbox.js';
 
 export interface Reply {
   status: number;
@@ -53,8 +54,7 @@ export function sessionUrl(base: string, server = '000'): string {
 export class Stream {
   status = 0;
   headers: http.IncomingHttpHeaders = {};
-  private chunks: (string | null)[] = [];
-  private waiters: ((c: string | null) => void)[] = [];
+  private readonly chunks = new Inbox<string | null>();
   private req: http.ClientRequest;
   private ready: Promise<void>;
 
@@ -65,13 +65,13 @@ export class Stream {
         this.status = res.statusCode!;
         this.headers = res.headers;
         res.setEncoding('utf8');
-        res.on('data', (c: string) => this.push(c));
-        res.on('end', () => this.push(null));
-        res.on('error', () => this.push(null));
+        res.on('data', (c: string) => this.chunks.push(c));
+        res.on('end', () => this.chunks.push(null));
+        res.on('error', () => this.chunks.push(null));
         resolve();
       });
       this.req.on('error', (e) => {
-        this.push(null);
+        this.chunks.push(null);
         reject(e);
       });
     });
@@ -83,26 +83,8 @@ export class Stream {
     return this.ready;
   }
 
-  private push(c: string | null): void {
-    const w = this.waiters.shift();
-    if (w) w(c);
-    else this.chunks.push(c);
-  }
-
   read(timeoutMs = 10_000): Promise<string | null> {
-    if (this.chunks.length > 0) return Promise.resolve(this.chunks.shift()!);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        const i = this.waiters.indexOf(done);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(new Error('stream read timed out'));
-      }, timeoutMs);
-      const done = (c: string | null): void => {
-        clearTimeout(t);
-        resolve(c);
-      };
-      this.waiters.push(done);
-    });
+    return this.chunks.next(timeoutMs, () => new Error('stream read timed out'));
   }
 
   /** Reads until `n` characters arrived (frames may be split or merged by TCP). */
@@ -126,8 +108,7 @@ export class WsClient {
   readonly ws: WebSocket;
   closeCode: number | null = null;
   closeReason = '';
-  private inbox: (string | null)[] = [];
-  private waiters: ((m: string | null) => void)[] = [];
+  private readonly inbox = new Inbox<string | null>();
   readonly opened: Promise<void>;
   readonly closed: Promise<void>;
 
@@ -142,29 +123,16 @@ export class WsClient {
       this.ws.on('close', (code, reason) => {
         this.closeCode = code;
         this.closeReason = reason.toString();
-        this.push(null);
+        this.inbox.push(null);
         resolve();
       });
     });
     this.ws.on('error', () => {});
-    this.ws.on('message', (d) => this.push(d.toString()));
-  }
-
-  private push(m: string | null): void {
-    const w = this.waiters.shift();
-    if (w) w(m);
-    else this.inbox.push(m);
+    this.ws.on('message', (d) => this.inbox.push(d.toString()));
   }
 
   next(timeoutMs = 10_000): Promise<string | null> {
-    if (this.inbox.length > 0) return Promise.resolve(this.inbox.shift()!);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('websocket message timed out')), timeoutMs);
-      this.waiters.push((m) => {
-        clearTimeout(t);
-        resolve(m);
-      });
-    });
+    return this.inbox.next(timeoutMs, () => new Error('websocket message timed out'));
   }
 
   send(data: string): void {

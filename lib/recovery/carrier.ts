@@ -35,9 +35,16 @@ export class Carrier extends Session {
     this.keepIn = link !== null ? link.out : null;
   }
 
-  /** The link stopped using it (it closed, or the link parked): it keeps nothing more. */
-  stopKeeping(): void {
+  /**
+   * The link stops using it (it closed, or the link parked or resumed elsewhere) and takes what it
+   * has not sent into its replay buffer, for the next session. `drop`: this one forgets it, since
+   * a SockJS session sends what it had queued to a poll that comes after it closed: the client
+   * would get it there and again in the replay.
+   */
+  handUnsent(to: ReplayBuffer, drop: boolean): void {
     this.keepIn = null;
+    to.keepFrame(this.outbox.contents());
+    if (drop) this.outbox.clear();
   }
 
   override deliver(messages: readonly string[], bytes: number): void {

@@ -237,9 +237,8 @@ export class Link {
     this.recovery.unpark(this);
     const previous = this.carrier;
     if (previous !== null && previous !== carrier) {
-      // A session the server had not yet seen go: it carries nothing from now on.
-      // What it had not sent yet is kept, to go again on the new one.
-      this.out.keepFrame(previous.outbox.contents());
+      // A session the server had not yet seen go: what it had not sent goes on the new one.
+      previous.handUnsent(this.out, true);
       previous.carry(null);
       previous.close(3001, 'Resumed on another session');
     }
@@ -268,11 +267,12 @@ export class Link {
   /** The carrier's SockJS session ended. Unless the link itself closed it, the link waits for the client. */
   carrierClosed(carrier: Carrier, cause: CloseCause): void {
     if (this.carrier !== carrier || this.state !== OPEN) return;
-    this.out.keepFrame(carrier.outbox.contents());
-    carrier.stopKeeping();
+    // What it had not sent, a parked link replays; on shutdown the session sends it before its close frame.
+    const parks = !this.pending && cause !== 'shutdown';
+    carrier.handUnsent(this.out, parks);
     this.carrier = null;
     this.route();
-    if (this.pending || cause === 'shutdown') {
+    if (!parks) {
       this.close(carrier.closeCode, carrier.closeReason, cause);
       return;
     }

@@ -109,7 +109,7 @@ describe('recovery edges', () => {
     app.proxy.refuse = false;
     await waitUntil(() => lost !== null, 'lost', 10_000);
     assert.equal(lost!.reason, 'unknown');
-    await waitUntil(() => app.peers.length === first + 2 && app.peers[first + 1]!.got.length === 1, 'new connection', 5000);
+    await waitUntil(() => app.peers.length === first + 2 && app.peers[first + 1]!.got.length === 1, 'new connection', 10_000);
     assert.deepEqual(app.peers[first + 1]!.got, ['queued while away'], 'what was never sent goes on the new connection');
     assert.deepEqual(got, [], 'nothing written to the closed connection arrives');
     sock.close();

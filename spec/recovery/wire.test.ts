@@ -10,6 +10,7 @@ import { ctl, parse, session, startRecoveryApp, type Peer, type RecoveryApp } fr
 import { waitUntil } from '../support/wait.js';
 import { POST, sessionUrl } from '../support/client.js';
 import { ackCadence, helloInUrl, queryValue } from '../../lib/recovery/wire.js';
+import { Link } from '../../lib/recovery/link.js';
 
 describe('recovery wire format', () => {
   let app: RecoveryApp;
@@ -248,6 +249,40 @@ async function admitted(base: string, hello?: object): Promise<Opened> {
   await waitUntil(async () => (got = await opened(base, hello).catch(() => null)) !== null, 'a session admitted');
   return got!;
 }
+
+describe('a session that times out with messages queued', () => {
+  let app: RecoveryApp;
+  before(async () => {
+    app = await startRecoveryApp({ disconnect_delay: 100, recovery: { window_ms: 10_000 } }, 0.001);
+  });
+  after(async () => {
+    await app.close();
+  });
+
+  test('xhr-polling: what it had not sent goes with the replay only, not to a poll that comes after it closed', async () => {
+    let url = sessionUrl(app.directUrl);
+    const poll = async (): Promise<string> => (await POST(url + '/xhr?sockjs-recovery=1')).body.trim();
+    assert.equal(await poll(), 'o');
+    assert.equal(await poll(), 'a[' + JSON.stringify(ctl({ t: 'ready', v: 2 })) + ']');
+    const first = app.peers.length;
+    await POST(url + '/xhr_send?sockjs-recovery=1', { body: JSON.stringify([ctl({ t: 'hello', v: 1 })]) });
+    await waitUntil(() => app.peers.length === first + 1, 'the connection', 5000);
+    const welcome = parse((JSON.parse((await poll()).slice(1)) as string[])[0]!);
+    // No poll waits: the message stays queued in the session, which then times out.
+    const conn = app.peers[first]!.conn;
+    conn.write('queued');
+    // Parked: the connection's outlet is its link now (the application sees no event).
+    await waitUntil(() => conn.outlet instanceof Link, 'the session to time out', 5000);
+    assert.equal(await poll(), 'c[1006,"Session timed out"]', 'a late poll gets the close frame alone');
+    url = sessionUrl(app.directUrl);
+    assert.equal(await poll(), 'o');
+    await poll();
+    await POST(url + '/xhr_send?sockjs-recovery=1', { body: JSON.stringify([ctl({ t: 'hello', v: 1, resume: welcome.token, recv: 0 })]) });
+    const replay = (JSON.parse((await poll()).slice(1)) as string[]).map((m) => (m.startsWith('\u0000') ? parse(m).t : m));
+    assert.deepEqual(replay, ['welcome', 'queued'], 'and the replay has it, once');
+    assert.equal(app.peers[first]!.resumes, 1);
+  });
+});
 
 describe('parked connections and the limits', () => {
   let app: RecoveryApp;

@@ -150,16 +150,15 @@ export class Sock {
       if (m.charCodeAt(0) !== 0) app.push(m);
       else if (m.charCodeAt(1) === 0) app.push(m.slice(1));
       else {
-        const t = JSON.parse(m.slice(1)).t;
+        const c = JSON.parse(m.slice(1));
         // A server that took the URL's hello says so in its ready (`new`), and the welcome follows.
-        if (t === 'ready') {
-          if (JSON.parse(m.slice(1)).new !== true) this.ws.send(HELLO);
-        } else if (t === 'welcome') {
-          const w = JSON.parse(m.slice(1));
-          if (w.ack > 0) this.ackEvery = w.ack;
-          if (w.ack_chars > 0) this.ackChars = w.ack_chars;
+        if (c.t === 'ready') {
+          if (c.new !== true) this.ws.send(HELLO);
+        } else if (c.t === 'welcome') {
+          if (c.ack > 0) this.ackEvery = c.ack;
+          if (c.ack_chars > 0) this.ackChars = c.ack_chars;
           this._resolve(this);
-        } else if (t === 'close') this.closeFrame = m;
+        } else if (c.t === 'close') this.closeFrame = m;
       }
     }
     if (app.length === 0) return;

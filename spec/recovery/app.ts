@@ -7,6 +7,7 @@ import express from 'express';
 import http from 'node:http';
 import sockjs, { type Connection, type SockJSOptions, type SockJSRouter } from '../../lib/index.js';
 import { startChaosProxy, type ChaosProxy } from '../support/chaos-proxy.js';
+import { Inbox } from '../support/inbox.js';
 import { SOCKJS_CLIENT_BUNDLE } from '../support/test-server.js';
 import WebSocket from 'ws';
 
@@ -100,12 +101,10 @@ export function sequence(prefix: string, n: number): string[] {
  */
 export async function session(base: string, query = ''): Promise<{ next(): Promise<string>; send(...m: string[]): void; close(): Promise<void> }> {
   const ws = new WebSocket(base.replace('http', 'ws') + '/000/' + Math.random().toString(36).slice(2) + '/websocket?sockjs-recovery=1' + query);
-  const queue: string[] = [];
-  let wake: (() => void) | null = null;
+  const inbox = new Inbox<string>();
   ws.on('message', (d) => {
     const f = d.toString();
-    if (f.startsWith('a')) queue.push(...(JSON.parse(f.slice(1)) as string[]));
-    wake?.();
+    if (f.startsWith('a')) for (const m of JSON.parse(f.slice(1)) as string[]) inbox.push(m);
   });
   // A refused handshake (503 at max_sessions) rejects.
   await new Promise((resolve, reject) => {
@@ -113,9 +112,8 @@ export async function session(base: string, query = ''): Promise<{ next(): Promi
     ws.once('error', reject);
   });
   return {
-    async next() {
-      while (queue.length === 0) await new Promise<void>((r) => (wake = r));
-      return queue.shift()!;
+    next() {
+      return inbox.next(10_000, () => new Error('no message from the recovery session within 10 s'));
     },
     /** Several messages go in one SockJS frame (the server handles them in one go). */
     send(...m) {

@@ -65,9 +65,11 @@ describe('recovery edges', () => {
   });
 
   for (const transport of ['eventsource', 'xhr-streaming']) {
-    test(`${transport}: a completed response whose tail is dropped: the gap is seen and repaired`, async () => {
+    test(`${transport}: a completed response whose tail is dropped: the gap is seen and repaired`, async (t) => {
       const first = app.peers.length;
       const sock = connect(app.url, { SockJS, transports: [transport], reconnect: { initialDelay: 20, maxDelay: 100 } });
+      // Closed even when an assertion fails, or its reconnects keep the file from ending.
+      t.after(() => sock.close());
       const got: string[] = [];
       const events: string[] = [];
       sock.on('message', (m) => got.push(m));
@@ -85,13 +87,13 @@ describe('recovery edges', () => {
       assert.deepEqual(got.map((m) => (m.length > 10 ? m.length : m)), [5000, 'after']);
       assert.ok(!events.includes('lost'));
       assert.ok(app.peers[first]!.resumes >= 1, 'the server resumed the connection');
-      sock.close();
     });
   }
 
-  test('websocket: away longer than the window: the client reports lost, the app gets close then a new connection', async () => {
+  test('websocket: away longer than the window: the client reports lost, the app gets close then a new connection', async (t) => {
     const first = app.peers.length;
     const sock = connect(app.url, { SockJS, transports: ['websocket'], reconnect: { initialDelay: 20, maxDelay: 100 } });
+    t.after(() => sock.close());
     const got: string[] = [];
     let lost: LostInfo | null = null;
     sock.on('message', (m) => got.push(m));
@@ -112,7 +114,6 @@ describe('recovery edges', () => {
     await waitUntil(() => app.peers.length === first + 2 && app.peers[first + 1]!.got.length === 1, 'new connection', 10_000);
     assert.deepEqual(app.peers[first + 1]!.got, ['queued while away'], 'what was never sent goes on the new connection');
     assert.deepEqual(got, [], 'nothing written to the closed connection arrives');
-    sock.close();
   });
 });
 
@@ -257,8 +258,9 @@ describe('messages that start with U+0000', () => {
     await app.close();
   });
 
-  test('reach the client as they were, whether written or sent to a room, and are not taken for control messages', async () => {
+  test('reach the client as they were, whether written or sent to a room, and are not taken for control messages', async (t) => {
     const sock = connect(app.url, { SockJS, transports: ['websocket'] });
+    t.after(() => sock.close());
     const got: string[] = [];
     sock.on('message', (m) => got.push(m));
     await waitUntil(() => sock.state === 'open' && app.peers.length === 1, 'open', 10_000);
@@ -269,6 +271,5 @@ describe('messages that start with U+0000', () => {
     await waitUntil(() => got.length >= sent.length, 'all of them', 5000);
     assert.deepEqual(got, sent);
     assert.equal(sock.state, 'open');
-    sock.close();
   });
 });

@@ -317,11 +317,17 @@ async function idle() {
   // The young generation's growth is a per-process pool, not memory per session (see mem.cjs).
   const youngGrowth = (after.young ?? 0) - (before.young ?? 0);
   const per = (m, key) => perSession(before, m, key, n);
+  // RSS less the heap V8 has committed and holds nothing in (young generation included): what the
+  // sessions' objects and their native memory take, without the pages a GC left free.
+  const held = (m) => ((m.rss - (m.heapTotal - m.heapUsed)) - (before.rss - (before.heapTotal - before.heapUsed))) / 1024 / n;
   return {
     metrics: {
       rss_kib_per_session: per(after, 'rss'),
+      rss_kib_per_session_held: held(after),
       heap_kib_per_session: per(after, 'heapUsed'),
-      ...(used !== null ? { rss_kib_per_session_used: per(used, 'rss'), heap_kib_per_session_used: per(used, 'heapUsed') } : {}),
+      ...(used !== null
+        ? { rss_kib_per_session_used: per(used, 'rss'), rss_kib_per_session_used_held: held(used), heap_kib_per_session_used: per(used, 'heapUsed') }
+        : {}),
       // Old-generation pages committed but not used after the GCs (neither live nor reusable):
       // the part of RSS that varies with V8's pretenuring, not with what sessions hold.
       old_space_unused_kib_per_session: oldUnused(after, before, n),

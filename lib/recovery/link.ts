@@ -16,6 +16,11 @@ import type { RemoteRecovery } from './remote.js';
 import { ACK_EVERY, batchStart, control, count, parseControl, quotedStartsWithNul, unescapeApp, type ControlMessage, type HelloMessage, type RefusalReason } from './wire.js';
 import { welcomeMessage } from './welcome.js';
 
+/** A control message that is malformed, or not one a client sends (docs/recovery.md, wire format 10). */
+function bad(carrier: Carrier): void {
+  carrier.close(3400, 'Bad recovery message', 'client');
+}
+
 function onWindowEnd(link: Link): void {
   link.close(1006, 'Session timed out', 'timeout');
 }
@@ -152,14 +157,8 @@ export class Link {
     let msg: ControlMessage | null = null;
     if (message.charCodeAt(0) === 0 && message.charCodeAt(1) !== 0) {
       msg = parseControl(message);
-      if (msg === null) {
-        carrier.close(3400, 'Bad recovery message', 'client');
-        return;
-      }
-      if (msg.t === 'hello') {
-        this.hello(carrier, msg);
-        return;
-      }
+      if (msg === null) return bad(carrier);
+      if (msg.t === 'hello') return this.hello(carrier, msg);
     }
     if (this.pending) {
       carrier.close(3400, 'Recovery hello expected', 'client');
@@ -173,23 +172,22 @@ export class Link {
   /** A control message from the client (after its hello). */
   private receiveControl(msg: ControlMessage, carrier: Carrier): void {
     if (msg.t === 'ack') {
-      this.confirm(count(msg.recv));
+      const recv = count(msg.recv);
+      if (recv === undefined) return bad(carrier);
+      this.confirm(recv);
       if (msg.probe === true) this.tell({ t: 'ack', recv: this.received, sent: this.sent });
     } else if (msg.t === 'close') {
       // The client closed on purpose: no resume will come.
       this.close(1000, 'Closed by the client', 'client');
     } else if (msg.t === 'b') {
       const from = batchStart(msg, this.received);
-      if (from < 0) {
-        carrier.close(3400, 'Bad recovery message', 'client');
-        return;
-      }
+      if (from < 0) return bad(carrier);
       const list: readonly unknown[] = msg.m;
       for (let i = from; i < list.length && this.state === OPEN && this.carrier === carrier; i++) {
         const m = list[i];
         this.deliver(typeof m === 'string' ? m : String(m));
       }
-    }
+    } else bad(carrier); // ready, welcome and the markers go from server to client only
   }
 
   /**
@@ -214,8 +212,8 @@ export class Link {
     this.tell({ t: 'ack', recv: this.received, sent: this.sent });
   }
 
-  private confirm(n: number | undefined): void {
-    if (n === undefined || n > this.out.written) return;
+  private confirm(n: number): void {
+    if (n > this.out.written) return;
     if (n > this.confirmed) this.confirmed = n;
     this.out.confirm(n);
   }

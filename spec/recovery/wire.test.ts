@@ -197,6 +197,57 @@ describe('recovery wire format', () => {
     assert.equal(frames.at(-1), 'c[3400,"Recovery hello expected"]');
   });
 
+  test('a broken control message, or one only a server sends, closes the session with 3400; an ack past what was sent is ignored', async () => {
+    /** Opens a connection by hand, sends `message` after the welcome; the frames it got until it closed (or `until` matched). */
+    const after = (message: string, until?: (m: string) => boolean): Promise<string[]> =>
+      new Promise((resolve, reject) => {
+        const ws = new WebSocket(app.directUrl.replace('http', 'ws') + '/000/' + Math.random().toString(36).slice(2) + '/websocket?sockjs-recovery=1');
+        const frames: string[] = [];
+        let batches = 0;
+        // A session that neither closes nor answers fails the assertion below after 5 s.
+        const timer = setTimeout(() => ws.terminate(), 5000);
+        ws.on('message', (d) => {
+          const f = d.toString();
+          frames.push(f);
+          if (!f.startsWith('a')) return;
+          batches++;
+          if (batches === 1) ws.send(JSON.stringify([ctl({ t: 'hello', v: 2 })]));
+          else if (batches === 2) ws.send(JSON.stringify([message]));
+          else if (until !== undefined && (JSON.parse(f.slice(1)) as string[]).some(until)) ws.terminate();
+        });
+        ws.on('close', () => {
+          clearTimeout(timer);
+          resolve(frames);
+        });
+        ws.on('error', reject);
+      });
+    const broken = [
+      '\u0000{',
+      '\u0000[1]',
+      '\u0000',
+      ctl({ t: 'nope' }),
+      ctl({ t: 'ack' }),
+      ctl({ t: 'ack', recv: -1 }),
+      ctl({ t: 'ack', recv: 1.5 }),
+      ctl({ t: 'ack', recv: '0' }),
+      ctl({ t: 'b', n: 5, m: ['x'] }),
+      ctl({ t: 'b', n: 0, m: 'x' }),
+      ctl({ t: 'ready', v: 2 }),
+      ctl({ t: 'welcome', v: 2, token: 'x', recovered: false, recv: 0 }),
+      ctl({ t: 'p', s: '1-0', g: 0 }),
+      ctl({ t: 'd' }),
+    ];
+    const opened = app.peers.length;
+    for (const message of broken) {
+      const frames = await after(message);
+      assert.equal(frames.at(-1), 'c[3400,"Bad recovery message"]', JSON.stringify(message));
+    }
+    assert.deepEqual(app.peers.slice(opened).flatMap((p) => p.got), [], 'none reached the application');
+    // An ack of more than the server sent lets nothing go and closes nothing: the probe is answered.
+    const frames = await after(ctl({ t: 'ack', recv: 999, probe: true }), (m) => m.startsWith('\u0000{"t":"ack"'));
+    assert.match(frames.at(-1)!, /"t\\":\\"ack\\",\\"recv\\":0,\\"sent\\":0/);
+  });
+
   test('the option is validated', () => {
     assert.throws(() => sockjs({ recovery: 'yes' as never }), /option "recovery" must be true, false or an object/);
     assert.throws(() => sockjs({ recovery: { window_ms: 0 } }), /option "recovery.window_ms" must be an integer/);

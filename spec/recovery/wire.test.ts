@@ -204,8 +204,8 @@ describe('recovery wire format', () => {
         const ws = new WebSocket(app.directUrl.replace('http', 'ws') + '/000/' + Math.random().toString(36).slice(2) + '/websocket?sockjs-recovery=1');
         const frames: string[] = [];
         let batches = 0;
-        // A session that neither closes nor answers fails the assertion below after 5 s.
-        const timer = setTimeout(() => ws.terminate(), 5000);
+        // A session that neither closes nor answers fails the assertion below after 10 s.
+        const timer = setTimeout(() => ws.terminate(), 10_000);
         ws.on('message', (d) => {
           const f = d.toString();
           frames.push(f);

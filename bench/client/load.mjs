@@ -319,7 +319,8 @@ async function idle() {
   const per = (m, key) => perSession(before, m, key, n);
   // RSS less the heap V8 has committed and holds nothing in (young generation included): what the
   // sessions' objects and their native memory take, without the pages a GC left free.
-  const held = (m) => ((m.rss - (m.heapTotal - m.heapUsed)) - (before.rss - (before.heapTotal - before.heapUsed))) / 1024 / n;
+  const live = (m) => m.rss - (m.heapTotal - m.heapUsed);
+  const held = (m) => (live(m) - live(before)) / 1024 / n;
   return {
     metrics: {
       rss_kib_per_session: per(after, 'rss'),

@@ -99,12 +99,17 @@ export function sequence(prefix: string, n: number): string[] {
  * A framed SockJS websocket asking for recovery, that hands over each message as it comes (the
  * wire format by hand); `query` is added to its URL's.
  */
-export async function session(base: string, query = ''): Promise<{ next(): Promise<string>; send(...m: string[]): void; close(): Promise<void> }> {
+export async function session(
+  base: string,
+  query = '',
+): Promise<{ next(): Promise<string>; send(...m: string[]): void; closeFrame(): Promise<string | null>; close(): Promise<void> }> {
   const ws = new WebSocket(base.replace('http', 'ws') + '/000/' + Math.random().toString(36).slice(2) + '/websocket?sockjs-recovery=1' + query);
   const inbox = new Inbox<string>();
+  let closeFrame: string | null = null;
   ws.on('message', (d) => {
     const f = d.toString();
     if (f.startsWith('a')) for (const m of JSON.parse(f.slice(1)) as string[]) inbox.push(m);
+    else if (f.startsWith('c')) closeFrame = f;
   });
   // A refused handshake (503 at max_sessions) rejects.
   await new Promise((resolve, reject) => {
@@ -118,6 +123,18 @@ export async function session(base: string, query = ''): Promise<{ next(): Promi
     /** Several messages go in one SockJS frame (the server handles them in one go). */
     send(...m) {
       ws.send(JSON.stringify(m));
+    },
+    /** The server's close frame, once the websocket has closed (null: none came, or none within 10 s). */
+    closeFrame() {
+      return new Promise<string | null>((resolve) => {
+        const timer = setTimeout(() => ws.terminate(), 10_000);
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve(closeFrame);
+        };
+        if (ws.readyState === WebSocket.CLOSED) done();
+        else ws.once('close', done);
+      });
     },
     close() {
       return new Promise<void>((r) => {

@@ -198,29 +198,15 @@ describe('recovery wire format', () => {
   });
 
   test('a broken control message, or one only a server sends, closes the session with 3400; an ack past what was sent is ignored', async () => {
-    /** Opens a connection by hand, sends `message` after the welcome; the frames it got until it closed (or `until` matched). */
-    const after = (message: string, until?: (m: string) => boolean): Promise<string[]> =>
-      new Promise((resolve, reject) => {
-        const ws = new WebSocket(app.directUrl.replace('http', 'ws') + '/000/' + Math.random().toString(36).slice(2) + '/websocket?sockjs-recovery=1');
-        const frames: string[] = [];
-        let batches = 0;
-        // A session that neither closes nor answers fails the assertion below after 10 s.
-        const timer = setTimeout(() => ws.terminate(), 10_000);
-        ws.on('message', (d) => {
-          const f = d.toString();
-          frames.push(f);
-          if (!f.startsWith('a')) return;
-          batches++;
-          if (batches === 1) ws.send(JSON.stringify([ctl({ t: 'hello', v: 2 })]));
-          else if (batches === 2) ws.send(JSON.stringify([message]));
-          else if (until !== undefined && (JSON.parse(f.slice(1)) as string[]).some(until)) ws.terminate();
-        });
-        ws.on('close', () => {
-          clearTimeout(timer);
-          resolve(frames);
-        });
-        ws.on('error', reject);
-      });
+    /** A new connection that sends `message` once welcomed. */
+    const welcomedThen = async (message: string): Promise<Awaited<ReturnType<typeof session>>> => {
+      const s = await session(app.directUrl);
+      await s.next();
+      s.send(ctl({ t: 'hello', v: 2 }));
+      assert.equal(parse(await s.next()).t, 'welcome');
+      s.send(message);
+      return s;
+    };
     const broken = [
       '\u0000{',
       '\u0000[1]',
@@ -239,13 +225,14 @@ describe('recovery wire format', () => {
     ];
     const opened = app.peers.length;
     for (const message of broken) {
-      const frames = await after(message);
-      assert.equal(frames.at(-1), 'c[3400,"Bad recovery message"]', JSON.stringify(message));
+      const s = await welcomedThen(message);
+      assert.equal(await s.closeFrame(), 'c[3400,"Bad recovery message"]', JSON.stringify(message));
     }
     assert.deepEqual(app.peers.slice(opened).flatMap((p) => p.got), [], 'none reached the application');
     // An ack of more than the server sent lets nothing go and closes nothing: the probe is answered.
-    const frames = await after(ctl({ t: 'ack', recv: 999, probe: true }), (m) => m.startsWith('\u0000{"t":"ack"'));
-    assert.match(frames.at(-1)!, /"t\\":\\"ack\\",\\"recv\\":0,\\"sent\\":0/);
+    const s = await welcomedThen(ctl({ t: 'ack', recv: 999, probe: true }));
+    assert.deepEqual(parse(await s.next()), { t: 'ack', recv: 0, sent: 0 });
+    await s.close();
   });
 
   test('the option is validated', () => {
